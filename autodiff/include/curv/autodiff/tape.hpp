@@ -1,0 +1,336 @@
+// curv::ad::Tape, the Wengert list that records ops in execution order, and
+// curv::ad::Var, a cheap handle to one of its nodes.
+//
+// Each node holds its value and, when present, its tangent (forward-mode
+// direction), its adjoint (gradient of the swept output) and the adjoint's
+// tangent (H·v at the inputs after a tangent-seeded forward pass). The reverse
+// sweep walks the nodes backwards once: creation order is a topological order.
+// Tapes are not shared between threads; there is no global tape.
+#pragma once
+
+#include <cassert>
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "curv/autodiff/op.hpp"
+#include "curv/autodiff/tensor.hpp"
+
+namespace curv::ad {
+
+template <class T>
+class Tape;
+
+template <class T>
+class Var {
+ public:
+  Var() = default;
+  Var(Tape<T>& tape, std::size_t index) : tape_(&tape), index_(index) {}
+
+  Tape<T>& tape() const { return *tape_; }
+  std::size_t index() const { return index_; }
+  bool valid() const { return tape_ != nullptr; }
+
+  const Tensor<T>& value() const;
+  const auto& shape() const { return value().shape(); }
+  std::size_t size() const { return value().size(); }
+  std::size_t dimension() const { return value().dimension(); }
+
+  bool has_tangent() const;
+  const Tensor<T>& tangent() const;  // throws if the node has no tangent
+
+  // After Tape::backward: the adjoint of this node (zeros if the swept output
+  // does not depend on it) and, after a tangent-seeded forward pass, its
+  // tangent (H·v for the seeded variable).
+  Tensor<T> grad() const;
+  Tensor<T> adjoint_tangent() const;
+
+ private:
+  Tape<T>* tape_ = nullptr;
+  std::size_t index_ = 0;
+};
+
+template <class T>
+struct Node {
+  Tensor<T> value;
+  Tensor<T> tangent;
+  Tensor<T> adjoint;
+  Tensor<T> adjoint_tangent;
+  std::unique_ptr<Op<T>> op;  // null for leaves
+  std::vector<std::size_t> inputs;
+  bool has_tangent = false;
+  bool has_adjoint = false;
+  bool has_adjoint_tangent = false;
+  bool requires_grad = false;  // some variable upstream wants an adjoint
+};
+
+template <class T>
+class Tape {
+ public:
+  Tape() = default;
+  Tape(const Tape&) = delete;  // Vars point at their tape: it never moves
+  Tape& operator=(const Tape&) = delete;
+
+  // A leaf whose adjoint is wanted.
+  Var<T> variable(Tensor<T> value);
+  // A leaf whose adjoint is wanted, carrying a forward-mode tangent (same shape).
+  Var<T> variable(Tensor<T> value, Tensor<T> tangent);
+  // A leaf with no adjoint and no tangent (data, targets, scalars).
+  Var<T> constant(Tensor<T> value);
+
+  // Appends an op's node. `value` is the op's output; its tangent is computed
+  // now when any input has one. All inputs must be on this tape.
+  Var<T> record(std::unique_ptr<Op<T>> op, std::initializer_list<Var<T>> inputs, Tensor<T> value);
+  Var<T> record(std::unique_ptr<Op<T>> op, std::span<const Var<T>> inputs, Tensor<T> value);
+
+  // Reverse sweep from a scalar output (seed ȳ = 1).
+  void backward(const Var<T>& output);
+  // Reverse sweep with an explicit seed ȳ (a vector-Jacobian product) and,
+  // optionally, a seed for its tangent ȳ̇.
+  void backward(const Var<T>& output, Tensor<T> seed);
+  void backward(const Var<T>& output, Tensor<T> seed, Tensor<T> seed_tangent);
+
+  // Forgets every adjoint so that another backward() starts from zero.
+  void zero_adjoints();
+  // Drops every node; Vars of this tape become invalid.
+  void clear() { nodes_.clear(); }
+
+  std::size_t size() const { return nodes_.size(); }
+  const Node<T>& node(std::size_t i) const { return nodes_[i]; }
+  Node<T>& node(std::size_t i) { return nodes_[i]; }
+
+ private:
+  Var<T> push_leaf(Tensor<T> value, bool requires_grad);
+  void sweep(const Var<T>& output, Tensor<T> seed, std::optional<Tensor<T>> seed_tangent);
+  void check_owned(const Var<T>& v, std::string_view what) const;
+
+  std::vector<Node<T>> nodes_;
+};
+
+// What an op sees of its node during recording and during the reverse sweep.
+template <class T>
+class OpContext {
+ public:
+  OpContext(Tape<T>& tape, std::size_t index) : tape_(tape), node_(tape.node(index)) {}
+
+  std::size_t arity() const { return node_.inputs.size(); }
+
+  const Tensor<T>& input(std::size_t i) const { return in(i).value; }
+  bool has_tangent(std::size_t i) const { return in(i).has_tangent; }
+  const Tensor<T>& input_tangent(std::size_t i) const {
+    assert(in(i).has_tangent);
+    return in(i).tangent;
+  }
+
+  const Tensor<T>& output() const { return node_.value; }
+  bool has_output_tangent() const { return node_.has_tangent; }
+  const Tensor<T>& output_tangent() const {
+    assert(node_.has_tangent);
+    return node_.tangent;
+  }
+
+  // ȳ, and its tangent ȳ̇ when present.
+  const Tensor<T>& adjoint() const { return node_.adjoint; }
+  bool has_adjoint_tangent() const { return node_.has_adjoint_tangent; }
+  const Tensor<T>& adjoint_tangent() const {
+    assert(node_.has_adjoint_tangent);
+    return node_.adjoint_tangent;
+  }
+
+  bool needs_adjoint(std::size_t i) const { return in(i).requires_grad; }
+
+  // x̄ᵢ and x̄̇ᵢ, created as zeros of xᵢ's shape on first use, for in-place
+  // accumulation (e.g. by BLAS with beta = 1, or into a slice).
+  Tensor<T>& input_adjoint(std::size_t i) {
+    Node<T>& n = in(i);
+    if (!n.has_adjoint) {
+      n.adjoint = xt::zeros<T>(n.value.shape());
+      n.has_adjoint = true;
+    }
+    return n.adjoint;
+  }
+  Tensor<T>& input_adjoint_tangent(std::size_t i) {
+    Node<T>& n = in(i);
+    if (!n.has_adjoint_tangent) {
+      n.adjoint_tangent = xt::zeros<T>(n.value.shape());
+      n.has_adjoint_tangent = true;
+    }
+    return n.adjoint_tangent;
+  }
+
+ private:
+  Node<T>& in(std::size_t i) const { return tape_.node(node_.inputs[i]); }
+
+  Tape<T>& tape_;
+  Node<T>& node_;
+};
+
+// ---------------------------------------------------------------------------
+
+template <class T>
+const Tensor<T>& Var<T>::value() const {
+  return tape_->node(index_).value;
+}
+
+template <class T>
+bool Var<T>::has_tangent() const {
+  return tape_->node(index_).has_tangent;
+}
+
+template <class T>
+const Tensor<T>& Var<T>::tangent() const {
+  const Node<T>& n = tape_->node(index_);
+  if (!n.has_tangent)
+    throw std::logic_error("curv::ad::Var::tangent: this node carries no tangent (seed one with Tape::variable(value, tangent))");
+  return n.tangent;
+}
+
+template <class T>
+Tensor<T> Var<T>::grad() const {
+  const Node<T>& n = tape_->node(index_);
+  return n.has_adjoint ? n.adjoint : Tensor<T>(xt::zeros<T>(n.value.shape()));
+}
+
+template <class T>
+Tensor<T> Var<T>::adjoint_tangent() const {
+  const Node<T>& n = tape_->node(index_);
+  return n.has_adjoint_tangent ? n.adjoint_tangent : Tensor<T>(xt::zeros<T>(n.value.shape()));
+}
+
+template <class T>
+Var<T> Tape<T>::push_leaf(Tensor<T> value, bool requires_grad) {
+  Node<T>& n = nodes_.emplace_back();
+  n.value = std::move(value);
+  n.requires_grad = requires_grad;
+  return Var<T>(*this, nodes_.size() - 1);
+}
+
+template <class T>
+Var<T> Tape<T>::variable(Tensor<T> value) {
+  return push_leaf(std::move(value), true);
+}
+
+template <class T>
+Var<T> Tape<T>::variable(Tensor<T> value, Tensor<T> tangent) {
+  if (value.shape() != tangent.shape())
+    throw std::invalid_argument("curv::ad::Tape::variable: tangent has shape " +
+                                shape_string(tangent.shape()) + ", expected the value's shape " +
+                                shape_string(value.shape()));
+  Var<T> v = push_leaf(std::move(value), true);
+  Node<T>& n = nodes_.back();
+  n.tangent = std::move(tangent);
+  n.has_tangent = true;
+  return v;
+}
+
+template <class T>
+Var<T> Tape<T>::constant(Tensor<T> value) {
+  return push_leaf(std::move(value), false);
+}
+
+template <class T>
+void Tape<T>::check_owned(const Var<T>& v, std::string_view what) const {
+  if (!v.valid() || &v.tape() != this)
+    throw std::invalid_argument("curv::ad::" + std::string(what) +
+                                ": an operand belongs to another tape (or is empty); all operands of an op must be on one tape");
+}
+
+template <class T>
+Var<T> Tape<T>::record(std::unique_ptr<Op<T>> op, std::initializer_list<Var<T>> inputs,
+                       Tensor<T> value) {
+  return record(std::move(op), std::span<const Var<T>>(inputs.begin(), inputs.size()),
+                std::move(value));
+}
+
+template <class T>
+Var<T> Tape<T>::record(std::unique_ptr<Op<T>> op, std::span<const Var<T>> inputs, Tensor<T> value) {
+  bool requires_grad = false;
+  bool has_tangent = false;
+  for (const Var<T>& v : inputs) {
+    check_owned(v, op->name());
+    requires_grad = requires_grad || nodes_[v.index()].requires_grad;
+    has_tangent = has_tangent || nodes_[v.index()].has_tangent;
+  }
+  Node<T>& n = nodes_.emplace_back();
+  n.value = std::move(value);
+  n.op = std::move(op);
+  n.requires_grad = requires_grad;
+  n.inputs.reserve(inputs.size());
+  for (const Var<T>& v : inputs) n.inputs.push_back(v.index());
+  const std::size_t index = nodes_.size() - 1;
+  if (has_tangent) {
+    Tensor<T> t = nodes_[index].op->tangent(OpContext<T>(*this, index));
+    assert(t.shape() == nodes_[index].value.shape());
+    nodes_[index].tangent = std::move(t);
+    nodes_[index].has_tangent = true;
+  }
+  return Var<T>(*this, index);
+}
+
+template <class T>
+void Tape<T>::backward(const Var<T>& output) {
+  check_owned(output, "Tape::backward");
+  if (output.size() != 1)
+    throw std::invalid_argument("curv::ad::Tape::backward: output has shape " +
+                                shape_string(output.shape()) +
+                                ", expected a scalar (pass a seed for a vector-Jacobian product)");
+  backward(output, Tensor<T>(xt::ones<T>(output.shape())));
+}
+
+template <class T>
+void Tape<T>::backward(const Var<T>& output, Tensor<T> seed) {
+  sweep(output, std::move(seed), std::nullopt);
+}
+
+template <class T>
+void Tape<T>::backward(const Var<T>& output, Tensor<T> seed, Tensor<T> seed_tangent) {
+  sweep(output, std::move(seed), std::move(seed_tangent));
+}
+
+template <class T>
+void Tape<T>::sweep(const Var<T>& output, Tensor<T> seed, std::optional<Tensor<T>> seed_tangent) {
+  check_owned(output, "Tape::backward");
+  Node<T>& out = nodes_[output.index()];
+  if (seed.shape() != out.value.shape())
+    throw std::invalid_argument("curv::ad::Tape::backward: seed has shape " +
+                                shape_string(seed.shape()) + ", expected the output's shape " +
+                                shape_string(out.value.shape()));
+  if (seed_tangent && seed_tangent->shape() != out.value.shape())
+    throw std::invalid_argument("curv::ad::Tape::backward: seed tangent has shape " +
+                                shape_string(seed_tangent->shape()) +
+                                ", expected the output's shape " + shape_string(out.value.shape()));
+  zero_adjoints();
+  out.adjoint = std::move(seed);
+  out.has_adjoint = true;
+  if (seed_tangent) {
+    out.adjoint_tangent = std::move(*seed_tangent);
+    out.has_adjoint_tangent = true;
+  }
+  for (std::size_t i = output.index() + 1; i-- > 0;) {
+    Node<T>& n = nodes_[i];
+    if (!n.op || !n.has_adjoint || !n.requires_grad) continue;
+    OpContext<T> c(*this, i);
+    n.op->adjoint(c);
+    if (n.has_tangent || n.has_adjoint_tangent) n.op->adjoint_tangent(c);
+  }
+}
+
+template <class T>
+void Tape<T>::zero_adjoints() {
+  for (Node<T>& n : nodes_) {
+    n.adjoint = Tensor<T>();
+    n.adjoint_tangent = Tensor<T>();
+    n.has_adjoint = false;
+    n.has_adjoint_tangent = false;
+  }
+}
+
+extern template class Tape<float>;
+extern template class Tape<double>;
+
+}  // namespace curv::ad

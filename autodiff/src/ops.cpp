@@ -1,0 +1,21 @@
+// Explicit instantiations of every op for float and double, so that users'
+// translation units compile only declarations (see the extern templates).
+#include "curv/autodiff.hpp"
+
+namespace curv::ad {
+
+#define CURV_AD_INSTANTIATE(T)                                  \
+  template Var<T> add(const Var<T>&, const Var<T>&);            \
+  template Var<T> sub(const Var<T>&, const Var<T>&);            \
+  template Var<T> mul(const Var<T>&, const Var<T>&);            \
+  template Var<T> matmul(const Var<T>&, const Var<T>&);         \
+  template Var<T> sum(const Var<T>&);                           \
+  template Var<T> sum(const Var<T>&, std::size_t);              \
+  template Var<T> exp(const Var<T>&);                           \
+  template Var<T> log(const Var<T>&);                           \
+  template Var<T> tanh(const Var<T>&);
+
+CURV_AD_INSTANTIATE(float)
+CURV_AD_INSTANTIATE(double)
+
+}  // namespace curv::ad

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# curv's one test command: installs what is missing, builds, and runs every
+# test — an optimized build, the same tests under AddressSanitizer and
+# UndefinedBehaviorSanitizer, and a separate project that finds the installed
+# curv with find_package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+jobs=$(nproc)
+echo "== optimized build"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j "$jobs"
+ctest --test-dir build/release --output-on-failure -j "$jobs"
+
+echo "== install, and a consumer project that uses find_package(curv)"
+rm -rf build/prefix build/consumer
+cmake --install build/release --prefix "$PWD/build/prefix" >/dev/null
+cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/build/prefix" >/dev/null
+cmake --build build/consumer -j "$jobs"
+ctest --test-dir build/consumer --output-on-failure
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
+cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+  -DCURV_SANITIZE=ON -DCURV_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build/sanitize -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/sanitize --output-on-failure -j "$jobs"

@@ -1,0 +1,99 @@
+// value_and_grad, jvp and hvp against analytic results: quadratics, the
+// n-dimensional Rosenbrock function, and the error contract.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include <xtensor/xrandom.hpp>
+#include <xtensor/xview.hpp>
+#include <xtensor-blas/xlinalg.hpp>
+
+#include "curv/autodiff.hpp"
+
+namespace {
+
+using curv::Tensor;
+using curv::ad::Var;
+
+Tensor<double> random_matrix(std::size_t rows, std::size_t cols, unsigned seed) {
+  xt::random::seed(seed);
+  return xt::random::randn<double>({rows, cols});
+}
+
+TEST(Hvp, QuadraticFormGivesAv) {
+  const std::size_t n = 12;
+  const Tensor<double> m = random_matrix(n, n, 1);
+  const Tensor<double> a = m + xt::transpose(m);  // symmetric
+  const Tensor<double> b = xt::view(random_matrix(1, n, 2), 0);
+  const Tensor<double> x = xt::view(random_matrix(1, n, 3), 0);
+  const Tensor<double> v = xt::view(random_matrix(1, n, 4), 0);
+  // f(x) = ½ xᵀAx + bᵀx
+  auto f = [&](const Var<double>& x) {
+    return 0.5 * curv::ad::sum(x * curv::ad::matmul(a, x)) + curv::ad::sum(x * b);
+  };
+  const auto h = curv::ad::hvp(f, x, v);
+  const Tensor<double> av = xt::linalg::dot(a, v);
+  const Tensor<double> grad = xt::linalg::dot(a, x) + b;
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_NEAR(h.hv(i), av(i), 1e-12 * std::abs(av(i)) + 1e-14);
+    EXPECT_NEAR(h.grad(i), grad(i), 1e-12 * std::abs(grad(i)) + 1e-14);
+  }
+  EXPECT_NEAR(h.value, 0.5 * xt::sum(x * xt::linalg::dot(a, x))() + xt::sum(b * x)(), 1e-12);
+}
+
+TEST(ValueAndGrad, RejectsNonScalarResult) {
+  auto f = [](const Var<double>& x) { return x * x; };
+  const Tensor<double> x = {1.0, 2.0};
+  try {
+    curv::ad::value_and_grad(f, x);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("must return a scalar, got shape (2,)"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Hvp, RejectsDirectionOfWrongShape) {
+  auto f = [](const Var<double>& x) { return curv::ad::sum(x * x); };
+  const Tensor<double> x = {1.0, 2.0, 3.0};
+  const Tensor<double> v = {1.0, 2.0};
+  try {
+    curv::ad::hvp(f, x, v);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("direction v has shape (2,), expected x's shape (3,)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(curv::ad::jvp(f, x, v), std::invalid_argument);
+}
+
+TEST(Matmul, ShapeErrorNamesOpAndShapes) {
+  curv::ad::Tape<double> tape;
+  const auto a = tape.variable(Tensor<double>(xt::ones<double>({2, 3})));
+  const auto b = tape.variable(Tensor<double>(xt::ones<double>({2, 3})));
+  try {
+    curv::ad::matmul(a, b);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("matmul: cannot multiply shapes (2, 3) and (2, 3)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Add, BroadcastErrorNamesOpAndShapes) {
+  curv::ad::Tape<double> tape;
+  const auto a = tape.variable(Tensor<double>(xt::ones<double>({2, 3})));
+  const auto b = tape.variable(Tensor<double>(xt::ones<double>({4})));
+  try {
+    curv::ad::add(a, b);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("add: shapes (2, 3) and (4,) do not broadcast"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
