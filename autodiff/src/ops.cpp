@@ -13,7 +13,9 @@ namespace curv::ad {
   template Var<T> sum(const Var<T>&, std::size_t);              \
   template Var<T> exp(const Var<T>&);                           \
   template Var<T> log(const Var<T>&);                           \
-  template Var<T> tanh(const Var<T>&);
+  template Var<T> tanh(const Var<T>&);                          \
+  template Var<T> reshape(const Var<T>&, const Shape&);         \
+  template Var<T> slice(const Var<T>&, std::size_t, std::size_t);
 
 CURV_AD_INSTANTIATE(float)
 CURV_AD_INSTANTIATE(double)

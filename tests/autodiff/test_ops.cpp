@@ -69,4 +69,15 @@ TEST(Ops, MatmulWithConstant) {
                      randn({3, 2}, 13));
 }
 
+TEST(Ops, SliceAndReshapeOfAFlatVector) {
+  // A flat vector split into a 2×3 matrix and a 3-vector, as a model's parameters are.
+  expect_derivatives(
+      [](const Var<double>& w) {
+        const Var<double> m = ad::reshape(ad::slice(w, 0, 6), {2, 3});
+        const Var<double> b = ad::slice(w, 6, 9);
+        return readout(ad::matmul(m, b) * ad::sum(b));
+      },
+      randn({9}, 14));
+}
+
 }  // namespace

@@ -14,6 +14,8 @@
 #include "curv/autodiff/ops/log.hpp"
 #include "curv/autodiff/ops/matmul.hpp"
 #include "curv/autodiff/ops/mul.hpp"
+#include "curv/autodiff/ops/reshape.hpp"
+#include "curv/autodiff/ops/slice.hpp"
 #include "curv/autodiff/ops/sub.hpp"
 #include "curv/autodiff/ops/sum.hpp"
 #include "curv/autodiff/ops/tanh.hpp"
