@@ -1,0 +1,1 @@
+// curv::datasets — explicit instantiations for float and double.

@@ -1,0 +1,1 @@
+// curv::nn — explicit instantiations for float and double.

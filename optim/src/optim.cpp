@@ -1,0 +1,1 @@
+// curv::optim — explicit instantiations for float and double.
