@@ -1,0 +1,41 @@
+// curv::nn::Conv2d: NCHW 2-D convolution (cross-correlation, as PyTorch), a
+// square kernel, stride and zero padding; "weight" (O, C, k, k) then "bias" (O).
+#pragma once
+
+#include <string>
+
+#include "curv/nn/module.hpp"
+#include "curv/nn/ops/conv2d.hpp"
+
+namespace curv::nn {
+
+struct Conv2dOptions {
+  std::size_t in_channels = 0;
+  std::size_t out_channels = 0;
+  std::size_t kernel_size = 3;
+  std::size_t stride = 1;
+  std::size_t padding = 0;  // zeros on each side; (kernel_size − 1) / 2 is 'same' for odd kernels and stride 1
+  bool bias = true;
+  Init init = Init::pytorch_default;
+};
+
+template <class T>
+class Conv2d final : public Module<T> {
+ public:
+  explicit Conv2d(Conv2dOptions options);
+
+  std::size_t num_parameters() const override;
+  ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const override;
+  std::string describe() const override;
+  std::vector<ParameterInfo> parameters() const override;
+
+  const Conv2dOptions& options() const { return options_; }
+
+ private:
+  Conv2dOptions options_;
+};
+
+extern template class Conv2d<float>;
+extern template class Conv2d<double>;
+
+}  // namespace curv::nn

@@ -1,0 +1,50 @@
+// Saving and loading a module's parameters in NumPy's formats.
+//
+//   .npz  one entry "<name>.npy" per named parameter, with its shape
+//         (np.load(path)["conv1.weight"]); a ZIP archive stored uncompressed
+//   .npy  the flat vector w itself, shape (num_parameters(),)
+// Files are written atomically (a temporary file in the same directory,
+// then std::filesystem::rename) and deterministically (fixed ZIP timestamps).
+// Loading checks every parameter's name and shape against the module and
+// names the first one that differs; data stored as float32 or float64 is
+// converted to T (a round trip in the same T is bit-exact).
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "curv/nn/module.hpp"
+
+namespace curv::nn {
+
+// Writes w, laid out as `module` describes it, to `path` (.npz, or .npy for the flat vector).
+template <class T>
+void save_parameters(const std::filesystem::path& path, const Module<T>& module, const Tensor<T>& w);
+
+// Reads a file written by save_parameters (or by NumPy with the same names
+// and shapes) into a flat vector for `module`.
+template <class T>
+Tensor<T> load_parameters(const std::filesystem::path& path, const Module<T>& module);
+
+// One array as a .npy file, written atomically; and back.
+template <class T>
+void save_npy(const std::filesystem::path& path, const Tensor<T>& array);
+template <class T>
+Tensor<T> load_npy(const std::filesystem::path& path);
+
+// Every array of an .npz archive by entry name (".npy" stripped), converted to T.
+template <class T>
+std::map<std::string, Tensor<T>> load_npz(const std::filesystem::path& path);
+
+#define CURV_NN_SERIALIZE_EXTERN(T)                                                                      \
+  extern template void save_parameters(const std::filesystem::path&, const Module<T>&, const Tensor<T>&); \
+  extern template Tensor<T> load_parameters(const std::filesystem::path&, const Module<T>&);             \
+  extern template void save_npy(const std::filesystem::path&, const Tensor<T>&);                         \
+  extern template Tensor<T> load_npy(const std::filesystem::path&);                                      \
+  extern template std::map<std::string, Tensor<T>> load_npz(const std::filesystem::path&);
+CURV_NN_SERIALIZE_EXTERN(float)
+CURV_NN_SERIALIZE_EXTERN(double)
+#undef CURV_NN_SERIALIZE_EXTERN
+
+}  // namespace curv::nn
