@@ -5,10 +5,30 @@
 #include <type_traits>
 #include <utility>
 
+#include <xtensor/xexpression.hpp>
+#include <xtensor/xnoalias.hpp>
+
 #include "curv/autodiff/detail/broadcast.hpp"
 #include "curv/autodiff/tape.hpp"
 
 namespace curv::ad::detail {
+
+template <class V>
+struct VarTraits {
+  static constexpr bool is_var = false;
+};
+template <class T>
+struct VarTraits<Var<T>> {
+  static constexpr bool is_var = true;
+  using scalar = T;
+};
+
+template <class V>
+concept is_var = VarTraits<std::remove_cvref_t<V>>::is_var;
+template <class V>
+using var_scalar_t = typename VarTraits<std::remove_cvref_t<V>>::scalar;
+template <class E>
+concept is_tensor_expression = xt::is_xexpression<std::decay_t<E>>::value;
 
 template <class T>
 Var<T> lift(const Var<T>& like, Tensor<T> constant) {
@@ -38,19 +58,28 @@ void accumulate_adjoint_tangent(OpContext<T>& c, std::size_t i, E&& e) {
 }  // namespace curv::ad::detail
 
 // Declares the operator overloads of a binary op `fn` for Var ∘ Var,
-// Var ∘ Tensor, Tensor ∘ Var, Var ∘ scalar and scalar ∘ Var.
+// Var ∘ Tensor, Tensor ∘ Var, Var ∘ scalar and scalar ∘ Var. The tensor side
+// takes any xtensor expression (a Tensor, xt::ones, …). Mixed Var/tensor
+// overloads take both operands by forwarding reference, constrained: xtensor's
+// own operators are unconstrained forwarding templates that would otherwise
+// win for an rvalue or non-const operand and wrap the Var as an xscalar; with
+// equal signatures, C++20 prefers the more constrained template.
 #define CURV_AD_BINARY_OPERATORS(OPERATOR, fn)                                              \
   template <class T>                                                                        \
   Var<T> OPERATOR(const Var<T>& a, const Var<T>& b) {                                       \
     return fn(a, b);                                                                        \
   }                                                                                         \
-  template <class T>                                                                        \
-  Var<T> OPERATOR(const Var<T>& a, const Tensor<T>& b) {                                    \
-    return fn(a, detail::lift(a, b));                                                       \
+  template <class V, class E>                                                               \
+    requires detail::is_var<V> && detail::is_tensor_expression<E>                           \
+  auto OPERATOR(V&& a, E&& b) {                                                             \
+    using T = detail::var_scalar_t<V>;                                                      \
+    return fn(a, detail::lift(a, Tensor<T>(std::forward<E>(b))));                           \
   }                                                                                         \
-  template <class T>                                                                        \
-  Var<T> OPERATOR(const Tensor<T>& a, const Var<T>& b) {                                    \
-    return fn(detail::lift(b, a), b);                                                       \
+  template <class E, class V>                                                               \
+    requires detail::is_var<V> && detail::is_tensor_expression<E>                           \
+  auto OPERATOR(E&& a, V&& b) {                                                             \
+    using T = detail::var_scalar_t<V>;                                                      \
+    return fn(detail::lift(b, Tensor<T>(std::forward<E>(a))), b);                           \
   }                                                                                         \
   template <class T>                                                                        \
   Var<T> OPERATOR(const Var<T>& a, std::type_identity_t<T> b) {                             \
