@@ -1,0 +1,12 @@
+// curv/datasets.hpp: the whole datasets module — datasets and splits, IDX
+// files and the MNIST / Fashion-MNIST loaders, the DataLoader, the
+// Accumulator and ModelObjective.
+#pragma once
+
+#include "curv/datasets/accumulator.hpp"
+#include "curv/datasets/data_loader.hpp"
+#include "curv/datasets/dataset.hpp"
+#include "curv/datasets/idx.hpp"
+#include "curv/datasets/mnist_json.hpp"
+#include "curv/datasets/model_objective.hpp"
+#include "curv/datasets/split.hpp"

@@ -1,0 +1,100 @@
+// curv::datasets::Accumulator: full-dataset loss, gradient, H·v, Gauss–Newton·v
+// and accuracy of a model, computed minibatch by minibatch.
+//
+// The contract (docs/data.md):
+//  * Means are sums over the whole dataset divided by N: every minibatch
+//    contributes the *sum* of its examples' losses (Reduction::sum) and that
+//    sum's gradient and H·v, and the grand total is divided by N once. A mean
+//    of per-batch means would over-weight a short last batch.
+//  * Batches are the dataset's examples in order, cut every batch_size (−1:
+//    one batch). They run in parallel on TBB, `threads` at a time, each into
+//    its own slot; slots are added into double-precision totals in batch
+//    order. Results are therefore bit-identical between runs and for any
+//    thread count, for a given batch size.
+//  * Memory: at most `threads` batches (their tapes and slots) are alive at
+//    once, so peak memory grows with batch_size × threads, not with N.
+//  * OpenBLAS runs single-threaded while batches run in parallel (TBB owns the
+//    cores); its previous thread count is restored afterwards.
+// H·v comes from one tangent-seeded forward pass and one reverse sweep per
+// batch (forward-over-reverse), exactly; Gauss–Newton·v is Jᵀ H_loss J v.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "curv/datasets/dataset.hpp"
+#include "curv/nn/loss.hpp"
+#include "curv/nn/module.hpp"
+
+namespace curv::datasets {
+
+struct AccumulatorOptions {
+  // Examples per minibatch; −1 = the whole dataset in one batch.
+  std::ptrdiff_t batch_size = 256;
+  // Batches processed at once; 0 = every core TBB sees.
+  int threads = 0;
+};
+
+// Mean loss, accuracy and per-class counts of a classifier over a dataset.
+struct Evaluation {
+  double loss = 0;      // mean over the dataset
+  double accuracy = 0;  // correct / count
+  std::size_t correct = 0;
+  std::size_t count = 0;
+  std::vector<std::size_t> class_count;    // examples whose target is class c
+  std::vector<std::size_t> class_correct;  // of those, predicted c (argmax, first on ties)
+};
+
+template <class T>
+class Accumulator {
+ public:
+  // The model, loss and dataset must outlive the accumulator. Throws
+  // std::invalid_argument for an empty dataset, a bad batch size or threads < 0.
+  Accumulator(const nn::Module<T>& model, const nn::Loss<T>& loss, DatasetRef<T> data,
+              AccumulatorOptions options = {});
+
+  std::size_t dim() const { return model_.num_parameters(); }
+  std::size_t size() const { return n_; }
+  std::size_t batch_size() const { return batch_size_; }
+  std::size_t num_batches() const { return (n_ + batch_size_ - 1) / batch_size_; }
+  int threads() const { return threads_; }
+
+  // Mean loss (1/N) Σᵢ ℓᵢ(w).
+  double value(const Tensor<T>& w) const;
+  // Mean loss; grad ← its gradient.
+  double value_and_grad(const Tensor<T>& w, Tensor<T>& grad) const;
+  // Mean loss; grad ← gradient, hv ← Hessian of the mean loss times v.
+  double hvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& grad, Tensor<T>& hv) const;
+  // Mean loss; grad ← gradient, gv ← (1/N) Σᵢ Jᵢᵀ Hᵢ Jᵢ v, the Gauss–Newton
+  // product (Jᵢ the model's Jacobian, Hᵢ the loss's Hessian in the output).
+  double gnvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& grad, Tensor<T>& gv) const;
+  // Mean loss and classification accuracy; targets must be class indices
+  // below the model's output width (axis 1).
+  Evaluation evaluate(const Tensor<T>& w) const;
+
+  // One minibatch on the calling thread: the *mean* loss over its examples
+  // and, when grad is non-null, its gradient (what SGD-like optimizers step on).
+  double batch_value_and_grad(const Batch<T>& batch, const Tensor<T>& w, Tensor<T>* grad) const;
+
+ private:
+  enum class Ask { value, grad, hvp, gnvp, evaluate };
+  struct Slot;
+  struct Totals;
+  Slot run_batch(Ask ask, const Batch<T>& batch, const Tensor<T>& w, const Tensor<T>* v) const;
+  Totals run(Ask ask, const Tensor<T>& w, const Tensor<T>* v) const;
+  void check_vector(const char* fn, const char* arg, const Tensor<T>& x) const;
+
+  const nn::Module<T>& model_;
+  const nn::Loss<T>& loss_;
+  DatasetRef<T> data_;
+  std::size_t n_;
+  std::size_t batch_size_;
+  int threads_;
+  std::vector<std::size_t> order_;  // 0 … N−1: batch b is order_[b·B, (b+1)·B)
+};
+
+extern template class Accumulator<float>;
+extern template class Accumulator<double>;
+
+}  // namespace curv::datasets

@@ -1,0 +1,101 @@
+// The IDX file format of MNIST and Fashion-MNIST (LeCun et al.), plain or
+// gzip-compressed, and loaders that find those datasets in a folder.
+//
+// An IDX file is a big-endian header — two zero bytes, a type byte (0x08 for
+// unsigned bytes, the only type these datasets use), the number of dimensions,
+// then each dimension as a 32-bit integer — followed by the elements in
+// row-major order. Images are 3-D (count, rows, cols); labels 1-D (count).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "curv/datasets/dataset.hpp"
+
+namespace curv::datasets {
+
+// A malformed IDX file: what() names the file, the byte offset (in the
+// decompressed stream for .gz files) and what was expected there.
+class IdxError : public std::runtime_error {
+ public:
+  IdxError(const std::string& what, std::filesystem::path file, std::uint64_t offset)
+      : std::runtime_error(what), file_(std::move(file)), offset_(offset) {}
+  const std::filesystem::path& file() const { return file_; }
+  std::uint64_t offset() const { return offset_; }
+
+ private:
+  std::filesystem::path file_;
+  std::uint64_t offset_;
+};
+
+// The raw contents of an unsigned-byte IDX file.
+struct IdxArray {
+  std::vector<std::size_t> dims;
+  std::vector<std::uint8_t> data;  // row-major, product(dims) bytes
+};
+
+// Reads a whole IDX file of unsigned bytes with `dimensions` dimensions,
+// gzip-compressed or not (detected from the content). Throws IdxError for an
+// empty or truncated file, a wrong magic number, a dimension of 0 (except the
+// count, dims[0]) or above 2³¹ − 1, bytes past the end, or a gzip error;
+// std::runtime_error when the file cannot be opened. Nothing is returned on error.
+IdxArray read_idx(const std::filesystem::path& file, std::size_t dimensions);
+
+// Writes an unsigned-byte IDX file, gzip-compressed when the name ends in
+// ".gz". Atomic: the file appears complete (renamed from a temporary next to
+// it) or not at all.
+void write_idx(const std::filesystem::path& file, std::span<const std::size_t> dims,
+               std::span<const std::uint8_t> data);
+
+// Images (count, 1, rows, cols) scaled to [0, 1] (byte / 255).
+template <class T>
+Tensor<T> read_idx_images(const std::filesystem::path& file);
+// Labels (count,), the class index stored exactly as T.
+template <class T>
+Tensor<T> read_idx_labels(const std::filesystem::path& file);
+// An images file and its labels file as one dataset; throws IdxError naming
+// both files when their counts differ.
+template <class T>
+TensorDataset<T> read_idx_dataset(const std::filesystem::path& images,
+                                  const std::filesystem::path& labels);
+
+template <class T>
+struct TrainTest {
+  TensorDataset<T> train;
+  TensorDataset<T> test;
+};
+
+// `name` (e.g. "train-images-idx3-ubyte") or `name`.gz in `dir`, whichever
+// exists (plain first); throws std::runtime_error naming both paths tried.
+std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& name);
+
+// MNIST-format data in `dir` under the standard names train-images-idx3-ubyte,
+// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte
+// (each plain or .gz).
+template <class T>
+TrainTest<T> load_mnist(const std::filesystem::path& dir);
+
+// Where Debian's dataset-fashion-mnist package installs Fashion-MNIST.
+inline std::filesystem::path default_fashion_mnist_dir() { return "/usr/share/datasets/fashion-mnist"; }
+
+// Fashion-MNIST (60,000 + 10,000) in MNIST format.
+template <class T>
+TrainTest<T> load_fashion_mnist(const std::filesystem::path& dir = default_fashion_mnist_dir()) {
+  return load_mnist<T>(dir);
+}
+
+extern template Tensor<float> read_idx_images(const std::filesystem::path&);
+extern template Tensor<double> read_idx_images(const std::filesystem::path&);
+extern template Tensor<float> read_idx_labels(const std::filesystem::path&);
+extern template Tensor<double> read_idx_labels(const std::filesystem::path&);
+extern template TensorDataset<float> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&);
+extern template TensorDataset<double> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&);
+extern template TrainTest<float> load_mnist(const std::filesystem::path&);
+extern template TrainTest<double> load_mnist(const std::filesystem::path&);
+
+}  // namespace curv::datasets

@@ -1,0 +1,292 @@
+// Accumulator: per-minibatch sums of loss, gradient, H·v and Gauss–Newton·v,
+// computed in parallel waves and reduced in batch order (see accumulator.hpp).
+#include "curv/datasets/accumulator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include "curv/autodiff/blas.hpp"
+#include "curv/autodiff/tape.hpp"
+#include "curv/datasets/data_loader.hpp"
+
+namespace curv::datasets {
+
+namespace {
+
+// OpenBLAS single-threaded for the lifetime of the guard: TBB already keeps
+// every core busy with one batch each, and nested BLAS threads would
+// oversubscribe them.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas() : previous_(blas::num_threads()) { blas::set_num_threads(1); }
+  ~SingleThreadedBlas() { blas::set_num_threads(previous_); }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int previous_;
+};
+
+template <class T>
+void add_into(std::vector<double>& total, const Tensor<T>& part) {
+  if (total.empty()) total.assign(part.size(), 0.0);
+  const T* p = part.data();
+  for (std::size_t i = 0; i < total.size(); ++i) total[i] += p[i];
+}
+
+template <class T>
+Tensor<T> mean_of(const std::vector<double>& total, std::size_t n) {
+  Tensor<T> out = Tensor<T>::from_shape({total.size()});
+  const double inv_n = 1.0 / static_cast<double>(n);
+  for (std::size_t i = 0; i < total.size(); ++i) out.data()[i] = static_cast<T>(total[i] * inv_n);
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+struct Accumulator<T>::Slot {
+  double loss = 0;
+  Tensor<T> first;   // Σ gradient over the batch
+  Tensor<T> second;  // Σ H·v or Σ G·v over the batch
+  std::size_t correct = 0;
+  std::vector<std::size_t> class_count, class_correct;
+};
+
+template <class T>
+struct Accumulator<T>::Totals {
+  double loss = 0;
+  std::vector<double> first, second;
+  std::size_t correct = 0;
+  std::vector<std::size_t> class_count, class_correct;
+};
+
+template <class T>
+Accumulator<T>::Accumulator(const nn::Module<T>& model, const nn::Loss<T>& loss, DatasetRef<T> data,
+                            AccumulatorOptions options)
+    : model_(model),
+      loss_(loss),
+      data_(data),
+      n_(data.size()),
+      batch_size_(resolve_batch_size("curv::datasets::Accumulator", options.batch_size, data.size())),
+      threads_(options.threads) {
+  if (n_ == 0)
+    throw std::invalid_argument("curv::datasets::Accumulator: the dataset is empty; expected at least one example");
+  if (threads_ < 0)
+    throw std::invalid_argument("curv::datasets::Accumulator: threads = " + std::to_string(threads_) +
+                                ", expected 0 (all cores) or a positive count");
+  if (threads_ == 0) threads_ = std::max(1, tbb::info::default_concurrency());
+  order_.resize(n_);
+  std::iota(order_.begin(), order_.end(), std::size_t(0));
+}
+
+template <class T>
+void Accumulator<T>::check_vector(const char* fn, const char* arg, const Tensor<T>& x) const {
+  if (x.dimension() != 1 || x.size() != dim())
+    throw std::invalid_argument(std::string("curv::datasets::Accumulator::") + fn + ": " + arg +
+                                " has shape " + shape_string(x.shape()) + ", expected (" +
+                                std::to_string(dim()) + ",) (the model's num_parameters())");
+}
+
+template <class T>
+typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, const Batch<T>& batch, const Tensor<T>& w,
+                                                         const Tensor<T>* v) const {
+  Slot s;
+  auto scalar = [](const ad::Var<T>& l) {
+    if (l.size() != 1)
+      throw std::logic_error("curv::datasets::Accumulator: the loss returned shape " +
+                             shape_string(l.shape()) + ", expected a scalar");
+    return static_cast<double>(*l.value().data());
+  };
+  if (ask == Ask::gnvp) {
+    // Jv from a tangent-seeded forward pass, H_loss·Jv in output space, then
+    // the gradient and Jᵀ(H_loss J v) from two reverse sweeps of a plain tape.
+    Tensor<T> hjv;
+    {
+      ad::Tape<T> tangent_tape;
+      const ad::Var<T> wv = tangent_tape.variable(w, *v);
+      const ad::Var<T> out = model_.forward(wv, tangent_tape.constant(batch.inputs));
+      const Tensor<T> jv = out.has_tangent() ? out.tangent() : Tensor<T>(xt::zeros<T>(out.shape()));
+      hjv = loss_.output_hessian_product(out.value(), batch.targets, jv);
+      if (hjv.shape() != out.shape())
+        throw std::logic_error("curv::datasets::Accumulator::gnvp: output_hessian_product returned shape " +
+                               shape_string(hjv.shape()) + ", expected the output's shape " +
+                               shape_string(out.shape()));
+    }
+    ad::Tape<T> tape;
+    const ad::Var<T> wv = tape.variable(w);
+    const ad::Var<T> out = model_.forward(wv, tape.constant(batch.inputs));
+    const ad::Var<T> l = loss_.forward(out, batch.targets, nn::Reduction::sum);
+    s.loss = scalar(l);
+    tape.backward(l);
+    s.first = wv.grad();
+    tape.backward(out, std::move(hjv));
+    s.second = wv.grad();
+    return s;
+  }
+  ad::Tape<T> tape;
+  ad::Var<T> wv;
+  switch (ask) {
+    case Ask::value:
+    case Ask::evaluate: wv = tape.constant(w); break;
+    case Ask::grad: wv = tape.variable(w); break;
+    default: wv = tape.variable(w, *v); break;
+  }
+  const ad::Var<T> out = model_.forward(wv, tape.constant(batch.inputs));
+  const ad::Var<T> l = loss_.forward(out, batch.targets, nn::Reduction::sum);
+  s.loss = scalar(l);
+  if (ask == Ask::grad || ask == Ask::hvp) {
+    tape.backward(l);
+    s.first = wv.grad();
+    if (ask == Ask::hvp) s.second = wv.adjoint_tangent();
+  }
+  if (ask == Ask::evaluate) {
+    const Tensor<T>& o = out.value();
+    const std::size_t rows = batch.targets.size();
+    if (o.dimension() != 2 || o.shape(0) != rows)
+      throw std::invalid_argument("curv::datasets::Accumulator::evaluate: the model's output has shape " +
+                                  shape_string(o.shape()) + ", expected (" + std::to_string(rows) +
+                                  ", classes) for " + std::to_string(rows) + " class-index targets");
+    const std::size_t classes = o.shape(1);
+    s.class_count.assign(classes, 0);
+    s.class_correct.assign(classes, 0);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const T target = batch.targets.data()[i];
+      if (!(target >= T(0) && target < static_cast<T>(classes) && std::floor(target) == target))
+        throw std::invalid_argument("curv::datasets::Accumulator::evaluate: a target is " +
+                                    std::to_string(target) + ", expected a class index in [0, " +
+                                    std::to_string(classes) + ")");
+      const T* row = o.data() + i * classes;
+      const std::size_t predicted = static_cast<std::size_t>(std::max_element(row, row + classes) - row);
+      const std::size_t c = static_cast<std::size_t>(target);
+      ++s.class_count[c];
+      if (predicted == c) {
+        ++s.class_correct[c];
+        ++s.correct;
+      }
+    }
+  }
+  return s;
+}
+
+template <class T>
+typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w, const Tensor<T>* v) const {
+  Totals t;
+  const std::size_t batches = num_batches();
+  const std::size_t wave = static_cast<std::size_t>(threads_);
+  auto compute = [&](std::size_t b) {
+    const std::size_t first = b * batch_size_;
+    const std::size_t count = std::min(batch_size_, n_ - first);
+    const Batch<T> batch = data_.get_batch(std::span<const std::size_t>(order_).subspan(first, count));
+    return run_batch(ask, batch, w, v);
+  };
+  auto add = [&](Slot& s) {
+    t.loss += s.loss;
+    if (s.first.dimension() != 0) add_into(t.first, s.first);
+    if (s.second.dimension() != 0) add_into(t.second, s.second);
+    t.correct += s.correct;
+    if (t.class_count.size() < s.class_count.size()) {
+      t.class_count.resize(s.class_count.size(), 0);
+      t.class_correct.resize(s.class_count.size(), 0);
+    }
+    for (std::size_t c = 0; c < s.class_count.size(); ++c) {
+      t.class_count[c] += s.class_count[c];
+      t.class_correct[c] += s.class_correct[c];
+    }
+    s = Slot();  // release the batch's tensors before the next wave
+  };
+
+  const SingleThreadedBlas blas_guard;
+  tbb::task_arena arena(threads_);
+  for (std::size_t first = 0; first < batches; first += wave) {
+    const std::size_t count = std::min(wave, batches - first);
+    std::vector<Slot> slots(count);
+    if (count == 1) {
+      slots[0] = compute(first);
+    } else {
+      arena.execute([&] {
+        tbb::parallel_for(
+            tbb::blocked_range<std::size_t>(0, count, 1),
+            [&](const tbb::blocked_range<std::size_t>& r) {
+              for (std::size_t i = r.begin(); i != r.end(); ++i) slots[i] = compute(first + i);
+            },
+            tbb::simple_partitioner());
+      });
+    }
+    for (Slot& s : slots) add(s);  // batch order, whatever thread computed each slot
+  }
+  return t;
+}
+
+template <class T>
+double Accumulator<T>::value(const Tensor<T>& w) const {
+  check_vector("value", "w", w);
+  return run(Ask::value, w, nullptr).loss / static_cast<double>(n_);
+}
+
+template <class T>
+double Accumulator<T>::value_and_grad(const Tensor<T>& w, Tensor<T>& grad) const {
+  check_vector("value_and_grad", "w", w);
+  Totals t = run(Ask::grad, w, nullptr);
+  grad = mean_of<T>(t.first, n_);
+  return t.loss / static_cast<double>(n_);
+}
+
+template <class T>
+double Accumulator<T>::hvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& grad, Tensor<T>& hv) const {
+  check_vector("hvp", "w", w);
+  check_vector("hvp", "v", v);
+  Totals t = run(Ask::hvp, w, &v);
+  grad = mean_of<T>(t.first, n_);
+  hv = t.second.empty() ? Tensor<T>(xt::zeros<T>({dim()})) : mean_of<T>(t.second, n_);
+  return t.loss / static_cast<double>(n_);
+}
+
+template <class T>
+double Accumulator<T>::gnvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& grad, Tensor<T>& gv) const {
+  check_vector("gnvp", "w", w);
+  check_vector("gnvp", "v", v);
+  Totals t = run(Ask::gnvp, w, &v);
+  grad = mean_of<T>(t.first, n_);
+  gv = mean_of<T>(t.second, n_);
+  return t.loss / static_cast<double>(n_);
+}
+
+template <class T>
+Evaluation Accumulator<T>::evaluate(const Tensor<T>& w) const {
+  check_vector("evaluate", "w", w);
+  Totals t = run(Ask::evaluate, w, nullptr);
+  Evaluation e;
+  e.loss = t.loss / static_cast<double>(n_);
+  e.correct = t.correct;
+  e.count = n_;
+  e.accuracy = static_cast<double>(t.correct) / static_cast<double>(n_);
+  e.class_count = std::move(t.class_count);
+  e.class_correct = std::move(t.class_correct);
+  return e;
+}
+
+template <class T>
+double Accumulator<T>::batch_value_and_grad(const Batch<T>& batch, const Tensor<T>& w, Tensor<T>* grad) const {
+  check_vector("batch_value_and_grad", "w", w);
+  const std::size_t rows = batch.targets.dimension() == 0 ? 0 : batch.targets.shape(0);
+  if (rows == 0)
+    throw std::invalid_argument("curv::datasets::Accumulator::batch_value_and_grad: the batch is empty; expected at least one example");
+  Slot s = run_batch(grad ? Ask::grad : Ask::value, batch, w, nullptr);
+  if (grad) *grad = mean_of<T>(std::vector<double>(s.first.begin(), s.first.end()), rows);
+  return s.loss / static_cast<double>(rows);
+}
+
+template class Accumulator<float>;
+template class Accumulator<double>;
+
+}  // namespace curv::datasets

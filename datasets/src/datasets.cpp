@@ -1,1 +1,0 @@
-// curv::datasets — explicit instantiations for float and double.

@@ -1,0 +1,332 @@
+// The Accumulator and ModelObjective: full-dataset means that do not depend on
+// the batch size or thread count, against an independent one-tape reference.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <set>
+#include <vector>
+
+#include "curv/datasets.hpp"
+#include "test_models.hpp"
+
+namespace {
+
+using curv::Tensor;
+using curv::ad::Var;
+using curv::datasets::Accumulator;
+using curv::datasets::ModelObjective;
+using curv::datasets::TensorDataset;
+using curv::test::CrossEntropy;
+using curv::test::TinyMlp;
+
+constexpr std::size_t n_examples = 100;  // not a multiple of 7 or 32: short last batches
+constexpr std::size_t features = 5;
+
+template <class T>
+double relative_error(const Tensor<T>& a, const Tensor<T>& b) {
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    const double d = static_cast<double>(a.data()[i]) - static_cast<double>(b.data()[i]);
+    diff += d * d;
+    norm += static_cast<double>(b.data()[i]) * static_cast<double>(b.data()[i]);
+  }
+  return std::sqrt(diff / norm);
+}
+
+double relative_error(double a, double b) { return std::abs(a - b) / std::abs(b); }
+
+template <class T>
+bool bit_identical(const Tensor<T>& a, const Tensor<T>& b) {
+  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+template <class T>
+struct Everything {
+  double value, value_only;
+  Tensor<T> grad, grad_only, hv, hv_grad, gv;
+};
+
+template <class T>
+Everything<T> everything(const Accumulator<T>& acc, const Tensor<T>& w, const Tensor<T>& v) {
+  Everything<T> e;
+  e.value_only = acc.value(w);
+  acc.value_and_grad(w, e.grad_only);
+  e.value = acc.hvp(w, v, e.hv_grad, e.hv);
+  Tensor<T> g;
+  acc.gnvp(w, v, g, e.gv);
+  return e;
+}
+
+// f(w) = (1/N) Σ ℓᵢ on one tape over the whole dataset, through the functional API.
+template <class T>
+curv::ad::Hvp<T> whole_dataset_reference(const curv::nn::Module<T>& model, const curv::nn::Loss<T>& loss,
+                                         const TensorDataset<T>& data, const Tensor<T>& w, const Tensor<T>& v) {
+  auto f = [&](const Var<T>& wv) {
+    auto& tape = wv.tape();
+    const Var<T> total = loss.forward(model.forward(wv, tape.constant(data.inputs())), data.targets(),
+                                      curv::nn::Reduction::sum);
+    return curv::ad::mul(total, tape.constant(Tensor<T>(T(1) / static_cast<T>(data.size()))));
+  };
+  return curv::ad::hvp(f, w, v);
+}
+
+template <class T>
+void expect_batch_size_agreement(double tolerance) {
+  const TensorDataset<T> data = curv::test::synthetic<T>(n_examples, features, 7);
+  const TinyMlp<T> model(features, 4, 3);
+  const CrossEntropy<T> loss;
+  const Tensor<T> w = curv::test::uniform<T>({model.num_parameters()}, 11, 0.8);
+  const Tensor<T> v = curv::test::uniform<T>({model.num_parameters()}, 12);
+  const Everything<T> ref = everything(Accumulator<T>(model, loss, data, {.batch_size = -1, .threads = 1}), w, v);
+  for (std::ptrdiff_t bs : {std::ptrdiff_t(1), std::ptrdiff_t(7), std::ptrdiff_t(32),
+                            std::ptrdiff_t(n_examples), std::ptrdiff_t(-1)}) {
+    SCOPED_TRACE("batch size " + std::to_string(bs));
+    const Everything<T> e = everything(Accumulator<T>(model, loss, data, {.batch_size = bs, .threads = 2}), w, v);
+    EXPECT_LE(relative_error(e.value, ref.value), tolerance);
+    EXPECT_LE(relative_error(e.value_only, ref.value), tolerance);
+    EXPECT_LE(relative_error(e.grad_only, ref.grad_only), tolerance);
+    EXPECT_LE(relative_error(e.hv_grad, ref.grad_only), tolerance);
+    EXPECT_LE(relative_error(e.hv, ref.hv), tolerance);
+    EXPECT_LE(relative_error(e.gv, ref.gv), tolerance);
+  }
+}
+
+TEST(Accumulator, Float64ValueGradientHvAndGvAgreeAcrossBatchSizesTo1e12) {
+  expect_batch_size_agreement<double>(1e-12);
+}
+
+// float32: only the summation order changes with the batch size. Each
+// per-example term is computed identically; a batch's sums (the loss's
+// reduction and the gemm contractions over the batch rows in the gradient
+// and H·v) run in float32 over up to N = 100 terms, so the relative error of
+// a sum is bounded by about N·ε₃₂ ≈ 100 × 6e-8 = 6e-6 of the sum of magnitudes,
+// and cancellation among the terms of a gradient component can lift it
+// relative to the result by a small factor. Across batches the totals are
+// accumulated in double. 5e-5 leaves room for that factor while still failing
+// for any weighting error (those are of order 1/N = 1e-2).
+TEST(Accumulator, Float32ValueGradientHvAndGvAgreeAcrossBatchSizesTo5e5) {
+  expect_batch_size_agreement<float>(5e-5);
+}
+
+TEST(Accumulator, MatchesTheWholeDatasetMeanLossDifferentiatedOnOneTape) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 3);
+  const TinyMlp<double> model(features, 6, 3);
+  const CrossEntropy<double> loss;
+  const Tensor<double> w = curv::test::uniform<double>({model.num_parameters()}, 5, 0.8);
+  const Tensor<double> v = curv::test::uniform<double>({model.num_parameters()}, 6);
+  const auto ref = whole_dataset_reference(model, loss, data, w, v);
+  for (std::ptrdiff_t bs : {1, 7, 32}) {
+    const Accumulator<double> acc(model, loss, data, {.batch_size = bs, .threads = 2});
+    Tensor<double> g, hv;
+    const double value = acc.hvp(w, v, g, hv);
+    EXPECT_LE(relative_error(value, ref.value), 1e-12);
+    EXPECT_LE(relative_error(g, ref.grad), 1e-12);
+    EXPECT_LE(relative_error(hv, ref.hv), 1e-12);
+  }
+}
+
+TEST(Accumulator, GaussNewtonProductEqualsHvForALinearModelAndIsPositiveSemiDefinite) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 4);
+  const CrossEntropy<double> loss;
+  const TinyMlp<double> linear(features, 0, 3);  // J does not depend on w: G = H exactly
+  const Tensor<double> w = curv::test::uniform<double>({linear.num_parameters()}, 8);
+  const Tensor<double> v = curv::test::uniform<double>({linear.num_parameters()}, 9);
+  const Accumulator<double> acc(linear, loss, data, {.batch_size = 7, .threads = 2});
+  Tensor<double> g1, g2, hv, gv;
+  acc.hvp(w, v, g1, hv);
+  acc.gnvp(w, v, g2, gv);
+  EXPECT_LE(relative_error(gv, hv), 1e-12);
+  EXPECT_TRUE(bit_identical(g1, g2));
+
+  const TinyMlp<double> mlp(features, 4, 3);
+  const Accumulator<double> acc_mlp(mlp, loss, data, {.batch_size = 7, .threads = 2});
+  for (std::uint64_t seed = 20; seed < 25; ++seed) {
+    const Tensor<double> wm = curv::test::uniform<double>({mlp.num_parameters()}, seed, 2.0);
+    const Tensor<double> vm = curv::test::uniform<double>({mlp.num_parameters()}, seed + 100);
+    Tensor<double> g, gvm;
+    acc_mlp.gnvp(wm, vm, g, gvm);
+    double vgv = 0;
+    for (std::size_t i = 0; i < vm.size(); ++i) vgv += vm(i) * gvm(i);
+    EXPECT_GE(vgv, -1e-14);
+  }
+}
+
+TEST(Accumulator, RepeatRunsAndThreadCountsOneAndTwoAreBitIdentical) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 9);
+  const TinyMlp<double> model(features, 4, 3);
+  const CrossEntropy<double> loss;
+  const Tensor<double> w = curv::test::uniform<double>({model.num_parameters()}, 1, 0.8);
+  const Tensor<double> v = curv::test::uniform<double>({model.num_parameters()}, 2);
+  for (std::ptrdiff_t bs : {1, 7, 32}) {
+    SCOPED_TRACE("batch size " + std::to_string(bs));
+    const auto one = everything(Accumulator<double>(model, loss, data, {.batch_size = bs, .threads = 1}), w, v);
+    const auto two = everything(Accumulator<double>(model, loss, data, {.batch_size = bs, .threads = 2}), w, v);
+    const auto again = everything(Accumulator<double>(model, loss, data, {.batch_size = bs, .threads = 2}), w, v);
+    for (const auto* e : {&two, &again}) {
+      EXPECT_EQ(std::memcmp(&e->value, &one.value, sizeof(double)), 0);
+      EXPECT_TRUE(bit_identical(e->grad_only, one.grad_only));
+      EXPECT_TRUE(bit_identical(e->hv, one.hv));
+      EXPECT_TRUE(bit_identical(e->gv, one.gv));
+    }
+  }
+  // float32 too: totals in double, added in batch order.
+  const TensorDataset<float> data32 = curv::test::synthetic<float>(n_examples, features, 9);
+  const TinyMlp<float> model32(features, 4, 3);
+  const CrossEntropy<float> loss32;
+  const Tensor<float> w32 = curv::test::uniform<float>({model32.num_parameters()}, 1, 0.8);
+  const Tensor<float> v32 = curv::test::uniform<float>({model32.num_parameters()}, 2);
+  const auto one = everything(Accumulator<float>(model32, loss32, data32, {.batch_size = 7, .threads = 1}), w32, v32);
+  const auto two = everything(Accumulator<float>(model32, loss32, data32, {.batch_size = 7, .threads = 2}), w32, v32);
+  EXPECT_EQ(one.value, two.value);
+  EXPECT_TRUE(bit_identical(one.hv, two.hv));
+  EXPECT_TRUE(bit_identical(one.gv, two.gv));
+}
+
+TEST(Accumulator, ShortLastBatchIsWeightedByItsExampleCountNotAsAWholeBatch) {
+  // 10 examples in batches of 4, 4, 2; the last two examples have far larger
+  // losses than the rest, so a mean of per-batch means would be far off.
+  Tensor<double> x = curv::test::uniform<double>({10, features}, 31, 0.1);
+  for (std::size_t j = 0; j < features; ++j) x(8, j) = x(9, j) = 3.0;
+  Tensor<double> y = {0., 1., 2., 0., 1., 2., 0., 1., 0., 0.};
+  const TensorDataset<double> data(x, y);
+  const TinyMlp<double> model(features, 0, 3);
+  Tensor<double> w = xt::zeros<double>({model.num_parameters()});
+  for (std::size_t j = 0; j < features; ++j) w(j * 3 + 2) = 1.0;  // favours class 2: examples 8, 9 lose big
+  const CrossEntropy<double> loss;
+  const auto ref = whole_dataset_reference(model, loss, data, w, w);
+  const Accumulator<double> acc(model, loss, data, {.batch_size = 4, .threads = 2});
+  Tensor<double> g;
+  const double value = acc.value_and_grad(w, g);
+  EXPECT_LE(relative_error(value, ref.value), 1e-14);
+  EXPECT_LE(relative_error(g, ref.grad), 1e-13);
+
+  double mean_of_means = 0;
+  for (std::size_t b = 0; b < 3; ++b) {
+    const std::size_t first = b * 4, count = std::min<std::size_t>(4, 10 - first);
+    std::vector<std::size_t> idx(count);
+    std::iota(idx.begin(), idx.end(), first);
+    mean_of_means += acc.batch_value_and_grad(data.get_batch(idx), w, nullptr) / 3;
+  }
+  EXPECT_GT(relative_error(mean_of_means, ref.value), 0.1) << "the data should expose mean-of-means weighting";
+}
+
+TEST(Accumulator, EvaluateCountsCorrectPredictionsPerClassAndGivesTheMeanLoss) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 13);
+  const TinyMlp<double> model(features, 0, 3);
+  const CrossEntropy<double> loss;
+  const Tensor<double> w = curv::test::uniform<double>({model.num_parameters()}, 14);
+  const Accumulator<double> acc(model, loss, data, {.batch_size = 32, .threads = 2});
+  const curv::datasets::Evaluation e = acc.evaluate(w);
+
+  std::vector<std::size_t> count(3, 0), correct(3, 0);
+  for (std::size_t i = 0; i < n_examples; ++i) {
+    double best = -1e300;
+    std::size_t arg = 0;
+    for (std::size_t c = 0; c < 3; ++c) {
+      double z = w(features * 3 + c);
+      for (std::size_t j = 0; j < features; ++j) z += data.inputs()(i, j) * w(j * 3 + c);
+      if (z > best) best = z, arg = c;
+    }
+    const auto label = static_cast<std::size_t>(data.targets()(i));
+    ++count[label];
+    correct[label] += arg == label;
+  }
+  EXPECT_EQ(e.class_count, count);
+  EXPECT_EQ(e.class_correct, correct);
+  EXPECT_EQ(e.count, n_examples);
+  EXPECT_EQ(e.correct, correct[0] + correct[1] + correct[2]);
+  EXPECT_DOUBLE_EQ(e.accuracy, static_cast<double>(e.correct) / n_examples);
+  EXPECT_LE(relative_error(e.loss, acc.value(w)), 1e-15);
+  EXPECT_LE(relative_error(curv::datasets::mean_loss(model, loss, data, w), acc.value(w)), 1e-12);
+  EXPECT_EQ(curv::datasets::evaluate(model, loss, data, w).correct, e.correct);
+
+  Tensor<double> bad = data.targets();
+  bad(3) = 3.0;
+  const TensorDataset<double> bad_data(data.inputs(), bad);
+  try {
+    Accumulator<double>(model, loss, bad_data).evaluate(w);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& err) {
+    EXPECT_NE(std::string(err.what()).find("expected a class index in [0, 3)"), std::string::npos) << err.what();
+  }
+}
+
+TEST(Accumulator, RejectsBadArgumentsWithMessagesNamingThem) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(10, features, 1);
+  const TinyMlp<double> model(features, 0, 3);
+  const CrossEntropy<double> loss;
+  auto message_of = [](auto&& f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no exception");
+  };
+  EXPECT_NE(message_of([&] { Accumulator<double>(model, loss, data, {.batch_size = 0}); }).find("batch_size = 0"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { Accumulator<double>(model, loss, data, {.threads = -2}); }).find("threads = -2"),
+            std::string::npos);
+  const TensorDataset<double> empty(Tensor<double>::from_shape({0, features}), Tensor<double>::from_shape({0}));
+  EXPECT_NE(message_of([&] { Accumulator<double>(model, loss, empty); }).find("empty"), std::string::npos);
+  const Accumulator<double> acc(model, loss, data);
+  const Tensor<double> short_w = xt::zeros<double>({3});
+  EXPECT_NE(message_of([&] { acc.value(short_w); }).find("w has shape (3,), expected (18,)"), std::string::npos);
+  Tensor<double> g, hv;
+  const Tensor<double> w = xt::zeros<double>({18});
+  EXPECT_NE(message_of([&] { acc.hvp(w, short_w, g, hv); }).find("v has shape (3,)"), std::string::npos);
+}
+
+TEST(ModelObjective, IsTheAccumulatedMeanAndStepsOverReshuffledMinibatches) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 17);
+  const TinyMlp<double> model(features, 4, 3);
+  const CrossEntropy<double> loss;
+  ModelObjective<double> f(model, loss, data, {.batch_size = 32, .threads = 2, .seed = 5});
+  const Tensor<double> w = curv::test::uniform<double>({f.dim()}, 3, 0.8);
+  const Tensor<double> v = curv::test::uniform<double>({f.dim()}, 4);
+  ASSERT_EQ(f.dim(), model.num_parameters());
+  const auto ref = whole_dataset_reference(model, loss, data, w, v);
+  Tensor<double> g, hv, gv;
+  EXPECT_LE(relative_error(f.value(w), ref.value), 1e-12);
+  EXPECT_LE(relative_error(f.value_and_grad(w, g), ref.value), 1e-12);
+  EXPECT_LE(relative_error(g, ref.grad), 1e-12);
+  f.hvp(w, v, g, hv);
+  EXPECT_LE(relative_error(hv, ref.hv), 1e-12);
+  f.gnvp(w, v, g, gv);
+  EXPECT_LE(relative_error(g, ref.grad), 1e-12);
+
+  ASSERT_EQ(f.num_batches(), 4u);
+  auto epoch_order = [&](std::size_t e) {
+    f.begin_epoch(e);
+    std::vector<std::size_t> order;
+    for (std::size_t b = 0; b < f.num_batches(); ++b)
+      for (std::size_t i : f.loader().indices(b)) order.push_back(i);
+    return order;
+  };
+  const auto e0 = epoch_order(0), e1 = epoch_order(1), e0_again = epoch_order(0);
+  EXPECT_EQ(e0, e0_again);
+  EXPECT_NE(e0, e1);
+  EXPECT_EQ(std::set<std::size_t>(e1.begin(), e1.end()).size(), n_examples);
+
+  // Minibatch b: the mean loss of exactly its examples, and its gradient.
+  f.begin_epoch(1);
+  double weighted = 0;
+  Tensor<double> weighted_grad = xt::zeros<double>({f.dim()});
+  for (std::size_t b = 0; b < f.num_batches(); ++b) {
+    const auto idx = f.loader().indices(b);
+    const TensorDataset<double> part = curv::datasets::subset(data, idx);
+    const auto part_ref = whole_dataset_reference(model, loss, part, w, v);
+    Tensor<double> gb;
+    const double vb = f.batch_value_and_grad(b, w, gb);
+    EXPECT_LE(relative_error(vb, part_ref.value), 1e-12);
+    EXPECT_LE(relative_error(gb, part_ref.grad), 1e-12);
+    weighted += vb * static_cast<double>(idx.size()) / n_examples;
+    weighted_grad += gb * (static_cast<double>(idx.size()) / n_examples);
+  }
+  EXPECT_LE(relative_error(weighted, ref.value), 1e-12);
+  EXPECT_LE(relative_error(weighted_grad, ref.grad), 1e-12);
+}
+
+}  // namespace

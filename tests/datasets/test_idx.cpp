@@ -1,0 +1,255 @@
+// The IDX reader and writer against hand-made good and corrupt files.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "curv/datasets/idx.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using curv::datasets::IdxError;
+using Bytes = std::vector<std::uint8_t>;
+using curv::Tensor;
+
+// A fresh folder per test, removed afterwards.
+class Idx : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("curv-idx-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+            std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write_raw(const std::string& name, const Bytes& bytes) const {
+    const fs::path p = dir_ / name;
+    if (p.extension() == ".gz") {
+      gzFile gz = gzopen(p.c_str(), "wb");
+      gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size()));
+      gzclose(gz);
+    } else {
+      std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                               static_cast<std::streamsize>(bytes.size()));
+    }
+    return p;
+  }
+
+  fs::path dir_;
+};
+
+void put32(Bytes& b, std::uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<std::uint8_t>(v >> s));
+}
+
+// count images of rows × cols with pixel (i, r, c) = (i + r + c) % 256.
+Bytes images_file(std::uint32_t count, std::uint32_t rows, std::uint32_t cols) {
+  Bytes b{0, 0, 8, 3};
+  put32(b, count);
+  put32(b, rows);
+  put32(b, cols);
+  for (std::uint32_t i = 0; i < count; ++i)
+    for (std::uint32_t r = 0; r < rows; ++r)
+      for (std::uint32_t c = 0; c < cols; ++c) b.push_back(static_cast<std::uint8_t>((i + r + c) % 256));
+  return b;
+}
+
+Bytes labels_file(const Bytes& labels) {
+  Bytes b{0, 0, 8, 1};
+  put32(b, static_cast<std::uint32_t>(labels.size()));
+  b.insert(b.end(), labels.begin(), labels.end());
+  return b;
+}
+
+// The reader must throw IdxError naming the file, the offset and what it expected.
+void expect_idx_error(const fs::path& file, std::uint64_t offset, const std::string& expected_text,
+                      bool images = true) {
+  try {
+    if (images)
+      curv::datasets::read_idx_images<float>(file);
+    else
+      curv::datasets::read_idx_labels<float>(file);
+    FAIL() << "expected IdxError for " << file;
+  } catch (const IdxError& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(e.file(), file);
+    EXPECT_EQ(e.offset(), offset) << what;
+    EXPECT_NE(what.find(file.string()), std::string::npos) << what;
+    EXPECT_NE(what.find("byte offset " + std::to_string(offset)), std::string::npos) << what;
+    EXPECT_NE(what.find("expected"), std::string::npos) << what;
+    EXPECT_NE(what.find(expected_text), std::string::npos) << what;
+  }
+}
+
+TEST_F(Idx, ReadsImagesScaledToUnitIntervalWithAChannelAxis) {
+  const auto p = write_raw("images", images_file(3, 2, 4));
+  const Tensor<double> x = curv::datasets::read_idx_images<double>(p);
+  ASSERT_EQ(x.shape(), (curv::Shape{3, 1, 2, 4}));
+  EXPECT_EQ(x(2, 0, 1, 3), 6.0 / 255.0);
+  EXPECT_EQ(x(0, 0, 0, 0), 0.0);
+  const Bytes full{0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 255, 51};
+  const Tensor<float> y = curv::datasets::read_idx_images<float>(write_raw("full", full));
+  EXPECT_EQ(y(0, 0, 0, 0), 1.0f);
+  EXPECT_EQ(y(0, 0, 0, 1), 0.2f);
+}
+
+TEST_F(Idx, ReadsLabelsAsExactClassIndices) {
+  const auto p = write_raw("labels", labels_file({3, 0, 9, 255}));
+  const Tensor<float> y = curv::datasets::read_idx_labels<float>(p);
+  EXPECT_EQ(y, (Tensor<float>{3.f, 0.f, 9.f, 255.f}));
+}
+
+TEST_F(Idx, ReadsGzipFilesLikePlainOnes) {
+  const Bytes raw = images_file(5, 3, 3);
+  const auto plain = curv::datasets::read_idx_images<double>(write_raw("a", raw));
+  const auto gz = curv::datasets::read_idx_images<double>(write_raw("a.gz", raw));
+  EXPECT_EQ(plain, gz);
+}
+
+TEST_F(Idx, WriterRoundTripsPlainAndGzipAndLeavesNoTemporaryFiles) {
+  const std::array<std::size_t, 3> dims{2, 3, 2};
+  const Bytes data{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 255};
+  for (const std::string name : {"w-idx3-ubyte", "w-idx3-ubyte.gz"}) {
+    curv::datasets::write_idx(dir_ / name, dims, data);
+    curv::datasets::write_idx(dir_ / name, dims, data);  // overwrites atomically
+    const auto a = curv::datasets::read_idx(dir_ / name, 3);
+    EXPECT_EQ(a.dims, (std::vector<std::size_t>{2, 3, 2}));
+    EXPECT_EQ(a.data, data);
+  }
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    ++files;
+    EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << e.path();
+  }
+  EXPECT_EQ(files, 2u);
+  const std::array<std::size_t, 1> wrong{5};
+  EXPECT_THROW(curv::datasets::write_idx(dir_ / "x", wrong, data), std::invalid_argument);
+  EXPECT_THROW(curv::datasets::write_idx(dir_ / "missing" / "x", dims, data), std::runtime_error);
+  EXPECT_FALSE(fs::exists(dir_ / "missing"));
+}
+
+TEST_F(Idx, EmptyFileIsAnErrorAtOffsetZero) {
+  expect_idx_error(write_raw("empty", {}), 0, "the file is empty; expected magic number 0x00000803");
+  expect_idx_error(write_raw("empty.gz", {}), 0, "the file is empty");
+}
+
+TEST_F(Idx, WrongMagicNumberNamesWhatWasExpectedAndFound) {
+  // A labels file where images were asked for.
+  expect_idx_error(write_raw("swapped", labels_file({1, 2})), 0,
+                   "expected magic number 0x00000803 (IDX of unsigned bytes with 3 dimensions), found 0x00000801");
+  expect_idx_error(write_raw("swapped2", images_file(1, 1, 1)), 0, "found 0x00000803", false);
+  expect_idx_error(write_raw("png", {0x89, 'P', 'N', 'G', 0, 0, 0, 0}), 0, "(not an IDX file)");
+  expect_idx_error(write_raw("floats", {0, 0, 0x0d, 3, 0, 0, 0, 0}), 0, "type byte 0d");
+}
+
+TEST_F(Idx, TruncatedHeaderAndTruncatedDataAreErrorsAtTheEndOfFile) {
+  expect_idx_error(write_raw("short", {0, 0}), 2, "truncated header");
+  Bytes header = images_file(1, 2, 2);
+  header.resize(10);  // inside the second dimension
+  expect_idx_error(write_raw("halfheader", header), 10, "expected dimension 1 of 3");
+  Bytes data = images_file(4, 3, 3);
+  data.resize(data.size() - 5);
+  expect_idx_error(write_raw("truncated", data), data.size(), "truncated data: dimensions (4, 3, 3) need 36 bytes");
+  expect_idx_error(write_raw("truncated.gz", data), data.size(), "of the decompressed data");
+  Bytes labels = labels_file({1, 2, 3});
+  labels.pop_back();
+  expect_idx_error(write_raw("labels", labels), labels.size(), "need 3 bytes", false);
+}
+
+TEST_F(Idx, TrailingBytesAreAnError) {
+  Bytes b = images_file(2, 2, 2);
+  b.push_back(7);
+  expect_idx_error(write_raw("long", b), b.size() - 1, "expected end of file after dimensions (2, 2, 2)");
+}
+
+TEST_F(Idx, AbsurdDimensionsAreErrorsAtTheirOffset) {
+  Bytes zero_rows = images_file(1, 2, 2);
+  zero_rows[8 + 3] = 0;  // rows = 0
+  expect_idx_error(write_raw("zero", zero_rows), 8, "expected dimension 1 between 1 and 2147483647, found 0");
+  Bytes huge = {0, 0, 8, 3};
+  put32(huge, 1);
+  put32(huge, 28);
+  put32(huge, 0xffffffffu);
+  expect_idx_error(write_raw("huge", huge), 12, "found 4294967295 (absurd dimensions)");
+  Bytes big = {0, 0, 8, 3};  // each fine, but far more bytes than the file has
+  put32(big, 0x7fffffffu);
+  put32(big, 0x7fffffffu);
+  put32(big, 0x7fffffffu);
+  expect_idx_error(write_raw("big", big), 4, "whose product fits in memory");
+}
+
+TEST_F(Idx, CorruptGzipStreamIsAnErrorNamingZlib) {
+  const auto p = write_raw("c.gz", images_file(50, 28, 28));
+  std::ifstream in(p, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bytes.resize(bytes.size() / 2);
+  const fs::path cut = dir_ / "cut.gz";  // the compressed stream cut in half, written as is
+  std::ofstream(cut, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  try {
+    curv::datasets::read_idx_images<float>(cut);
+    FAIL();
+  } catch (const IdxError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(cut.string()), std::string::npos) << what;
+    EXPECT_NE(what.find("expected a complete gzip stream"), std::string::npos) << what;
+    EXPECT_NE(what.find("byte offset " + std::to_string(e.offset())), std::string::npos) << what;
+  }
+}
+
+TEST_F(Idx, MissingFileIsAnErrorNamingIt) {
+  try {
+    curv::datasets::read_idx_images<float>(dir_ / "nothing");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open '" + (dir_ / "nothing").string() + "'"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(Idx, ImageAndLabelCountsThatDifferAreAnErrorNamingBothFiles) {
+  const auto images = write_raw("i", images_file(3, 2, 2));
+  const auto labels = write_raw("l", labels_file({1, 2}));
+  try {
+    curv::datasets::read_idx_dataset<float>(images, labels);
+    FAIL();
+  } catch (const IdxError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(images.string() + "' holds 3 images"), std::string::npos) << what;
+    EXPECT_NE(what.find(labels.string() + "' holds 2 labels"), std::string::npos) << what;
+    EXPECT_NE(what.find("byte offset 4"), std::string::npos) << what;
+    EXPECT_NE(what.find("expected the same count"), std::string::npos) << what;
+  }
+}
+
+TEST_F(Idx, LoadMnistFindsStandardNamesPlainOrGzip) {
+  write_raw("train-images-idx3-ubyte.gz", images_file(6, 28, 28));
+  write_raw("train-labels-idx1-ubyte", labels_file({0, 1, 2, 3, 4, 5}));
+  write_raw("t10k-images-idx3-ubyte", images_file(2, 28, 28));
+  write_raw("t10k-labels-idx1-ubyte.gz", labels_file({9, 8}));
+  const auto d = curv::datasets::load_mnist<float>(dir_);
+  EXPECT_EQ(d.train.size(), 6u);
+  EXPECT_EQ(d.test.size(), 2u);
+  EXPECT_EQ(d.test.targets()(0), 9.f);
+  EXPECT_EQ(d.train.inputs().shape(), (curv::Shape{6, 1, 28, 28}));
+  EXPECT_EQ(curv::datasets::find_idx_file(dir_, "train-labels-idx1-ubyte"), dir_ / "train-labels-idx1-ubyte");
+  EXPECT_EQ(curv::datasets::find_idx_file(dir_, "train-images-idx3-ubyte"), dir_ / "train-images-idx3-ubyte.gz");
+  fs::remove(dir_ / "t10k-images-idx3-ubyte");
+  try {
+    curv::datasets::load_mnist<float>(dir_);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("t10k-images-idx3-ubyte.gz'"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
