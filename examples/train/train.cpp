@@ -1,0 +1,625 @@
+// curv-train's engine. One "epoch" is one optimizer iteration for the
+// full-dataset optimizers (SCG, L-BFGS, CG) — however many passes over the
+// data it takes — and one pass with a step per minibatch for SGD and Adam.
+#include "train/train.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include <curv/datasets.hpp>
+#include <curv/nn.hpp>
+#include <curv/optim/adam.hpp>
+#include <curv/optim/scg.hpp>
+#include <curv/optim/sgd.hpp>
+
+#include "curv_examples/atomic_file.hpp"
+#include "curv_examples/csv.hpp"
+#include "curv_examples/progress.hpp"
+#include "curv_examples/signals.hpp"
+#include "train/checkpoint.hpp"
+
+namespace curv::examples {
+
+namespace fs = std::filesystem;
+namespace ds = curv::datasets;
+namespace opt = curv::optim;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string num(double v) {
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+
+[[noreturn]] void bad_option(const std::string& option, const std::string& value, const std::string& expected) {
+  throw std::invalid_argument(option + " " + value + ": " + expected);
+}
+
+bool is_full_dataset(const std::string& optimizer) { return optimizer == "scg" || optimizer == "lbfgs" || optimizer == "cg"; }
+
+double default_lr(const std::string& optimizer) { return optimizer == "adam" ? 1e-3 : 1e-2; }
+
+// ---------------------------------------------------------------- data
+
+template <class T>
+struct Data {
+  fs::path dir;
+  ds::TensorDataset<T> train, val, test;
+};
+
+fs::path data_dir(const TrainConfig& c) {
+  if (c.dataset == "mnist") {
+    if (!c.mnist_dir.empty()) return c.mnist_dir;
+    if (const char* env = std::getenv("CURV_MNIST_DIR"); env && *env) return env;
+    return "data/mnist";
+  }
+  if (c.dataset == "fashion-mnist") return ds::default_fashion_mnist_dir();
+  return c.dataset;
+}
+
+template <class T>
+Data<T> load_data(const TrainConfig& c) {
+  Data<T> d;
+  d.dir = data_dir(c);
+  if (!fs::is_directory(d.dir)) {
+    if (c.dataset == "mnist")
+      throw std::runtime_error("--dataset mnist: no folder " + d.dir.string() +
+                               " (prepare the MNIST digits with scripts/demo.sh, or set CURV_MNIST_DIR)");
+    if (c.dataset == "fashion-mnist")
+      throw std::runtime_error("--dataset fashion-mnist: no folder " + d.dir.string() +
+                               " (install Debian's dataset-fashion-mnist package)");
+    bad_option("--dataset", c.dataset, "expected mnist, fashion-mnist or an existing folder of IDX files");
+  }
+  ds::TrainTest<T> tt = ds::load_mnist<T>(d.dir);
+  const std::size_t n = tt.train.size();
+  const std::size_t val = c.val_size.value_or(std::min<std::size_t>(10000, n / 6));
+  if (val > n) bad_option("--val-size", std::to_string(val), "larger than the " + std::to_string(n) + " training examples of " + d.dir.string());
+  const std::size_t train = c.train_size.value_or(n - val);
+  if (train == 0) bad_option("--train-size", "0", "expected at least 1");
+  if (train + val > n)
+    bad_option("--train-size", std::to_string(train), "--train-size + --val-size = " + std::to_string(train + val) +
+                                                          " exceeds the " + std::to_string(n) + " training examples of " + d.dir.string());
+  ds::Splits<T> s = ds::split(tt.train, ds::SplitSizes{train, val, 0}, ds::mix_seed(c.seed, 1));
+  d.train = std::move(s.train);
+  d.val = std::move(s.validation);
+  const std::size_t nt = tt.test.size();
+  const std::size_t test = c.test_size.value_or(nt);
+  if (test > nt) bad_option("--test-size", std::to_string(test), "larger than the " + std::to_string(nt) + " test examples of " + d.dir.string());
+  d.test = test == nt ? std::move(tt.test) : ds::random_subset(tt.test, test, ds::mix_seed(c.seed, 2));
+  if (c.standardize) {
+    const auto st = ds::Standardizer<T>::fit(d.train);
+    st.apply(d.train);
+    if (d.val.size()) st.apply(d.val);
+    if (d.test.size()) st.apply(d.test);
+  }
+  return d;
+}
+
+template <class T>
+std::uint64_t hash_dataset(const ds::TensorDataset<T>& d) {
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const Tensor<T>& t) {
+    for (const T v : t) {
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &v, sizeof v);
+      h = (h ^ bits) * 1099511628211ull;
+    }
+  };
+  mix(d.inputs());
+  mix(d.targets());
+  return h;
+}
+
+// ---------------------------------------------------------------- model
+
+template <class T>
+std::unique_ptr<nn::Module<T>> make_model(const TrainConfig& c, const Shape& example) {
+  if (c.model == "article-cnn") {
+    if (example != Shape{1, 28, 28})
+      throw std::invalid_argument("--model article-cnn expects 1×28×28 images, the dataset has " + shape_string(example));
+    return std::make_unique<nn::Sequential<T>>(nn::models::article_cnn<T>(c.kernel_size));
+  }
+  std::size_t in = 1;
+  for (std::size_t e : example) in *= e;
+  auto m = std::make_unique<nn::Sequential<T>>();
+  m->template emplace<nn::Flatten<T>>("flatten");
+  m->add("mlp", std::make_shared<const nn::Sequential<T>>(nn::models::mlp<T>({in, c.hidden, 10})));
+  return m;
+}
+
+// ---------------------------------------------------------------- optimizers
+
+// One optimizer behind the loop: start or restore a state, run one epoch,
+// save the state. run_epoch returns false when a stop request interrupted it.
+template <class T>
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  virtual void start(const Tensor<T>& w0) = 0;
+  virtual void save(Checkpoint& c) const = 0;
+  virtual void restore(const Checkpoint& c, std::size_t dim) = 0;
+  virtual std::size_t epoch() const = 0;
+  virtual bool run_epoch(Progress& progress, std::size_t epochs) = 0;
+  virtual const Tensor<T>& w() const = 0;
+  virtual double train_loss() = 0;
+  virtual double passes() const = 0;
+  virtual double seconds() const = 0;
+  virtual std::vector<CsvCell> extra() const { return {}; }
+  virtual std::string summary() const { return ""; }
+  // Non-empty when the optimizer cannot continue (converged, stalled, diverged).
+  virtual std::string finished() const { return ""; }
+
+  std::size_t steps_this_run = 0;
+  std::optional<std::size_t> stop_after_steps;
+
+ protected:
+  void count_step() {
+    ++steps_this_run;
+    if (stop_after_steps && steps_this_run >= *stop_after_steps && !stop_requested()) request_stop(SIGINT);
+  }
+};
+
+template <class T>
+class ScgRunner final : public Runner<T> {
+ public:
+  ScgRunner(ds::ModelObjective<T>& obj, opt::ScgOptions o) : obj_(obj), scg_(std::move(o)) {}
+
+  void start(const Tensor<T>& w0) override { st_ = scg_.start(obj_, w0); }
+  void save(Checkpoint& c) const override {
+    c.put_tensor("w", st_.w);
+    c.put_tensor("r", st_.r);
+    c.put_tensor("p", st_.p);
+    c.scalars["loss"] = st_.loss;
+    c.scalars["lambda"] = st_.lambda;
+    c.scalars["lambda_bar"] = st_.lambda_bar;
+    c.scalars["delta"] = st_.delta;
+    c.scalars["passes"] = st_.passes;
+    c.scalars["seconds"] = st_.seconds;
+    c.counters["success"] = st_.success ? 1 : 0;
+    c.counters["iteration"] = st_.iteration;
+    c.counters["restart_counter"] = st_.restart_counter;
+  }
+  void restore(const Checkpoint& c, std::size_t dim) override {
+    st_.w = c.tensor<T>("w", dim);
+    st_.r = c.tensor<T>("r", dim);
+    st_.p = c.tensor<T>("p", dim);
+    st_.loss = c.scalar("loss");
+    st_.lambda = c.scalar("lambda");
+    st_.lambda_bar = c.scalar("lambda_bar");
+    st_.delta = c.scalar("delta");
+    st_.passes = c.scalar("passes");
+    st_.seconds = c.scalar("seconds");
+    st_.success = c.counter("success") != 0;
+    st_.iteration = c.counter("iteration");
+    st_.restart_counter = c.counter("restart_counter");
+  }
+  std::size_t epoch() const override { return st_.iteration; }
+  bool run_epoch(Progress& progress, std::size_t epochs) override {
+    progress.begin("scg", epochs);
+    progress.update(st_.iteration, st_.loss);
+    info_ = scg_.step(obj_, st_);
+    progress.update(st_.iteration, st_.loss);
+    this->count_step();
+    return true;
+  }
+  const Tensor<T>& w() const override { return st_.w; }
+  double train_loss() override { return st_.loss; }
+  double passes() const override { return st_.passes; }
+  double seconds() const override { return st_.seconds; }
+  std::vector<CsvCell> extra() const override {
+    const opt::IterationInfo& i = info_;
+    return {static_cast<long long>(i.success ? 1 : 0), i.lambda, i.lambda_bar, i.delta, i.mu, i.alpha,
+            i.comparison, i.p_norm, i.p_mean, i.grad_norm, i.grad_mean};
+  }
+  std::string summary() const override {
+    std::ostringstream s;
+    s.precision(3);
+    s << (info_.success ? "success" : "fail   ") << " λ=" << info_.lambda << " δ=" << info_.delta
+      << " α=" << info_.alpha << " Δ=" << info_.comparison << " |g|=" << info_.grad_norm;
+    return s.str();
+  }
+  std::string finished() const override {
+    if (opt::detail::norm(st_.r) == 0) return "the gradient is exactly zero";
+    if (st_.lambda >= scg_.options().lambda_max) return "λ reached lambda_max: no step along p decreases the loss";
+    if (!std::isfinite(info_.delta) && info_.iteration > 0) return "the curvature pᵀHp is not finite";
+    return "";
+  }
+
+ private:
+  ds::ModelObjective<T>& obj_;
+  opt::SCG<T> scg_;
+  opt::ScgState<T> st_;
+  opt::IterationInfo info_;
+};
+
+// SGD and Adam: num_batches() steps per epoch, stoppable between minibatches.
+template <class T, class Opt, class State>
+class FirstOrderRunner final : public Runner<T> {
+ public:
+  FirstOrderRunner(ds::ModelObjective<T>& obj, Opt o, const char* name) : obj_(obj), opt_(std::move(o)), name_(name) {}
+
+  void start(const Tensor<T>& w0) override { st_ = opt_.start(w0); }
+  void save(Checkpoint& c) const override;
+  void restore(const Checkpoint& c, std::size_t dim) override;
+  std::size_t epoch() const override { return st_.step / obj_.num_batches(); }
+  bool run_epoch(Progress& progress, std::size_t epochs) override {
+    const std::size_t nb = obj_.num_batches();
+    const std::size_t target = (epoch() + 1) * nb;
+    progress.begin(std::string(name_) + " epoch " + std::to_string(epoch() + 1) + "/" + std::to_string(epochs), nb);
+    double sum = 0;
+    std::size_t count = 0;
+    while (st_.step < target) {
+      if (stop_requested()) {
+        progress.end();
+        return false;
+      }
+      const opt::IterationInfo info = opt_.step(obj_, st_, entering_);
+      entering_ = false;
+      if (std::isnan(info.loss)) {
+        diverged_ = "the minibatch loss or gradient is not finite at step " + std::to_string(info.iteration);
+        progress.end();
+        return true;
+      }
+      sum += info.loss;
+      ++count;
+      progress.update(st_.step - (target - nb), sum / static_cast<double>(count));
+      this->count_step();
+    }
+    progress.end();
+    return true;
+  }
+  const Tensor<T>& w() const override { return st_.w; }
+  double train_loss() override { return obj_.value(st_.w); }
+  double passes() const override { return st_.passes; }
+  double seconds() const override { return st_.seconds; }
+  std::string finished() const override { return diverged_; }
+
+ private:
+  ds::ModelObjective<T>& obj_;
+  Opt opt_;
+  const char* name_;
+  State st_;
+  bool entering_ = true;  // the first step of a run (re)fixes its epoch's minibatch order
+  std::string diverged_;
+};
+
+template <class T>
+using SgdRunner = FirstOrderRunner<T, opt::SGD<T>, opt::SgdState<T>>;
+template <class T>
+using AdamRunner = FirstOrderRunner<T, opt::Adam<T>, opt::AdamState<T>>;
+
+template <class T, class Opt, class State>
+void FirstOrderRunner<T, Opt, State>::save(Checkpoint& c) const {
+  c.put_tensor("w", st_.w);
+  c.counters["step"] = st_.step;
+  c.scalars["passes"] = st_.passes;
+  c.scalars["seconds"] = st_.seconds;
+  if constexpr (std::is_same_v<State, opt::SgdState<T>>) {
+    c.put_tensor("momentum_buffer", st_.momentum_buffer);
+  } else {
+    c.put_tensor("exp_avg", st_.exp_avg);
+    c.put_tensor("exp_avg_sq", st_.exp_avg_sq);
+    c.put_tensor("max_exp_avg_sq", st_.max_exp_avg_sq);
+  }
+}
+
+template <class T, class Opt, class State>
+void FirstOrderRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t dim) {
+  st_.w = c.tensor<T>("w", dim);
+  st_.step = c.counter("step");
+  st_.passes = c.scalar("passes");
+  st_.seconds = c.scalar("seconds");
+  // A buffer is empty until the optimizer first needs it; keep it so.
+  auto maybe = [&](const char* name) {
+    const Tensor<T> t = c.tensor<T>(name);
+    if (t.size() != 0 && t.size() != dim)
+      throw CheckpointError(std::string("tensor '") + name + "' has " + std::to_string(t.size()) +
+                            " elements, expected 0 or " + std::to_string(dim));
+    return t.size() ? t : Tensor<T>();
+  };
+  if constexpr (std::is_same_v<State, opt::SgdState<T>>) {
+    st_.momentum_buffer = maybe("momentum_buffer");
+  } else {
+    st_.exp_avg = maybe("exp_avg");
+    st_.exp_avg_sq = maybe("exp_avg_sq");
+    st_.max_exp_avg_sq = maybe("max_exp_avg_sq");
+  }
+  entering_ = true;
+}
+
+opt::Curvature parse_curvature(const std::string& s) {
+  if (s == "exact") return opt::Curvature::exact;
+  if (s == "gauss-newton") return opt::Curvature::gauss_newton;
+  if (s == "finite-difference") return opt::Curvature::finite_difference;
+  bad_option("--curvature", s, "expected exact, gauss-newton or finite-difference");
+}
+
+template <class T>
+std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<T>& obj) {
+  if (c.optimizer == "scg") {
+    opt::ScgOptions o;
+    o.curvature = parse_curvature(c.curvature);
+    o.gradient_tolerance = 0;
+    o.record_trace = false;
+    return std::make_unique<ScgRunner<T>>(obj, o);
+  }
+  if (c.optimizer == "sgd") {
+    opt::SgdOptions o;
+    o.learning_rate = c.lr.value_or(default_lr("sgd"));
+    o.momentum = c.momentum;
+    o.record_trace = false;
+    return std::make_unique<SgdRunner<T>>(obj, opt::SGD<T>(o), "sgd");
+  }
+  if (c.optimizer == "adam") {
+    opt::AdamOptions o;
+    o.learning_rate = c.lr.value_or(default_lr("adam"));
+    o.record_trace = false;
+    return std::make_unique<AdamRunner<T>>(obj, opt::Adam<T>(o), "adam");
+  }
+  if (c.optimizer == "lbfgs" || c.optimizer == "cg")
+    throw std::invalid_argument("--optimizer " + c.optimizer + ": not available in curv-train yet (use scg, sgd or adam)");
+  bad_option("--optimizer", c.optimizer, "expected scg, sgd, adam, lbfgs or cg");
+}
+
+// ---------------------------------------------------------------- the loop
+
+// What must match between a checkpoint and the run that resumes it.
+template <class T>
+std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<T>& d, std::size_t dim) {
+  std::map<std::string, std::string> s;
+  s["dataset"] = c.dataset;
+  s["data_hash"] = std::to_string(hash_dataset(d.train));
+  s["train_size"] = std::to_string(d.train.size());
+  s["val_size"] = std::to_string(d.val.size());
+  s["test_size"] = std::to_string(d.test.size());
+  s["standardize"] = c.standardize ? "yes" : "no";
+  s["model"] = c.model;
+  s["kernel_size"] = c.model == "article-cnn" ? std::to_string(c.kernel_size) : "-";
+  s["hidden"] = c.model == "mlp" ? std::to_string(c.hidden) : "-";
+  s["num_parameters"] = std::to_string(dim);
+  s["optimizer"] = c.optimizer;
+  s["lr"] = c.optimizer == "sgd" || c.optimizer == "adam" ? num(c.lr.value_or(default_lr(c.optimizer))) : "-";
+  s["momentum"] = c.optimizer == "sgd" ? num(c.momentum) : "-";
+  s["curvature"] = c.optimizer == "scg" ? c.curvature : "-";
+  s["batch_size"] = std::to_string(c.batch_size);
+  s["seed"] = std::to_string(c.seed);
+  s["dtype"] = c.dtype;
+  return s;
+}
+
+const char* option_of(const std::string& setting) {
+  static const std::map<std::string, const char*> names = {
+      {"dataset", "--dataset"}, {"data_hash", "--dataset (its contents)"}, {"train_size", "--train-size"},
+      {"val_size", "--val-size"}, {"test_size", "--test-size"}, {"model", "--model"},
+      {"kernel_size", "--kernel-size"}, {"hidden", "--hidden"}, {"num_parameters", "--model"},
+      {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"},
+      {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"}};
+  const auto it = names.find(setting);
+  return it == names.end() ? "a setting" : it->second;
+}
+
+void check_settings(const fs::path& file, const std::map<std::string, std::string>& saved,
+                    const std::map<std::string, std::string>& now) {
+  for (const auto& [k, v] : now) {
+    const auto it = saved.find(k);
+    if (it == saved.end())
+      throw CheckpointError("checkpoint " + file.string() + " does not record '" + k + "'; refusing to resume");
+    if (it->second != v)
+      throw CheckpointError("checkpoint " + file.string() + " was written with " + k + " = " + it->second +
+                            ", this run has " + k + " = " + v + " (" + option_of(k) +
+                            "); resume with the same settings, or start afresh with --overwrite");
+  }
+}
+
+// Keeps the log's header and its rows of epochs ≤ `epoch` (rows written after
+// the checkpoint belong to a trajectory that the resumed run redoes).
+void trim_log(const fs::path& log, std::size_t epoch) {
+  if (!fs::exists(log)) return;
+  const CsvContent content = read_csv(log);
+  std::vector<std::string> kept;
+  for (const auto& row : content.rows)
+    if (!row.empty() && std::stoull(row[0]) <= epoch) {
+      std::string line;
+      for (std::size_t i = 0; i < row.size(); ++i) {
+        if (i) line += ',';
+        line += row[i];
+      }
+      kept.push_back(line);
+    }
+  write_file_atomic(log, [&](std::ostream& out) {
+    for (std::size_t i = 0; i < content.header.size(); ++i) out << (i ? "," : "") << content.header[i];
+    out << '\n';
+    for (const auto& line : kept) out << line << '\n';
+  });
+}
+
+template <class T>
+TrainResult train(const TrainConfig& c) {
+  Data<T> data = load_data<T>(c);
+  const Shape example(data.train.inputs().shape().begin() + 1, data.train.inputs().shape().end());
+  const std::unique_ptr<nn::Module<T>> model = make_model<T>(c, example);
+  const nn::SoftmaxCrossEntropy<T> loss;
+  const std::size_t dim = model->num_parameters();
+  ds::ModelObjective<T> obj(*model, loss, data.train,
+                            {static_cast<std::ptrdiff_t>(c.batch_size), c.threads, ds::mix_seed(c.seed, 3)});
+  const std::ptrdiff_t eval_batch = c.batch_size < 0 ? std::ptrdiff_t(-1) : std::max<std::ptrdiff_t>(c.batch_size, 256);
+  const ds::AccumulatorOptions eval_opts{eval_batch, c.threads};
+  std::unique_ptr<Runner<T>> runner = make_runner<T>(c, obj);
+  runner->stop_after_steps = c.stop_after_steps;
+
+  Progress progress(stderr);
+  auto print = [&](const std::string& line) {
+    if (!c.quiet) {
+      std::fputs((line + "\n").c_str(), c.out);
+      std::fflush(c.out);
+    }
+  };
+
+  const auto settings = settings_of(c, data, dim);
+  const fs::path ckpt_dir = c.checkpoint;
+  const fs::path ckpt_file = c.checkpoint.empty() ? fs::path() : ckpt_dir / "checkpoint.curv";
+
+  std::optional<Checkpoint> resumed;
+  if (c.resume) {
+    if (c.checkpoint.empty()) bad_option("--resume", "", "needs --checkpoint DIR");
+    if (!fs::exists(ckpt_file))
+      throw CheckpointError("--resume: no checkpoint " + ckpt_file.string() + " to resume from");
+    resumed = Checkpoint::read(ckpt_file);
+    check_settings(ckpt_file, resumed->settings, settings);
+  } else if (!c.checkpoint.empty() && fs::exists(ckpt_file) && !c.overwrite) {
+    throw CheckpointError("--checkpoint " + ckpt_dir.string() + " already holds a checkpoint; pass --resume to continue it or --overwrite to replace it");
+  }
+
+  print("curv-train: " + c.dataset + " (" + std::to_string(data.train.size()) + " train, " +
+        std::to_string(data.val.size()) + " val, " + std::to_string(data.test.size()) + " test), " + c.model + " (" +
+        std::to_string(dim) + " parameters, " + c.dtype + "), " + c.optimizer +
+        (c.optimizer == "scg" ? " curvature " + c.curvature : " lr " + num(c.lr.value_or(default_lr(c.optimizer)))) +
+        ", batch size " + std::to_string(c.batch_size) + ", " + std::to_string(c.epochs) + " epochs, seed " +
+        std::to_string(c.seed));
+
+  if (resumed) {
+    runner->restore(*resumed, dim);
+    print("curv-train: resumed from " + ckpt_file.string() + " at epoch " + std::to_string(runner->epoch()));
+  } else {
+    runner->start(model->initialize(ds::mix_seed(c.seed, 0)));
+  }
+
+  std::optional<CsvLog> log;
+  if (!c.log.empty()) {
+    if (resumed) trim_log(c.log, runner->epoch());
+    log.emplace(c.log, log_columns(c.optimizer), resumed ? CsvLog::Mode::append : CsvLog::Mode::truncate);
+  }
+
+  TrainResult result;
+  result.num_parameters = dim;
+  std::optional<ds::Accumulator<T>> val_acc;
+  if (data.val.size()) val_acc.emplace(*model, loss, data.val, eval_opts);
+
+  auto log_epoch = [&](bool initial) {
+    result.train_loss = runner->train_loss();
+    if (val_acc) {
+      const ds::Evaluation e = val_acc->evaluate(runner->w());
+      result.val_loss = e.loss;
+      result.val_accuracy = e.accuracy;
+    } else {
+      result.val_loss = result.val_accuracy = kNaN;
+    }
+    const std::size_t epoch = runner->epoch();
+    if (log) {
+      std::vector<CsvCell> row = {static_cast<long long>(epoch), runner->passes(), runner->seconds(),
+                                  result.train_loss, result.val_loss, result.val_accuracy};
+      std::vector<CsvCell> extra = initial ? std::vector<CsvCell>(log_columns(c.optimizer).size() - row.size(), kNaN)
+                                           : runner->extra();
+      row.insert(row.end(), extra.begin(), extra.end());
+      log->write_row(row);
+    }
+    char line[256];
+    std::snprintf(line, sizeof line, "epoch %zu/%zu  passes %.4g  %.1fs  train_loss %.6f  val_loss %.6f  val_accuracy %.4f",
+                  epoch, c.epochs, runner->passes(), runner->seconds(), result.train_loss, result.val_loss,
+                  result.val_accuracy);
+    const std::string s = runner->summary();
+    progress.end();
+    print(std::string(line) + (initial || s.empty() ? "" : "  " + s));
+  };
+
+  auto save_checkpoint = [&]() {
+    if (c.checkpoint.empty()) return;
+    fs::create_directories(ckpt_dir);
+    Checkpoint ck;
+    ck.settings = settings;
+    runner->save(ck);
+    ck.counters["epoch"] = runner->epoch();
+    ck.write(ckpt_file);
+    nn::save_parameters(ckpt_dir / "model.npz", *model, runner->w());
+  };
+
+  if (!resumed) {
+    log_epoch(true);
+    save_checkpoint();
+  }
+  while (runner->epoch() < c.epochs) {
+    if (stop_requested()) break;
+    const bool complete = runner->run_epoch(progress, c.epochs);
+    if (!complete) break;
+    log_epoch(false);
+    const bool last = runner->epoch() >= c.epochs;
+    if (!last && c.checkpoint_every && runner->epoch() % c.checkpoint_every == 0) save_checkpoint();
+    if (const std::string why = runner->finished(); !why.empty()) {
+      result.stop_message = why;
+      print("curv-train: " + c.optimizer + " stopped at epoch " + std::to_string(runner->epoch()) + ": " + why);
+      break;
+    }
+  }
+  progress.end();
+  result.epochs_done = runner->epoch();
+  save_checkpoint();
+  if (stop_requested() && result.epochs_done < c.epochs && result.stop_message.empty()) {
+    result.interrupted = true;
+    result.signal = stop_signal();
+    result.test_accuracy = result.test_loss = kNaN;
+    std::string where = c.checkpoint.empty() ? "no --checkpoint was given, so nothing was saved"
+                                             : "checkpoint written to " + ckpt_file.string() + "; continue with --resume";
+    std::fprintf(stderr, "curv-train: stopped at epoch %zu by signal %d; %s\n", result.epochs_done, result.signal,
+                 where.c_str());
+  } else {
+    const ds::Evaluation t = ds::evaluate<T>(*model, loss, data.test, runner->w(), eval_opts);
+    result.test_loss = t.loss;
+    result.test_accuracy = t.accuracy;
+    char line[128];
+    std::snprintf(line, sizeof line, "test_loss=%.6f test_accuracy=%.4f", t.loss, t.accuracy);
+    std::fputs((std::string(line) + "\n").c_str(), c.out);
+    std::fflush(c.out);
+  }
+  const Tensor<T>& w = runner->w();
+  result.parameters.assign(w.begin(), w.end());
+  return result;
+}
+
+}  // namespace
+
+std::vector<std::string> log_columns(const std::string& optimizer) {
+  std::vector<std::string> cols = {"epoch", "passes", "seconds", "train_loss", "val_loss", "val_accuracy"};
+  if (optimizer == "scg")
+    for (const char* s : {"success", "lambda", "lambda_bar", "delta", "mu", "alpha", "comparison", "p_norm",
+                          "p_mean", "grad_norm", "grad_mean"})
+      cols.emplace_back(s);
+  return cols;
+}
+
+void validate(const TrainConfig& c) {
+  if (c.dataset.empty()) bad_option("--dataset", "''", "expected mnist, fashion-mnist or a folder");
+  if (c.model != "article-cnn" && c.model != "mlp") bad_option("--model", c.model, "expected article-cnn or mlp");
+  if (c.kernel_size % 2 == 0) bad_option("--kernel-size", std::to_string(c.kernel_size), "expected an odd number");
+  if (c.hidden == 0) bad_option("--hidden", "0", "expected at least 1");
+  if (c.optimizer != "scg" && c.optimizer != "sgd" && c.optimizer != "adam" && c.optimizer != "lbfgs" && c.optimizer != "cg")
+    bad_option("--optimizer", c.optimizer, "expected scg, sgd, adam, lbfgs or cg");
+  parse_curvature(c.curvature);
+  if (c.lr && !(*c.lr > 0 && std::isfinite(*c.lr))) bad_option("--lr", num(*c.lr), "expected a positive number");
+  if (c.lr && is_full_dataset(c.optimizer))
+    bad_option("--lr", num(*c.lr), "--optimizer " + c.optimizer + " takes no learning rate (it sets its own step)");
+  if (!(c.momentum >= 0 && c.momentum < 1)) bad_option("--momentum", num(c.momentum), "expected 0 <= momentum < 1");
+  if (c.batch_size == 0 || c.batch_size < -1)
+    bad_option("--batch-size", std::to_string(c.batch_size), "expected a positive number or -1 (the whole set)");
+  if (c.dtype != "float32" && c.dtype != "float64") bad_option("--dtype", c.dtype, "expected float32 or float64");
+  if (c.threads < 0) bad_option("--threads", std::to_string(c.threads), "expected 0 (every core) or more");
+  if (c.resume && c.checkpoint.empty()) bad_option("--resume", "", "needs --checkpoint DIR");
+  if (c.resume && c.overwrite) bad_option("--overwrite", "", "cannot be combined with --resume");
+}
+
+TrainResult run_training(const TrainConfig& config) {
+  validate(config);
+  return config.dtype == "float64" ? train<double>(config) : train<float>(config);
+}
+
+}  // namespace curv::examples

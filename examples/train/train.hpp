@@ -1,0 +1,74 @@
+// curv-train's engine: load a dataset, build a model, run an optimizer epoch
+// by epoch, log a CSV row per epoch, checkpoint, resume, report test accuracy.
+// The command-line program (main.cpp), batch_sweep and compare all call
+// run_training(); the tests call it on tiny subsets.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace curv::examples {
+
+struct TrainConfig {
+  std::string dataset = "mnist";  // mnist | fashion-mnist | a folder of IDX files
+  std::string mnist_dir;          // where --dataset mnist looks ("" = $CURV_MNIST_DIR or data/mnist)
+  std::optional<std::size_t> train_size;  // default: the training file minus the validation set
+  std::optional<std::size_t> val_size;    // default: 1/6 of the training file, at most 10,000
+  std::optional<std::size_t> test_size;   // default: the whole test file
+  bool standardize = true;                // per pixel, fitted on the training split
+
+  std::string model = "article-cnn";  // article-cnn | mlp
+  std::size_t kernel_size = 3;        // article-cnn
+  std::size_t hidden = 100;           // mlp: 784 → hidden → 10
+
+  std::string optimizer = "scg";  // scg | sgd | adam | lbfgs | cg
+  std::optional<double> lr;       // sgd (default 0.01) and adam (default 0.001)
+  double momentum = 0;            // sgd
+  std::string curvature = "exact";  // scg: exact | gauss-newton | finite-difference
+  long long batch_size = 256;       // −1 = the whole set in one batch
+  std::size_t epochs = 50;
+  std::uint64_t seed = 0;
+  std::string dtype = "float32";  // float32 | float64
+  int threads = 0;                // 0 = every core
+
+  std::string log;         // CSV file, one row per epoch ("" = none)
+  std::string checkpoint;  // folder ("" = none)
+  std::size_t checkpoint_every = 1;  // epochs between checkpoints
+  bool resume = false;
+  bool overwrite = false;  // a fresh run may replace an existing checkpoint
+
+  bool quiet = false;       // no per-epoch lines
+  std::FILE* out = stdout;  // where lines and the final test_accuracy= go
+
+  // For tests: act as if SIGINT arrived after this many optimizer steps of this run.
+  std::optional<std::size_t> stop_after_steps;
+};
+
+struct TrainResult {
+  std::size_t epochs_done = 0;  // epochs completed in total (resumed ones included)
+  bool interrupted = false;     // stopped by a signal (or stop_after_steps) before `epochs`
+  int signal = 0;
+  double train_loss = 0;
+  double val_loss = 0;
+  double val_accuracy = 0;
+  double test_loss = 0;
+  double test_accuracy = 0;  // NaN when interrupted
+  std::size_t num_parameters = 0;
+  std::vector<double> parameters;  // final w, converted to double (exact for float)
+  std::string stop_message;        // why the optimizer stopped early, if it did
+};
+
+// Throws std::invalid_argument naming the option and its bad value.
+void validate(const TrainConfig& config);
+
+// Runs (or resumes) a training; throws on bad data, options or checkpoints.
+TrainResult run_training(const TrainConfig& config);
+
+// The CSV columns of the log: the common ones, then the SCG ones for --optimizer scg.
+std::vector<std::string> log_columns(const std::string& optimizer);
+
+}  // namespace curv::examples
