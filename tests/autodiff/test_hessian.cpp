@@ -71,7 +71,11 @@ TEST_P(RosenbrockHvp, IsZeroGradientAndPositiveDefiniteAtTheMinimum) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Dimensions, RosenbrockHvp, ::testing::Values(2, 10),
-                         [](const auto& info) { return "n" + std::to_string(info.param); });
+                         [](const auto& info) {
+                           std::string name = "n";  // not "n" + …: GCC 12's -Wrestrict false positive
+                           name += std::to_string(info.param);
+                           return name;
+                         });
 
 // Softmax cross-entropy of a 3-4-3 tanh MLP whose parameters are one flat
 // vector, as curv models hold them: every op's second-order rules meet.

@@ -201,7 +201,7 @@ TEST(Mean, IsTheSumDividedByTheCount) {
 
 TEST(Logsumexp, DerivativesMatchFiniteDifferencesAlongEachAxis) {
   for (std::size_t axis : {0u, 1u, 2u}) {
-    SCOPED_TRACE("axis " + std::to_string(axis));
+    SCOPED_TRACE(::testing::Message() << "axis " << axis);
     expect_derivatives(
         [&]<class T>(const Var<T>& x) { return readout(ad::logsumexp(x * ad::tanh(x), axis)); },
         randn({2, 3, 4}, 31));
@@ -224,7 +224,7 @@ TEST(Logsumexp, IsStableForLargeInputs) {
 
 TEST(LogSoftmax, DerivativesMatchFiniteDifferencesAlongEachAxis) {
   for (std::size_t axis : {0u, 1u}) {
-    SCOPED_TRACE("axis " + std::to_string(axis));
+    SCOPED_TRACE(::testing::Message() << "axis " << axis);
     expect_derivatives([&]<class T>(const Var<T>& x) { return readout(ad::log_softmax(x * 3.0, axis)); },
                        randn({3, 5}, 32));
   }
