@@ -1,0 +1,14 @@
+// curv/optim.hpp: the whole optim module — the Objective concepts,
+// make_objective, SCG, SGD, Adam/AdamW, L-BFGS, NonlinearCG and their
+// options, results, traces and callbacks.
+#pragma once
+
+#include "curv/optim/adam.hpp"
+#include "curv/optim/function_objective.hpp"
+#include "curv/optim/lbfgs.hpp"
+#include "curv/optim/line_search.hpp"
+#include "curv/optim/nonlinear_cg.hpp"
+#include "curv/optim/objective.hpp"
+#include "curv/optim/result.hpp"
+#include "curv/optim/scg.hpp"
+#include "curv/optim/sgd.hpp"

@@ -1,0 +1,110 @@
+// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019): the updates of
+// PyTorch's torch.optim.Adam / AdamW, on a flat vector. At step t = 1, 2, …:
+//
+//   w ← w·(1 − lr·weight_decay)                     [AdamW, decoupled]
+//   g ← ∇E(w) + weight_decay·w                      [Adam, L2]
+//   m ← m + (1 − β₁)(g − m)                          (PyTorch's lerp)
+//   v ← β₂·v + (1 − β₂)·g²
+//   v̂ ← max(v̂, v) [amsgrad], else v̂ = v
+//   w ← w − (lr/(1 − β₁ᵗ)) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "curv/optim/detail/first_order.hpp"
+
+namespace curv::optim {
+
+struct AdamOptions {
+  std::size_t max_iterations = 1000;  // update steps (one per minibatch of a StochasticObjective)
+  double learning_rate = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  bool decoupled_weight_decay = false;  // true: AdamW
+  bool amsgrad = false;
+  bool record_trace = true;
+  std::vector<Callback> callbacks;
+};
+
+// AdamW's defaults (PyTorch): decoupled weight decay 1e-2.
+struct AdamWOptions : AdamOptions {
+  AdamWOptions() {
+    weight_decay = 1e-2;
+    decoupled_weight_decay = true;
+  }
+};
+
+template <class T>
+struct AdamState {
+  Tensor<T> w;
+  Tensor<T> exp_avg;         // m
+  Tensor<T> exp_avg_sq;      // v
+  Tensor<T> max_exp_avg_sq;  // v̂ (amsgrad)
+  std::size_t step = 0;      // t
+  double passes = 0;
+  double seconds = 0;
+};
+
+template <class T>
+struct AdamResult : Result<T> {
+  AdamState<T> state;
+};
+
+template <class T>
+class Adam {
+ public:
+  explicit Adam(AdamOptions options = {});
+
+  const AdamOptions& options() const { return options_; }
+
+  AdamState<T> start(const Tensor<T>& x0) const;
+
+  // The update of w given its gradient g (PyTorch's Adam.step); advances st.step (t).
+  void update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st) const;
+
+  template <class Obj>
+  IterationInfo step(Obj& obj, AdamState<T>& st, bool entering = false) const {
+    return detail::first_order_step<T>("Adam", obj, st, options_.learning_rate, entering,
+                                       [&](Tensor<T>& w, const Tensor<T>& g) { update(w, g, st); });
+  }
+
+  template <class Obj>
+  AdamResult<T> minimize(Obj& obj, const Tensor<T>& x0) const {
+    detail::check_objective<Obj, T>();
+    detail::check_start("Adam::minimize", static_cast<std::size_t>(obj.dim()), x0);
+    return resume(obj, start(x0));
+  }
+
+  template <class Obj>
+  AdamResult<T> resume(Obj& obj, AdamState<T> st) const {
+    AdamResult<T> out;
+    detail::first_order_run<T>(obj, st, options_.max_iterations, options_.record_trace, options_.callbacks, out,
+                               [&](Obj& o, AdamState<T>& s, bool entering) { return step(o, s, entering); });
+    out.state = std::move(st);
+    return out;
+  }
+
+ private:
+  AdamOptions options_;
+};
+
+// Adam with decoupled weight decay; AdamWOptions has PyTorch's AdamW defaults.
+template <class T>
+class AdamW : public Adam<T> {
+ public:
+  explicit AdamW(AdamWOptions options = {}) : Adam<T>(decoupled(options)) {}
+
+ private:
+  static AdamOptions decoupled(AdamOptions o) {
+    o.decoupled_weight_decay = true;
+    return o;
+  }
+};
+
+extern template class Adam<float>;
+extern template class Adam<double>;
+
+}  // namespace curv::optim

@@ -1,0 +1,88 @@
+// Stochastic gradient descent with momentum, dampening, Nesterov momentum and
+// L2 weight decay: the update of PyTorch's torch.optim.SGD, on a flat vector.
+//
+//   g ← ∇E(w) + weight_decay·w
+//   b ← g (first step),  b ← momentum·b + (1 − dampening)·g (later steps)   [momentum ≠ 0]
+//   g ← g + momentum·b (Nesterov)  or  g ← b                                  [momentum ≠ 0]
+//   w ← w − learning_rate·g
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "curv/optim/detail/first_order.hpp"
+
+namespace curv::optim {
+
+struct SgdOptions {
+  std::size_t max_iterations = 1000;  // update steps (one per minibatch of a StochasticObjective)
+  double learning_rate = 1e-3;        // PyTorch: lr (1e-3 since PyTorch 2.2)
+  double momentum = 0;
+  double dampening = 0;
+  double weight_decay = 0;
+  bool nesterov = false;              // needs momentum > 0 and dampening = 0
+  bool record_trace = true;
+  std::vector<Callback> callbacks;
+};
+
+template <class T>
+struct SgdState {
+  Tensor<T> w;
+  Tensor<T> momentum_buffer;  // empty until the first step with momentum ≠ 0
+  std::size_t step = 0;       // steps taken
+  double passes = 0;
+  double seconds = 0;
+};
+
+template <class T>
+struct SgdResult : Result<T> {
+  SgdState<T> state;
+};
+
+template <class T>
+class SGD {
+ public:
+  explicit SGD(SgdOptions options = {});
+
+  const SgdOptions& options() const { return options_; }
+
+  SgdState<T> start(const Tensor<T>& x0) const {
+    SgdState<T> st;
+    st.w = x0;
+    return st;
+  }
+
+  // The update of w given its gradient g (PyTorch's SGD.step); advances st.step.
+  void update(Tensor<T>& w, const Tensor<T>& g, SgdState<T>& st) const;
+
+  // One step on obj: gradient at st.w, then update.
+  template <class Obj>
+  IterationInfo step(Obj& obj, SgdState<T>& st, bool entering = false) const {
+    return detail::first_order_step<T>("SGD", obj, st, options_.learning_rate, entering,
+                                       [&](Tensor<T>& w, const Tensor<T>& g) { update(w, g, st); });
+  }
+
+  template <class Obj>
+  SgdResult<T> minimize(Obj& obj, const Tensor<T>& x0) const {
+    detail::check_objective<Obj, T>();
+    detail::check_start("SGD::minimize", static_cast<std::size_t>(obj.dim()), x0);
+    return resume(obj, start(x0));
+  }
+
+  template <class Obj>
+  SgdResult<T> resume(Obj& obj, SgdState<T> st) const {
+    SgdResult<T> out;
+    detail::first_order_run<T>(obj, st, options_.max_iterations, options_.record_trace, options_.callbacks, out,
+                               [&](Obj& o, SgdState<T>& s, bool entering) { return step(o, s, entering); });
+    out.state = std::move(st);
+    return out;
+  }
+
+ private:
+  SgdOptions options_;
+};
+
+extern template class SGD<float>;
+extern template class SGD<double>;
+
+}  // namespace curv::optim

@@ -1,1 +1,0 @@
-// curv::optim — explicit instantiations for float and double.

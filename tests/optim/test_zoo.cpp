@@ -1,0 +1,85 @@
+// Every full-dataset optimizer (SCG, L-BFGS, nonlinear CG) on every function
+// of the zoo: it must find a known minimum.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+#include <tuple>
+
+#include "zoo.hpp"
+
+namespace {
+
+using curv::Tensor;
+using namespace curv::optim;
+using curv::optim::test::Problem;
+
+enum class Method { scg, lbfgs, cg };
+
+std::string name_of(Method m) {
+  switch (m) {
+    case Method::scg: return "SCG";
+    case Method::lbfgs: return "LBFGS";
+    case Method::cg: return "NonlinearCG";
+  }
+  return "?";
+}
+
+template <class Obj>
+Result<double> run(Method m, Obj& obj, const Tensor<double>& x0) {
+  switch (m) {
+    case Method::scg: {
+      ScgOptions opt;
+      opt.max_iterations = 2000;
+      opt.gradient_tolerance = 1e-9;
+      return SCG<double>(opt).minimize(obj, x0);
+    }
+    case Method::lbfgs: {
+      LbfgsOptions opt;
+      opt.max_iterations = 2000;
+      opt.gradient_tolerance = 1e-9;
+      return LBFGS<double>(opt).minimize(obj, x0);
+    }
+    case Method::cg: {
+      NonlinearCgOptions opt;
+      opt.max_iterations = 2000;
+      opt.gradient_tolerance = 1e-9;
+      return NonlinearCG<double>(opt).minimize(obj, x0);
+    }
+  }
+  throw std::logic_error("unknown method");
+}
+
+class Zoo : public ::testing::TestWithParam<std::tuple<Method, std::size_t>> {};
+
+TEST_P(Zoo, FindsAKnownMinimum) {
+  const auto [method, index] = GetParam();
+  const Problem p = test::zoo().at(index);
+  auto obj = make_objective<double>(p.f, p.x0.size());
+  const Result<double> r = run(method, obj, p.x0);
+  std::printf("[ measure ] %-11s %-16s %4zu iterations, %5g passes, |x - x*| = %.2g, stop: %s\n",
+              name_of(method).c_str(), p.name.c_str(), r.iterations, r.passes,
+              test::distance_to_minimum(r.x, p.minima), std::string(to_string(r.stop_reason)).c_str());
+  EXPECT_TRUE(r.converged) << r.message;
+  EXPECT_LT(test::distance_to_minimum(r.x, p.minima), 1e-6);
+  EXPECT_NEAR(r.value, p.f_min, 1e-10 + 1e-10 * std::abs(p.f_min));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllOptimizers, Zoo,
+    ::testing::Combine(::testing::Values(Method::scg, Method::lbfgs, Method::cg),
+                       ::testing::Range(std::size_t{0}, test::zoo().size())),
+    [](const ::testing::TestParamInfo<Zoo::ParamType>& info) {
+      return name_of(std::get<0>(info.param)) + "_" + test::zoo().at(std::get<1>(info.param)).name;
+    });
+
+TEST(Zoo, HimmelblauFromNearAMinimumGoesToThatMinimum) {
+  for (Method m : {Method::scg, Method::lbfgs, Method::cg}) {
+    auto obj = make_objective<double>(test::himmelblau, 2);
+    const Result<double> r = run(m, obj, Tensor<double>{3.3, -1.6});
+    EXPECT_NEAR(r.x(0), 3.584428340330492, 1e-6) << name_of(m);
+    EXPECT_NEAR(r.x(1), -1.848126526964404, 1e-6) << name_of(m);
+  }
+}
+
+}  // namespace
