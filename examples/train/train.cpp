@@ -305,12 +305,16 @@ void FirstOrderRunner<T, Opt, State>::save(Checkpoint& c) const {
   c.counters["step"] = st_.step;
   c.scalars["passes"] = st_.passes;
   c.scalars["seconds"] = st_.seconds;
+  // A buffer the optimizer has not created yet is a default (0-d) tensor: not stored.
+  auto put = [&](const char* name, const Tensor<T>& t) {
+    if (t.dimension() > 0) c.put_tensor(name, t);
+  };
   if constexpr (std::is_same_v<State, opt::SgdState<T>>) {
-    c.put_tensor("momentum_buffer", st_.momentum_buffer);
+    put("momentum_buffer", st_.momentum_buffer);
   } else {
-    c.put_tensor("exp_avg", st_.exp_avg);
-    c.put_tensor("exp_avg_sq", st_.exp_avg_sq);
-    c.put_tensor("max_exp_avg_sq", st_.max_exp_avg_sq);
+    put("exp_avg", st_.exp_avg);
+    put("exp_avg_sq", st_.exp_avg_sq);
+    put("max_exp_avg_sq", st_.max_exp_avg_sq);
   }
 }
 
@@ -320,14 +324,8 @@ void FirstOrderRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t d
   st_.step = c.counter("step");
   st_.passes = c.scalar("passes");
   st_.seconds = c.scalar("seconds");
-  // A buffer is empty until the optimizer first needs it; keep it so.
-  auto maybe = [&](const char* name) {
-    const Tensor<T> t = c.tensor<T>(name);
-    if (t.size() != 0 && t.size() != dim)
-      throw CheckpointError(std::string("tensor '") + name + "' has " + std::to_string(t.size()) +
-                            " elements, expected 0 or " + std::to_string(dim));
-    return t.size() ? t : Tensor<T>();
-  };
+  // A buffer is absent until the optimizer first needs it; keep it so.
+  auto maybe = [&](const char* name) { return c.has_tensor(name) ? c.tensor<T>(name, dim) : Tensor<T>(); };
   if constexpr (std::is_same_v<State, opt::SgdState<T>>) {
     st_.momentum_buffer = maybe("momentum_buffer");
   } else {
