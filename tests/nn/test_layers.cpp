@@ -261,3 +261,33 @@ TEST(Initialize, PerLayerSchemes) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TanhOp, FloatValueIsWithin4e7RelativeOfTanh) {
+  double worst = 0;
+  for (double x = -12; x <= 12; x += 1.0 / 4096) {
+    const float xf = static_cast<float>(x);
+    const double exact = std::tanh(static_cast<double>(xf));
+    const double got = curv::nn::ops::detail::tanh_value(xf);
+    worst = std::max(worst, std::abs(got - exact) / std::max(std::abs(exact), 1e-30));
+  }
+  for (float x : {1e-30f, 1e-8f, 1e-4f, -3e-3f}) {
+    const double exact = std::tanh(static_cast<double>(x));
+    worst = std::max(worst, std::abs(curv::nn::ops::detail::tanh_value(x) - exact) / std::abs(exact));
+  }
+  EXPECT_LT(worst, 4e-7);  // about 6 float ulp
+}
+
+TEST(TanhOp, MatchesTheAutodiffTanh) {
+  using namespace curv::nn::testing;
+  const curv::Tensor<double> x = randn({3, 5}, 57), v = randn({3, 5}, 58);
+  auto ours = [](const curv::ad::Var<double>& y) { return readout(curv::nn::ops::tanh(y)); };
+  auto theirs = [](const curv::ad::Var<double>& y) { return readout(curv::ad::tanh(y)); };
+  const auto a = curv::ad::hvp(ours, x, v), b = curv::ad::hvp(theirs, x, v);
+  EXPECT_EQ(a.value, b.value);
+  EXPECT_LT(relative_error(a.grad, b.grad), 1e-15);
+  EXPECT_LT(relative_error(a.hv, b.hv), 1e-15);
+}
+
+}  // namespace

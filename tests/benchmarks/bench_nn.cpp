@@ -1,0 +1,136 @@
+// The article's CNN (batch 256) in float32 and float64: forward,
+// value_and_grad, hvp and the Gauss–Newton product, per sample and in GFLOP/s
+// of the convolution and linear GEMMs, against the machine's GEMM peak
+// measured in this program (a large sgemm / dgemm). Figures: docs/performance.md.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <vector>
+
+#include "curv/nn.hpp"
+
+namespace {
+
+using namespace curv;
+
+constexpr std::size_t batch = 256;
+
+// GEMM FLOPs per sample of the article CNN (k = 3): conv 2·32·9·784,
+// fc1 2·6272·100, fc2 2·100·10 for one product of each layer.
+constexpr double conv = 2.0 * 32 * 9 * 784, fc1 = 2.0 * 6272 * 100, fc2 = 2.0 * 100 * 10;
+// forward: each layer once. value_and_grad adds W̄ of conv (x̄ of the data
+// input is not needed) and x̄, W̄ of both linears. hvp: forward, tangents
+// (x Ẇ for conv; ẋW + xẆ for linears), adjoints as above, and adjoint tangents
+// (conv W̄̇ once; linears x̄̇ and W̄̇ twice each). Gauss–Newton: tangents as hvp,
+// and one adjoint sweep carrying two seeds (the adjoint-tangent products of
+// the sweep repeat the adjoint's).
+constexpr double flops_forward = conv + fc1 + fc2;
+constexpr double flops_grad = flops_forward + conv + 2 * fc1 + 2 * fc2;
+constexpr double flops_hvp = flops_forward + (conv + 2 * fc1 + 2 * fc2) * 2 + (conv + 4 * fc1 + 4 * fc2);
+constexpr double flops_gn = flops_forward + (conv + 2 * fc1 + 2 * fc2) * 3;
+
+// Best GFLOP/s of an n×n×n gemm over a few runs, measured once per type.
+template <class T>
+double gemm_peak_gflops() {
+  static const double peak = [] {
+    constexpr std::size_t n = 2048;
+    std::vector<T> a(n * n, T(0.5)), b(n * n, T(0.25)), c(n * n);
+    double best = 0;
+    for (int run = 0; run < 4; ++run) {
+      const auto start = std::chrono::steady_clock::now();
+      blas::gemm(blas::Op::none, blas::Op::none, n, n, n, T(1), a.data(), n, b.data(), n, T(0), c.data(), n);
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      best = std::max(best, 2.0 * n * n * n / s / 1e9);
+    }
+    return best;
+  }();
+  return peak;
+}
+
+template <class T>
+void BM_GemmPeak(benchmark::State& state) {
+  constexpr std::size_t n = 2048;
+  std::vector<T> a(n * n, T(0.5)), b(n * n, T(0.25)), c(n * n);
+  for (auto _ : state) {
+    blas::gemm(blas::Op::none, blas::Op::none, n, n, n, T(1), a.data(), n, b.data(), n, T(0), c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * n * n * n / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["best_GFLOP/s"] = gemm_peak_gflops<T>();
+}
+
+template <class T>
+struct Setup {
+  nn::Sequential<T> net = nn::models::article_cnn<T>();
+  nn::SoftmaxCrossEntropy<T> loss;
+  Tensor<T> w = net.initialize(1);
+  Tensor<T> x, t, v;
+  Setup() {
+    std::mt19937_64 rng(2);
+    x = Tensor<T>::from_shape({batch, 1, 28, 28});
+    for (T& e : x) e = static_cast<T>(nn::uniform01(rng));
+    t = Tensor<T>::from_shape({batch});
+    for (std::size_t i = 0; i < batch; ++i) t(i) = static_cast<T>(i % 10);
+    v = Tensor<T>::from_shape(w.shape());
+    for (T& e : v) e = static_cast<T>(nn::standard_normal(rng));
+  }
+};
+
+template <class T>
+void report(benchmark::State& state, double flops_per_sample) {
+  const double samples = static_cast<double>(batch);
+  state.counters["per_sample"] =
+      benchmark::Counter(samples, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(samples * flops_per_sample / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["peak_GFLOP/s"] = gemm_peak_gflops<T>();
+}
+
+template <class T>
+void BM_CnnForward(benchmark::State& state) {
+  Setup<T> s;
+  for (auto _ : state) {
+    ad::Tape<T> tape;
+    const ad::Var<T> l = s.loss(s.net.forward(tape.constant(s.w), tape.constant(s.x)), s.t);
+    benchmark::DoNotOptimize(l.value().data());
+  }
+  report<T>(state, flops_forward);
+}
+
+template <class T>
+void BM_CnnValueAndGrad(benchmark::State& state) {
+  Setup<T> s;
+  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net.forward(w, w.tape().constant(s.x)), s.t); };
+  for (auto _ : state) benchmark::DoNotOptimize(ad::value_and_grad(f, s.w).grad.data());
+  report<T>(state, flops_grad);
+}
+
+template <class T>
+void BM_CnnHvp(benchmark::State& state) {
+  Setup<T> s;
+  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net.forward(w, w.tape().constant(s.x)), s.t); };
+  for (auto _ : state) benchmark::DoNotOptimize(ad::hvp(f, s.w, s.v).hv.data());
+  report<T>(state, flops_hvp);
+}
+
+template <class T>
+void BM_CnnGaussNewton(benchmark::State& state) {
+  Setup<T> s;
+  for (auto _ : state) benchmark::DoNotOptimize(nn::gauss_newton_product(s.net, s.loss, s.w, s.x, s.t, s.v).gv.data());
+  report<T>(state, flops_gn);
+}
+
+BENCHMARK_TEMPLATE(BM_GemmPeak, float)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_GemmPeak, double)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_CnnForward, float)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_CnnValueAndGrad, float)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_CnnHvp, float)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_CnnGaussNewton, float)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_CnnForward, double)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_CnnValueAndGrad, double)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_CnnHvp, double)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_CnnGaussNewton, double)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
