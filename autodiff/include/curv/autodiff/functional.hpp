@@ -53,6 +53,20 @@ void check_direction(std::string_view fn, const Tensor<T>& x, const Tensor<T>& v
                                 shape_string(x.shape()));
 }
 
+// The gradient (or its tangent) of leaf x, moved out of a tape about to be
+// discarded rather than copied.
+template <class T>
+Tensor<T> take_adjoint(Tape<T>& tape, const Var<T>& x) {
+  Node<T>& n = tape.node(x.index());
+  return n.has_adjoint ? std::move(n.adjoint) : Tensor<T>(xt::zeros<T>(n.value.shape()));
+}
+
+template <class T>
+Tensor<T> take_adjoint_tangent(Tape<T>& tape, const Var<T>& x) {
+  Node<T>& n = tape.node(x.index());
+  return n.has_adjoint_tangent ? std::move(n.adjoint_tangent) : Tensor<T>(xt::zeros<T>(n.value.shape()));
+}
+
 }  // namespace detail
 
 template <class F, class T>
@@ -62,7 +76,7 @@ ValueAndGrad<T> value_and_grad(F&& f, const Tensor<T>& x) {
   const Var<T> y = std::invoke(std::forward<F>(f), xv);
   const T value = detail::scalar_of("value_and_grad", y);
   tape.backward(y);
-  return {value, xv.grad()};
+  return {value, detail::take_adjoint(tape, xv)};
 }
 
 template <class F, class T>
@@ -83,7 +97,8 @@ Hvp<T> hvp(F&& f, const Tensor<T>& x, const Tensor<T>& v) {
   const Var<T> y = std::invoke(std::forward<F>(f), xv);
   const T value = detail::scalar_of("hvp", y);
   tape.backward(y);
-  return {value, xv.grad(), xv.adjoint_tangent()};
+  Tensor<T> grad = detail::take_adjoint(tape, xv);
+  return {value, std::move(grad), detail::take_adjoint_tangent(tape, xv)};
 }
 
 }  // namespace curv::ad

@@ -2,9 +2,11 @@
 // and accumulating an operand's adjoint with broadcast axes summed away.
 #pragma once
 
+#include <algorithm>
 #include <type_traits>
 #include <utility>
 
+#include <xtensor/xbroadcast.hpp>
 #include <xtensor/xexpression.hpp>
 #include <xtensor/xnoalias.hpp>
 
@@ -40,19 +42,35 @@ Var<T> lift(const Var<T>& like, T constant) {
   return like.tape().constant(Tensor<T>(constant));
 }
 
+// a += unbroadcast(e): straight into `a` when e already has a's shape,
+// otherwise through one evaluated temporary summed into `a`.
+template <class T, class E>
+void add_unbroadcast(Tensor<T>& a, E&& e) {
+  if (std::equal(e.shape().begin(), e.shape().end(), a.shape().begin(), a.shape().end())) {
+    xt::noalias(a) += std::forward<E>(e);
+  } else {
+    add_sum_to_shape(a, Tensor<T>(std::forward<E>(e)));
+  }
+}
+
 // x̄ᵢ += unbroadcast(e), skipped when input i wants no adjoint.
 template <class T, class E>
 void accumulate_adjoint(OpContext<T>& c, std::size_t i, E&& e) {
   if (!c.needs_adjoint(i)) return;
-  Tensor<T>& a = c.input_adjoint(i);
-  a += sum_to_shape(Tensor<T>(std::forward<E>(e)), a.shape());
+  add_unbroadcast(c.input_adjoint(i), std::forward<E>(e));
 }
 
 template <class T, class E>
 void accumulate_adjoint_tangent(OpContext<T>& c, std::size_t i, E&& e) {
   if (!c.needs_adjoint(i)) return;
-  Tensor<T>& a = c.input_adjoint_tangent(i);
-  a += sum_to_shape(Tensor<T>(std::forward<E>(e)), a.shape());
+  add_unbroadcast(c.input_adjoint_tangent(i), std::forward<E>(e));
+}
+
+// An input's tangent spread to the output's shape (numpy broadcasting).
+template <class T, class S>
+Tensor<T> broadcast_to(const Tensor<T>& t, const S& shape) {
+  if (std::equal(t.shape().begin(), t.shape().end(), shape.begin(), shape.end())) return t;
+  return xt::broadcast(t, shape);
 }
 
 }  // namespace curv::ad::detail

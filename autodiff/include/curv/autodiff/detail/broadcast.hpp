@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xmath.hpp>
@@ -31,22 +32,52 @@ Shape broadcast_shape(std::string_view op, const SA& a, const SB& b) {
   return out;
 }
 
-// Sums t over the axes that broadcasting added or stretched, giving `shape`.
+// into += t summed over the axes that broadcasting added to or stretched in
+// `into`'s shape ("unbroadcast"), in one pass over t with no temporaries.
+template <class T>
+void add_sum_to_shape(Tensor<T>& into, const Tensor<T>& t) {
+  const auto& big = t.shape();
+  const auto& small = into.shape();
+  const std::size_t n = big.size(), lead = n - small.size();
+  T* out = into.data();
+  const T* in = t.data();
+  // Common case: only leading axes were added (a bias row over a batch).
+  if (std::equal(small.begin(), small.end(), big.begin() + lead)) {
+    const std::size_t inner = into.size(), outer = inner == 0 ? 0 : t.size() / inner;
+    for (std::size_t o = 0; o < outer; ++o, in += inner)
+      for (std::size_t j = 0; j < inner; ++j) out[j] += in[j];
+    return;
+  }
+  // General case: walk t in row-major order; each axis of t steps `into` by
+  // its own stride, or by 0 where `into` has no such axis or a 1.
+  std::vector<std::size_t> step(n, 0), index(n, 0);
+  std::size_t stride = 1;
+  for (std::size_t d = n; d-- > lead;) {
+    const std::size_t s = small[d - lead];
+    step[d] = s == 1 ? 0 : stride;
+    stride *= s;
+  }
+  std::size_t at = 0;
+  for (std::size_t i = 0, size = t.size(); i < size; ++i) {
+    out[at] += in[i];
+    for (std::size_t d = n; d-- > 0;) {  // odometer
+      if (++index[d] < big[d]) {
+        at += step[d];
+        break;
+      }
+      at -= step[d] * (big[d] - 1);
+      index[d] = 0;
+    }
+  }
+}
+
+// t summed over the axes that broadcasting added or stretched, giving `shape`.
 template <class T, class S>
 Tensor<T> sum_to_shape(Tensor<T> t, const S& shape) {
   if (std::equal(t.shape().begin(), t.shape().end(), shape.begin(), shape.end())) return t;
-  const std::size_t lead = t.dimension() - shape.size();
-  if (lead > 0) {
-    std::vector<std::size_t> axes(lead);
-    for (std::size_t i = 0; i < lead; ++i) axes[i] = i;
-    t = xt::sum(t, axes);
-  }
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == 1 && t.shape(i) != 1)
-      t = xt::sum(t, {i}, xt::keep_dims);
-  }
-  t.reshape(Shape(shape.begin(), shape.end()));
-  return t;
+  Tensor<T> out = xt::zeros<T>(Shape(shape.begin(), shape.end()));
+  add_sum_to_shape(out, t);
+  return out;
 }
 
 }  // namespace curv::ad::detail

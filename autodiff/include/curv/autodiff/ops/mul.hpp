@@ -13,10 +13,9 @@ class MulOp final : public Op<T> {
   std::string_view name() const override { return "mul"; }
 
   Tensor<T> tangent(const OpContext<T>& c) const override {
-    Tensor<T> t = xt::zeros<T>(c.output().shape());
-    if (c.has_tangent(0)) t += c.input_tangent(0) * c.input(1);
-    if (c.has_tangent(1)) t += c.input(0) * c.input_tangent(1);
-    return t;
+    if (!c.has_tangent(1)) return c.input_tangent(0) * c.input(1);
+    if (!c.has_tangent(0)) return c.input(0) * c.input_tangent(1);
+    return c.input_tangent(0) * c.input(1) + c.input(0) * c.input_tangent(1);
   }
 
   void adjoint(OpContext<T>& c) const override {

@@ -12,10 +12,9 @@ class SubOp final : public Op<T> {
   std::string_view name() const override { return "sub"; }
 
   Tensor<T> tangent(const OpContext<T>& c) const override {
-    Tensor<T> t = xt::zeros<T>(c.output().shape());
-    if (c.has_tangent(0)) t += c.input_tangent(0);
-    if (c.has_tangent(1)) t -= c.input_tangent(1);
-    return t;
+    if (!c.has_tangent(1)) return detail::broadcast_to(c.input_tangent(0), c.output().shape());
+    if (!c.has_tangent(0)) return Tensor<T>(-detail::broadcast_to(c.input_tangent(1), c.output().shape()));
+    return c.input_tangent(0) - c.input_tangent(1);
   }
 
   void adjoint(OpContext<T>& c) const override {
