@@ -43,6 +43,15 @@ void add_into(std::vector<double>& total, const Tensor<T>& part) {
   for (std::size_t i = 0; i < total.size(); ++i) total[i] += p[i];
 }
 
+// The adjoint (or its tangent) of a tape's leaf, moved out rather than
+// copied; zeros when the sweep never reached it.
+template <class T>
+Tensor<T> take_adjoint(ad::Tape<T>& tape, const ad::Var<T>& leaf, bool tangent) {
+  ad::Node<T>& node = tape.node(leaf.index());
+  if (tangent ? !node.has_adjoint_tangent : !node.has_adjoint) return xt::zeros<T>(node.value.shape());
+  return std::move(tangent ? node.adjoint_tangent : node.adjoint);
+}
+
 template <class T>
 Tensor<T> mean_of(const std::vector<double>& total, std::size_t n) {
   Tensor<T> out = Tensor<T>::from_shape({total.size()});
@@ -98,7 +107,7 @@ void Accumulator<T>::check_vector(const char* fn, const char* arg, const Tensor<
 }
 
 template <class T>
-typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, const Batch<T>& batch, const Tensor<T>& w,
+typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, Batch<T> batch, const Tensor<T>& w,
                                                          const Tensor<T>* v) const {
   Slot s;
   auto scalar = [](const ad::Var<T>& l) {
@@ -124,13 +133,13 @@ typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, const Batch<T>&
     }
     ad::Tape<T> tape;
     const ad::Var<T> wv = tape.variable(w);
-    const ad::Var<T> out = model_.forward(wv, tape.constant(batch.inputs));
+    const ad::Var<T> out = model_.forward(wv, tape.constant(std::move(batch.inputs)));
     const ad::Var<T> l = loss_.forward(out, batch.targets, nn::Reduction::sum);
     s.loss = scalar(l);
     tape.backward(l);
-    s.first = wv.grad();
+    s.first = take_adjoint(tape, wv, false);
     tape.backward(out, std::move(hjv));
-    s.second = wv.grad();
+    s.second = take_adjoint(tape, wv, false);
     return s;
   }
   ad::Tape<T> tape;
@@ -141,13 +150,13 @@ typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, const Batch<T>&
     case Ask::grad: wv = tape.variable(w); break;
     default: wv = tape.variable(w, *v); break;
   }
-  const ad::Var<T> out = model_.forward(wv, tape.constant(batch.inputs));
+  const ad::Var<T> out = model_.forward(wv, tape.constant(std::move(batch.inputs)));
   const ad::Var<T> l = loss_.forward(out, batch.targets, nn::Reduction::sum);
   s.loss = scalar(l);
   if (ask == Ask::grad || ask == Ask::hvp) {
     tape.backward(l);
-    s.first = wv.grad();
-    if (ask == Ask::hvp) s.second = wv.adjoint_tangent();
+    s.first = take_adjoint(tape, wv, false);
+    if (ask == Ask::hvp) s.second = take_adjoint(tape, wv, true);
   }
   if (ask == Ask::evaluate) {
     const Tensor<T>& o = out.value();
@@ -186,8 +195,7 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
   auto compute = [&](std::size_t b) {
     const std::size_t first = b * batch_size_;
     const std::size_t count = std::min(batch_size_, n_ - first);
-    const Batch<T> batch = data_.get_batch(std::span<const std::size_t>(order_).subspan(first, count));
-    return run_batch(ask, batch, w, v);
+    return run_batch(ask, data_.get_batch(std::span<const std::size_t>(order_).subspan(first, count)), w, v);
   };
   auto add = [&](Slot& s) {
     t.loss += s.loss;
@@ -281,7 +289,7 @@ double Accumulator<T>::batch_value_and_grad(const Batch<T>& batch, const Tensor<
   const std::size_t rows = batch.targets.dimension() == 0 ? 0 : batch.targets.shape(0);
   if (rows == 0)
     throw std::invalid_argument("curv::datasets::Accumulator::batch_value_and_grad: the batch is empty; expected at least one example");
-  Slot s = run_batch(grad ? Ask::grad : Ask::value, batch, w, nullptr);
+  Slot s = run_batch(grad ? Ask::grad : Ask::value, Batch<T>(batch), w, nullptr);
   if (grad) *grad = mean_of<T>(std::vector<double>(s.first.begin(), s.first.end()), rows);
   return s.loss / static_cast<double>(rows);
 }

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -54,12 +55,21 @@ Contents read_all(const std::filesystem::path& file) {
                              (errno ? std::strerror(errno) : "out of memory"));
   gzbuffer(gz.get(), 1 << 18);
   Contents c;
-  std::vector<std::uint8_t> chunk(1 << 20);
+  // Read straight into the result: its size is the file's for plain files,
+  // and grows geometrically for compressed ones.
+  std::error_code ec;
+  const std::uintmax_t on_disk = std::filesystem::file_size(file, ec);
+  c.bytes.resize(ec ? std::size_t(1) << 16 : std::max<std::size_t>(static_cast<std::size_t>(on_disk), 1));
+  std::size_t filled = 0;
   for (;;) {
-    const int n = gzread(gz.get(), chunk.data(), static_cast<unsigned>(chunk.size()));
+    if (filled == c.bytes.size()) c.bytes.resize(2 * c.bytes.size());
+    const std::size_t room = std::min<std::size_t>(c.bytes.size() - filled, 1u << 30);
+    const int n = gzread(gz.get(), c.bytes.data() + filled, static_cast<unsigned>(room));
     if (n <= 0) break;
-    c.bytes.insert(c.bytes.end(), chunk.begin(), chunk.begin() + n);
+    filled += static_cast<std::size_t>(n);
   }
+  c.bytes.resize(filled);
+  c.bytes.shrink_to_fit();
   c.gzip = gzdirect(gz.get()) == 0;
   int err = Z_OK;
   const char* message = gzerror(gz.get(), &err);
@@ -138,7 +148,9 @@ IdxArray read_idx(const std::filesystem::path& file, std::size_t dimensions) {
     throw fail(header + count, "expected end of file after dimensions " + dims_string(a.dims) + " (" +
                                    std::to_string(count) + " bytes of data), found " +
                                    std::to_string(available - count) + " more bytes");
-  a.data.assign(b.begin() + static_cast<std::ptrdiff_t>(header), b.end());
+  // Drop the header in place rather than copying the data out.
+  c.bytes.erase(c.bytes.begin(), c.bytes.begin() + static_cast<std::ptrdiff_t>(header));
+  a.data = std::move(c.bytes);
   return a;
 }
 

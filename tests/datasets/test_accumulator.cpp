@@ -2,7 +2,9 @@
 // the batch size or thread count, against an independent one-tape reference.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <numeric>
 #include <set>
@@ -80,6 +82,7 @@ void expect_batch_size_agreement(double tolerance) {
   const Tensor<T> w = curv::test::uniform<T>({model.num_parameters()}, 11, 0.8);
   const Tensor<T> v = curv::test::uniform<T>({model.num_parameters()}, 12);
   const Everything<T> ref = everything(Accumulator<T>(model, loss, data, {.batch_size = -1, .threads = 1}), w, v);
+  double worst = 0;
   for (std::ptrdiff_t bs : {std::ptrdiff_t(1), std::ptrdiff_t(7), std::ptrdiff_t(32),
                             std::ptrdiff_t(n_examples), std::ptrdiff_t(-1)}) {
     SCOPED_TRACE("batch size " + std::to_string(bs));
@@ -90,7 +93,13 @@ void expect_batch_size_agreement(double tolerance) {
     EXPECT_LE(relative_error(e.hv_grad, ref.grad_only), tolerance);
     EXPECT_LE(relative_error(e.hv, ref.hv), tolerance);
     EXPECT_LE(relative_error(e.gv, ref.gv), tolerance);
+    for (double err : {relative_error(e.value, ref.value), relative_error(e.grad_only, ref.grad_only),
+                       relative_error(e.hv, ref.hv), relative_error(e.gv, ref.gv)})
+      worst = std::max(worst, err);
   }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g", worst);
+  ::testing::Test::RecordProperty("worst_relative_error", text);
 }
 
 TEST(Accumulator, Float64ValueGradientHvAndGvAgreeAcrossBatchSizesTo1e12) {

@@ -81,7 +81,7 @@ class Accumulator {
   enum class Ask { value, grad, hvp, gnvp, evaluate };
   struct Slot;
   struct Totals;
-  Slot run_batch(Ask ask, const Batch<T>& batch, const Tensor<T>& w, const Tensor<T>* v) const;
+  Slot run_batch(Ask ask, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
   Totals run(Ask ask, const Tensor<T>& w, const Tensor<T>* v) const;
   void check_vector(const char* fn, const char* arg, const Tensor<T>& x) const;
 

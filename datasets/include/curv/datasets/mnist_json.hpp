@@ -7,7 +7,7 @@
 //
 // Split: within each class, digit k (counting from 0 in file order) is a test
 // digit when k % test_every == test_every − 1, otherwise a training digit
-// (test_every = 5: 8,000 train, 2,000 test, every class in the same 4 : 1
+// (test_every = 5: 8,004 train, 1,996 test from the package, every class in a 4 : 1
 // ratio). Within each split the classes are interleaved round-robin — the
 // first digit of class 0, of class 1, …, of class 9, then the second of each,
 // skipping exhausted classes — so any prefix is close to class-balanced.

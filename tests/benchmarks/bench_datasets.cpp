@@ -1,0 +1,119 @@
+// The Accumulator over the 10,000 real MNIST digits (data/mnist, both files:
+// scripts/fetch-data.sh) with the article CNN: seconds per full pass of the
+// accumulated gradient and of the accumulated gradient + H·v, at batch sizes
+// 32, 256, 1024 and −1 (the whole set at once), float32 and float64, on all
+// cores. Counters: peak resident memory of the process (VmHWM) and the
+// dataset's bytes. VmHWM only grows, so measure one configuration per process:
+//   for f in float double; do for b in 32 256 1024 -1; do for k in Grad Hvp; do
+//     build/release/tests/benchmarks/bench_datasets --benchmark_filter="BM_Accumulated${k}<${f}>/${b}/"
+//   done; done; done
+// Figures: docs/performance.md, ## datasets.
+#include <benchmark/benchmark.h>
+
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "curv/datasets.hpp"
+#include "curv/nn.hpp"
+
+namespace {
+
+using namespace curv;
+namespace fs = std::filesystem;
+
+fs::path mnist_dir() {
+  if (const char* dir = std::getenv("CURV_MNIST_DIR")) return dir;
+  return fs::path(__FILE__).parent_path().parent_path().parent_path() / "data" / "mnist";
+}
+
+// Peak resident set size of this process in MiB (VmHWM of /proc/self/status).
+double peak_rss_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+// CPU seconds used by every thread of this process so far (user + system).
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+// All 10,000 digits (train then test files) in one tensor, converted straight
+// from the bytes so that no second copy of the dataset is ever held.
+template <class T>
+const datasets::TensorDataset<T>& digits() {
+  static const datasets::TensorDataset<T> data = [] {
+    const fs::path dir = mnist_dir();
+    std::size_t n = 0;
+    for (const char* split : {"train", "t10k"})
+      n += datasets::read_idx(datasets::find_idx_file(dir, std::string(split) + "-labels-idx1-ubyte"), 1).dims[0];
+    Tensor<T> x = Tensor<T>::from_shape({n, std::size_t(1), std::size_t(28), std::size_t(28)});
+    Tensor<T> y = Tensor<T>::from_shape({n});
+    std::size_t at = 0;
+    for (const char* split : {"train", "t10k"}) {
+      const auto images = datasets::read_idx(datasets::find_idx_file(dir, std::string(split) + "-images-idx3-ubyte"), 3);
+      const auto labels = datasets::read_idx(datasets::find_idx_file(dir, std::string(split) + "-labels-idx1-ubyte"), 1);
+      for (std::size_t i = 0; i < images.data.size(); ++i) x.data()[at * 784 + i] = static_cast<T>(images.data[i]) / T(255);
+      for (std::size_t i = 0; i < labels.data.size(); ++i) y.data()[at + i] = static_cast<T>(labels.data[i]);
+      at += labels.data.size();
+    }
+    return datasets::TensorDataset<T>(std::move(x), std::move(y));
+  }();
+  return data;
+}
+
+template <class T, bool with_hvp>
+void run(benchmark::State& state) {
+  const datasets::TensorDataset<T>& data = digits<T>();
+  const nn::Sequential<T> model = nn::models::article_cnn<T>();
+  const nn::SoftmaxCrossEntropy<T> loss;
+  const Tensor<T> w = model.initialize(1);
+  const Tensor<T> v = model.initialize(2);
+  const datasets::Accumulator<T> acc(model, loss, data, {.batch_size = state.range(0), .threads = 0});
+  Tensor<T> g, hv;
+  double value = 0;
+  const double cpu_before = process_cpu_seconds();
+  for (auto _ : state) {
+    value = with_hvp ? acc.hvp(w, v, g, hv) : acc.value_and_grad(w, g);
+    benchmark::DoNotOptimize(g.data());
+  }
+  // Busy machines stretch wall time; CPU time of all threads is steadier.
+  state.counters["cpu_s_per_pass"] = (process_cpu_seconds() - cpu_before) / static_cast<double>(state.iterations());
+  state.counters["examples"] = static_cast<double>(data.size());
+  state.counters["threads"] = acc.threads();
+  state.counters["loss"] = value;
+  state.counters["dataset_MiB"] = static_cast<double>(data.bytes()) / (1024.0 * 1024.0);
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
+}
+
+template <class T>
+void BM_AccumulatedGrad(benchmark::State& state) {
+  run<T, false>(state);
+}
+
+template <class T>
+void BM_AccumulatedHvp(benchmark::State& state) {
+  run<T, true>(state);
+}
+
+#define CURV_BENCH(fn, T)                                                                              \
+  BENCHMARK_TEMPLATE(fn, T)->Arg(32)->Arg(256)->Arg(1024)->Arg(-1)->Unit(benchmark::kSecond)->UseRealTime() \
+      ->Iterations(1)
+
+CURV_BENCH(BM_AccumulatedGrad, float);
+CURV_BENCH(BM_AccumulatedHvp, float);
+CURV_BENCH(BM_AccumulatedGrad, double);
+CURV_BENCH(BM_AccumulatedHvp, double);
+
+}  // namespace
