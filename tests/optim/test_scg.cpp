@@ -203,14 +203,20 @@ TEST(Scg, NetlabRestartCounterCountsSuccesses) {
   opt.restart_counter = RestartCounter::successes;
   const auto r = SCG<double>(opt).minimize(obj, Tensor<double>{-1.2, 1.0});
   EXPECT_TRUE(r.converged) << r.message;
-  std::size_t successes = 0;
+  // Successes since the last restart: never more than N = 4 without one, and
+  // periodic restarts after exactly 4 (the μ ≤ 0 safeguard may restart sooner).
+  std::size_t since = 0, periodic = 0;
   for (const IterationInfo& i : r.trace) {
-    if (!i.success) continue;
-    ++successes;
-    if (successes % 4 == 0) {
-      EXPECT_TRUE(i.restarted) << "success " << successes;
+    if (i.success) ++since;
+    if (i.restarted) {
+      EXPECT_LE(since, 4u) << "iteration " << i.iteration;
+      if (since == 4) ++periodic;
+      since = 0;
+    } else {
+      EXPECT_LT(since, 4u) << "iteration " << i.iteration;
     }
   }
+  EXPECT_GT(periodic, 0u);
 }
 
 // ½|Ax − b|² with its Gauss–Newton product AᵀA·v (= the Hessian here).

@@ -82,4 +82,26 @@ TEST(Zoo, HimmelblauFromNearAMinimumGoesToThatMinimum) {
   }
 }
 
+TEST(Zoo, LbfgsAndCgWorkInSinglePrecision) {
+  auto booth = [](const curv::ad::Var<float>& v) {
+    const auto x = curv::ad::slice(v, 0, 1), y = curv::ad::slice(v, 1, 2);
+    const auto a = x + 2.0f * y - 7.0f;
+    const auto b = 2.0f * x + y - 5.0f;
+    return curv::ad::sum(a * a + b * b);
+  };
+  auto obj = make_objective<float>(booth, 2);
+  LbfgsOptions lo;
+  lo.gradient_tolerance = 1e-4;
+  const Result<float> l = LBFGS<float>(lo).minimize(obj, Tensor<float>{0.0f, 0.0f});
+  EXPECT_TRUE(l.converged) << l.message;
+  EXPECT_NEAR(l.x(0), 1.0f, 1e-4f);
+  EXPECT_NEAR(l.x(1), 3.0f, 1e-4f);
+  NonlinearCgOptions co;
+  co.gradient_tolerance = 1e-4;
+  const Result<float> c = NonlinearCG<float>(co).minimize(obj, Tensor<float>{0.0f, 0.0f});
+  EXPECT_TRUE(c.converged) << c.message;
+  EXPECT_NEAR(c.x(0), 1.0f, 1e-4f);
+  EXPECT_NEAR(c.x(1), 3.0f, 1e-4f);
+}
+
 }  // namespace

@@ -2,9 +2,23 @@
 //
 // An optimizer sees a function of one flat vector w, nothing else: not the
 // model, not the data. Full-dataset optimizers (SCG, L-BFGS, CG) need
-// Objective, SCG with exact curvature also CurvatureObjective; stochastic
-// optimizers (SGD, Adam) step per minibatch through StochasticObjective and
-// treat a plain Objective as a single batch.
+// Objective, SCG with exact curvature also CurvatureObjective (or
+// GaussNewtonObjective for Curvature::gauss_newton); stochastic optimizers
+// (SGD, Adam) step per minibatch through StochasticObjective and treat a
+// plain Objective as a single batch.
+//
+// Contract shared by every method:
+// - w (and v) have dim() elements; optimizers pass back the shape of the x0
+//   they were given, so a flat (dim(),) tensor is the usual case.
+// - Outputs (g, hv, gv) are overwritten, resized as needed.
+// - Calls are deterministic: the same w gives bit-identical results. SCG's
+//   comparison Δ and a resumed run's reproducibility rely on it.
+// - Where the function is undefined or overflows, return NaN or ±inf rather
+//   than throwing: SCG treats a non-finite trial point as a failed step and
+//   retreats, the line searches shrink the step, SGD/Adam stop (non_finite).
+// - Cost, as optimizers report it ("passes" in IterationInfo): each call of
+//   value, value_and_grad, hvp or gnvp is one pass over the data; a
+//   minibatch call of a StochasticObjective is 1/num_batches() of a pass.
 #pragma once
 
 #include <concepts>
@@ -14,8 +28,9 @@
 
 namespace curv::optim {
 
-// f : Rⁿ → R with its gradient. value_and_grad writes ∇f(w) into g (resized
-// as needed) and returns f(w).
+// f : Rⁿ → R with its gradient. value(w) returns f(w); value_and_grad writes
+// ∇f(w) into g and returns f(w). For a model, f is the mean loss over the
+// whole dataset (not a mean of minibatch means).
 template <class F, class T>
 concept Objective = requires(F& f, const Tensor<T>& w, Tensor<T>& g) {
   { f.dim() } -> std::convertible_to<std::size_t>;
@@ -24,14 +39,15 @@ concept Objective = requires(F& f, const Tensor<T>& w, Tensor<T>& g) {
 };
 
 // Adds exact curvature: hvp writes ∇f(w) into g and ∇²f(w)·v into hv and
-// returns f(w), all from one pass.
+// returns f(w), all from one forward-over-reverse pass (curv::ad::hvp).
 template <class F, class T>
 concept CurvatureObjective =
     Objective<F, T> && requires(F& f, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g, Tensor<T>& hv) {
       { f.hvp(w, v, g, hv) } -> std::convertible_to<T>;
     };
 
-// Adds the positive semi-definite Gauss–Newton product G(w)·v (same contract as hvp).
+// Adds the positive semi-definite Gauss–Newton product G(w)·v = Jᵀ∇²ℓ J·v of a
+// loss ℓ of model outputs with Jacobian J (same contract as hvp).
 template <class F, class T>
 concept GaussNewtonObjective =
     Objective<F, T> && requires(F& f, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g, Tensor<T>& gv) {
@@ -40,8 +56,10 @@ concept GaussNewtonObjective =
 
 // Adds minibatches: the objective is the mean of per-example losses, split
 // into num_batches() minibatches whose order begin_epoch(e) fixes
-// deterministically; batch_value_and_grad gives the mean loss of minibatch b
-// and its gradient.
+// deterministically (calling it twice with the same e gives the same order,
+// so a resumed run can re-enter an epoch); batch_value_and_grad(b, w, g)
+// gives the mean loss of minibatch b (0 ≤ b < num_batches()) and its
+// gradient. SGD and Adam call begin_epoch(e) before minibatch 0 of epoch e.
 template <class F, class T>
 concept StochasticObjective =
     Objective<F, T> && requires(F& f, std::size_t n, const Tensor<T>& w, Tensor<T>& g) {

@@ -47,7 +47,7 @@ struct IterationInfo {
   double mu = nan;            // SCG: μ_k = p_kᵀr_k
   double alpha = nan;         // SCG: α_k = μ_k/δ_k; L-BFGS/CG: the line-search step; SGD/Adam: the learning rate
   double comparison = nan;    // SCG: Δ_k = 2δ_k(E(w_k) − E(w_k + α_k p_k))/μ_k²
-  bool restarted = false;     // the next direction is steepest descent
+  bool restarted = false;     // a restart to steepest descent happened in this iteration
   double p_norm = nan;        // |p_k|, the search direction of this iteration
   double p_mean = nan;        // mean of p_k's components
   double grad_norm = nan;     // |∇E| at the point after the iteration (SGD/Adam: the step's gradient)

@@ -11,6 +11,9 @@
 //
 // step() below is the paper's steps 2–9 in order, each marked with its
 // number; docs/optimizers.md lists where curv departs from the paper and why.
+// The article's reprint of the algorithm has three slips — Δ evaluated at
+// w + σp instead of w + αp, p_{k+1} = r_{k+1} + βr_k instead of + βp_k, and
+// λ raised when Δ > 0.25 instead of Δ < 0.25 — this file follows the paper.
 //
 // Notation: w_k weights, E the objective, r_k = −E′(w_k), p_k the search
 // direction, λ_k the scale, λ̄_k the part of λ_k already in δ_k.
@@ -225,6 +228,7 @@ IterationInfo SCG<T>::step(Obj& obj, ScgState<T>& st) const {
     if (!(detail::dot(st.p, st.r) > 0)) {
       st.p = st.r;
       info.restarted = true;
+      if (options_.restart_counter == RestartCounter::successes) st.restart_counter = 0;
     }
     st.delta = curvature(obj, st);
     if (!std::isfinite(st.delta)) {  // curvature overflowed: nothing sensible to do (minimize stops: non_finite)
@@ -275,7 +279,7 @@ IterationInfo SCG<T>::step(Obj& obj, ScgState<T>& st) const {
   // (Only if w moved at all: a step that rounds away to nothing is Δ_k = 0, so λ keeps growing.)
   double decrease = st.loss - loss_trial;
   if (finite && std::abs(decrease) <= rounding_level_ * std::max(std::abs(st.loss), std::abs(loss_trial)) &&
-      !std::equal(w_trial.begin(), w_trial.end(), st.w.begin()))
+      !std::equal(w_trial.data(), w_trial.data() + w_trial.size(), st.w.data()))
     decrease = 0.5 * alpha * (mu - detail::dot(st.p, g_trial));
   const double comparison =
       finite ? 2 * st.delta * decrease / (mu * mu) : -std::numeric_limits<double>::infinity();
