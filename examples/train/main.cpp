@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--kernel-size", c.kernel_size, "article-cnn: convolution kernel size (odd)")->capture_default_str();
   app.add_option("--hidden", c.hidden, "mlp: hidden units (input -> hidden -> 10, tanh)")->capture_default_str();
-  app.add_option("--optimizer", c.optimizer, "scg, sgd or adam (lbfgs and cg: not yet available here)")
+  app.add_option("--optimizer", c.optimizer, "scg, sgd, adam, lbfgs or cg (lbfgs and cg: strong-Wolfe line searches, no checkpoints)")
       ->capture_default_str();
   auto* lr_opt = app.add_option("--lr", lr, "learning rate of sgd (default 0.01) and adam (default 0.001)");
   app.add_option("--momentum", c.momentum, "sgd: momentum")->capture_default_str();

@@ -16,6 +16,8 @@
 #include <curv/datasets.hpp>
 #include <curv/nn.hpp>
 #include <curv/optim/adam.hpp>
+#include <curv/optim/lbfgs.hpp>
+#include <curv/optim/nonlinear_cg.hpp>
 #include <curv/optim/scg.hpp>
 #include <curv/optim/sgd.hpp>
 
@@ -365,10 +367,24 @@ std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<
     o.record_trace = false;
     return std::make_unique<AdamRunner<T>>(obj, opt::Adam<T>(o), "adam");
   }
-  if (c.optimizer == "lbfgs" || c.optimizer == "cg")
-    throw std::invalid_argument("--optimizer " + c.optimizer + ": not available in curv-train yet (use scg, sgd or adam)");
   bad_option("--optimizer", c.optimizer, "expected scg, sgd, adam, lbfgs or cg");
 }
+
+// L-BFGS and nonlinear CG run inside their minimize(); curv::optim keeps no
+// resumable state for them, so they log through a callback and cannot
+// checkpoint. The callback needs the accepted iterate: the line search's last
+// gradient evaluation, which this wrapper remembers.
+template <class T>
+struct RecordingObjective {
+  ds::ModelObjective<T>& inner;
+  Tensor<T> last;
+  std::size_t dim() const { return inner.dim(); }
+  T value(const Tensor<T>& w) { return inner.value(w); }
+  T value_and_grad(const Tensor<T>& w, Tensor<T>& g) {
+    last = w;
+    return inner.value_and_grad(w, g);
+  }
+};
 
 // ---------------------------------------------------------------- the loop
 
@@ -442,6 +458,79 @@ void trim_log(const fs::path& log, std::size_t epoch) {
   });
 }
 
+template <class T, class Print>
+TrainResult train_line_search(const TrainConfig& c, const nn::Module<T>& model, const nn::Loss<T>& loss,
+                              Data<T>& data, ds::ModelObjective<T>& obj, const ds::AccumulatorOptions& eval_opts,
+                              const Print& print) {
+  TrainResult result;
+  result.num_parameters = model.num_parameters();
+  std::optional<CsvLog> log;
+  if (!c.log.empty()) log.emplace(c.log, log_columns(c.optimizer), CsvLog::Mode::truncate);
+  std::optional<ds::Accumulator<T>> val_acc;
+  if (data.val.size()) val_acc.emplace(model, loss, data.val, eval_opts);
+  RecordingObjective<T> rec{obj, {}};
+  const Tensor<T> w0 = model.initialize(ds::mix_seed(c.seed, 0));
+
+  auto row = [&](std::size_t epoch, double passes, double seconds, double train_loss, const Tensor<T>& w) {
+    result.train_loss = train_loss;
+    result.val_loss = result.val_accuracy = kNaN;
+    if (val_acc) {
+      const ds::Evaluation e = val_acc->evaluate(w);
+      result.val_loss = e.loss;
+      result.val_accuracy = e.accuracy;
+    }
+    if (log) log->write_row({static_cast<long long>(epoch), passes, seconds, train_loss, result.val_loss, result.val_accuracy});
+    char line[256];
+    std::snprintf(line, sizeof line, "epoch %zu/%zu  passes %.4g  %.1fs  train_loss %.6f  val_loss %.6f  val_accuracy %.4f",
+                  epoch, c.epochs, passes, seconds, train_loss, result.val_loss, result.val_accuracy);
+    print(line);
+  };
+  row(0, 0, 0, obj.value(w0), w0);
+  std::size_t steps = 0;
+  const opt::Callback callback = [&](const opt::IterationInfo& info) {
+    row(info.iteration, info.passes, info.seconds, info.loss, rec.last);
+    result.epochs_done = info.iteration;
+    if (c.stop_after_steps && ++steps >= *c.stop_after_steps) request_stop(SIGINT);
+    return stop_requested();
+  };
+  opt::Result<T> r;
+  if (c.optimizer == "lbfgs") {
+    opt::LbfgsOptions o;
+    o.max_iterations = c.epochs;
+    o.gradient_tolerance = 0;
+    o.record_trace = false;
+    o.callbacks.push_back(callback);
+    r = opt::LBFGS<T>(o).minimize(rec, w0);
+  } else {
+    opt::NonlinearCgOptions o;
+    o.max_iterations = c.epochs;
+    o.gradient_tolerance = 0;
+    o.record_trace = false;
+    o.callbacks.push_back(callback);
+    r = opt::NonlinearCG<T>(o).minimize(rec, w0);
+  }
+  result.epochs_done = r.iterations;
+  if (r.stop_reason != opt::StopReason::max_iterations && r.stop_reason != opt::StopReason::callback) {
+    result.stop_message = r.message;
+    print("curv-train: " + c.optimizer + " stopped at epoch " + std::to_string(r.iterations) + ": " + r.message);
+  }
+  if (stop_requested() && r.iterations < c.epochs) {
+    result.interrupted = true;
+    result.signal = stop_signal();
+    result.test_accuracy = result.test_loss = kNaN;
+    std::fprintf(stderr, "curv-train: stopped at epoch %zu by signal %d (--optimizer %s cannot checkpoint)\n",
+                 result.epochs_done, result.signal, c.optimizer.c_str());
+  } else {
+    const ds::Evaluation t = ds::evaluate<T>(model, loss, data.test, r.x, eval_opts);
+    result.test_loss = t.loss;
+    result.test_accuracy = t.accuracy;
+    std::fprintf(c.out, "test_loss=%.6f test_accuracy=%.4f\n", t.loss, t.accuracy);
+    std::fflush(c.out);
+  }
+  result.parameters.assign(r.x.begin(), r.x.end());
+  return result;
+}
+
 template <class T>
 TrainResult train(const TrainConfig& c) {
   Data<T> data = load_data<T>(c);
@@ -453,8 +542,9 @@ TrainResult train(const TrainConfig& c) {
                             {static_cast<std::ptrdiff_t>(c.batch_size), c.threads, ds::mix_seed(c.seed, 3)});
   const std::ptrdiff_t eval_batch = c.batch_size < 0 ? std::ptrdiff_t(-1) : std::max<std::ptrdiff_t>(c.batch_size, 256);
   const ds::AccumulatorOptions eval_opts{eval_batch, c.threads};
-  std::unique_ptr<Runner<T>> runner = make_runner<T>(c, obj);
-  runner->stop_after_steps = c.stop_after_steps;
+  const bool line_search = c.optimizer == "lbfgs" || c.optimizer == "cg";
+  std::unique_ptr<Runner<T>> runner = line_search ? nullptr : make_runner<T>(c, obj);
+  if (runner) runner->stop_after_steps = c.stop_after_steps;
 
   Progress progress(stderr);
   auto print = [&](const std::string& line) {
@@ -485,6 +575,8 @@ TrainResult train(const TrainConfig& c) {
         (c.optimizer == "scg" ? " curvature " + c.curvature : " lr " + num(c.lr.value_or(default_lr(c.optimizer)))) +
         ", batch size " + std::to_string(c.batch_size) + ", " + std::to_string(c.epochs) + " epochs, seed " +
         std::to_string(c.seed));
+
+  if (line_search) return train_line_search<T>(c, *model, loss, data, obj, eval_opts, print);
 
   if (resumed) {
     runner->restore(*resumed, dim);
@@ -613,6 +705,9 @@ void validate(const TrainConfig& c) {
   if (c.threads < 0) bad_option("--threads", std::to_string(c.threads), "expected 0 (every core) or more");
   if (c.resume && c.checkpoint.empty()) bad_option("--resume", "", "needs --checkpoint DIR");
   if (c.resume && c.overwrite) bad_option("--overwrite", "", "cannot be combined with --resume");
+  if ((c.optimizer == "lbfgs" || c.optimizer == "cg") && !c.checkpoint.empty())
+    bad_option("--checkpoint", c.checkpoint,
+               "--optimizer " + c.optimizer + " keeps no resumable state in curv::optim; checkpoints work with scg, sgd and adam");
 }
 
 TrainResult run_training(const TrainConfig& config) {

@@ -254,3 +254,22 @@ TEST(TrainLog, ScgLogHasTheDocumentedColumnsAndARowPerEpoch) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TrainLineSearch, LbfgsAndCgTrainAndRefuseCheckpoints) {
+  for (const char* o : {"lbfgs", "cg"}) {
+    TrainConfig c = tiny(o, std::string("ls_") + o);
+    c.checkpoint.clear();
+    c.epochs = 3;
+    const TrainResult r = run_training(c);
+    const CsvContent log = read_csv(c.log);
+    ASSERT_EQ(log.rows.size(), 4u) << o;
+    EXPECT_LT(std::stod(log.rows[3][3]), std::stod(log.rows[0][3])) << o;
+    EXPECT_EQ(r.epochs_done, 3u);
+    c.checkpoint = "somewhere";
+    EXPECT_THROW(validate(c), std::invalid_argument) << o;
+  }
+}
+
+}  // namespace
