@@ -23,22 +23,47 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 class ScgOnQuadratic : public ::testing::TestWithParam<std::size_t> {};
 
+// The conjugate-gradient property: with exact H·p and λ negligible against the
+// curvature, SCG is linear CG with exact line searches and terminates in n
+// steps up to rounding. (λ₁ = 1e-6 perturbs the first steps at 1e-6 relative;
+// see DefaultLambdaConvergesWithinTwoN.)
 TEST_P(ScgOnQuadratic, ExactCurvatureReachesTinyGradientWithinNPlusTwoIterations) {
   const std::size_t n = GetParam();
-  const Problem p = test::quadratic(n, 42);
-  auto obj = make_objective<double>(p.f, n);
-  ScgOptions opt;
-  opt.max_iterations = n + 2;
-  opt.gradient_tolerance = 1e-10;
-  const auto r = SCG<double>(opt).minimize(obj, p.x0);
-  std::printf("[ measure ] SCG exact, quadratic n = %zu: %zu iterations, |g| = %.3g\n", n, r.iterations,
-              r.trace.back().grad_norm);
-  EXPECT_EQ(r.stop_reason, StopReason::gradient_tolerance) << r.message;
-  EXPECT_TRUE(r.converged);
-  EXPECT_LE(r.iterations, n + 2);
-  EXPECT_LT(r.trace.back().grad_norm, 1e-10);
-  EXPECT_LT(test::distance_to_minimum(r.x, p.minima), 1e-9);
-  EXPECT_NEAR(r.value, p.f_min, 1e-12 * std::abs(p.f_min) + 1e-12);
+  for (unsigned seed = 1; seed <= 5; ++seed) {
+    const Problem p = test::quadratic(n, seed);
+    auto obj = make_objective<double>(p.f, n);
+    ScgOptions opt;
+    opt.max_iterations = n + 2;
+    opt.gradient_tolerance = 1e-10;
+    opt.lambda_initial = opt.lambda_min;
+    const auto r = SCG<double>(opt).minimize(obj, p.x0);
+    std::printf("[ measure ] SCG exact, lambda_1 = 1e-15, quadratic n = %zu seed %u: %zu iterations, |g| = %.3g\n", n,
+                seed, r.iterations, r.trace.back().grad_norm);
+    EXPECT_EQ(r.stop_reason, StopReason::gradient_tolerance) << "seed " << seed << ": " << r.message;
+    EXPECT_TRUE(r.converged);
+    EXPECT_LE(r.iterations, n + 2);
+    EXPECT_LT(r.trace.back().grad_norm, 1e-10);
+    EXPECT_LT(test::distance_to_minimum(r.x, p.minima), 1e-9);
+    EXPECT_NEAR(r.value, p.f_min, 1e-12 * std::abs(p.f_min) + 1e-12);
+    // Each iteration succeeded and cost one hvp and one gradient: 2n + 1 passes at most.
+    EXPECT_LE(r.passes, 2.0 * static_cast<double>(r.iterations) + 1);
+  }
+}
+
+TEST_P(ScgOnQuadratic, DefaultLambdaConvergesWithinTwoN) {
+  const std::size_t n = GetParam();
+  for (unsigned seed = 1; seed <= 5; ++seed) {
+    const Problem p = test::quadratic(n, seed);
+    auto obj = make_objective<double>(p.f, n);
+    ScgOptions opt;  // λ₁ = 1e-6
+    opt.max_iterations = 2 * n;
+    opt.gradient_tolerance = 1e-10;
+    const auto r = SCG<double>(opt).minimize(obj, p.x0);
+    std::printf("[ measure ] SCG exact, default lambda_1, quadratic n = %zu seed %u: %zu iterations\n", n, seed,
+                r.iterations);
+    EXPECT_TRUE(r.converged) << "seed " << seed << ": " << r.message;
+    EXPECT_LT(test::distance_to_minimum(r.x, p.minima), 1e-9);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Dimensions, ScgOnQuadratic, ::testing::Values(std::size_t{10}, std::size_t{50}));
