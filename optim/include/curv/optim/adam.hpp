@@ -72,7 +72,7 @@ class Adam {
   }
 
   template <class Obj>
-  AdamResult<T> minimize(Obj& obj, const Tensor<T>& x0) const {
+  AdamResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
     detail::check_objective<Obj, T>();
     detail::check_start("Adam::minimize", static_cast<std::size_t>(obj.dim()), x0);
     return resume(obj, start(x0));

@@ -39,7 +39,7 @@ class LBFGS {
   const LbfgsOptions& options() const { return options_; }
 
   template <class Obj>
-  Result<T> minimize(Obj& obj, const Tensor<T>& x0) const;
+  Result<T> minimize(Obj&& obj, const Tensor<T>& x0) const;
 
  private:
   LbfgsOptions options_;
@@ -79,7 +79,7 @@ inline bool full_batch_stop(double grad_norm, double gradient_tolerance, double 
 
 template <class T>
 template <class Obj>
-Result<T> LBFGS<T>::minimize(Obj& obj, const Tensor<T>& x0) const {
+Result<T> LBFGS<T>::minimize(Obj&& obj, const Tensor<T>& x0) const {
   detail::check_objective<Obj, T>();
   detail::check_start("LBFGS::minimize", static_cast<std::size_t>(obj.dim()), x0);
   const detail::Stopwatch clock;

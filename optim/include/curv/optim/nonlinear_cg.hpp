@@ -36,7 +36,7 @@ class NonlinearCG {
   const NonlinearCgOptions& options() const { return options_; }
 
   template <class Obj>
-  Result<T> minimize(Obj& obj, const Tensor<T>& x0) const;
+  Result<T> minimize(Obj&& obj, const Tensor<T>& x0) const;
 
  private:
   NonlinearCgOptions options_;
@@ -44,7 +44,7 @@ class NonlinearCG {
 
 template <class T>
 template <class Obj>
-Result<T> NonlinearCG<T>::minimize(Obj& obj, const Tensor<T>& x0) const {
+Result<T> NonlinearCG<T>::minimize(Obj&& obj, const Tensor<T>& x0) const {
   detail::check_objective<Obj, T>();
   detail::check_start("NonlinearCG::minimize", static_cast<std::size_t>(obj.dim()), x0);
   const detail::Stopwatch clock;

@@ -102,7 +102,7 @@ class SCG {
   IterationInfo step(Obj& obj, ScgState<T>& state) const;
 
   template <class Obj>
-  ScgResult<T> minimize(Obj& obj, const Tensor<T>& x0) const {
+  ScgResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
     return resume(obj, start(obj, x0));
   }
 

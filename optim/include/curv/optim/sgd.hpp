@@ -63,7 +63,7 @@ class SGD {
   }
 
   template <class Obj>
-  SgdResult<T> minimize(Obj& obj, const Tensor<T>& x0) const {
+  SgdResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
     detail::check_objective<Obj, T>();
     detail::check_start("SGD::minimize", static_cast<std::size_t>(obj.dim()), x0);
     return resume(obj, start(x0));
