@@ -4,14 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 
-#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/info.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include "curv/autodiff/blas.hpp"
@@ -191,7 +190,6 @@ template <class T>
 typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w, const Tensor<T>* v) const {
   Totals t;
   const std::size_t batches = num_batches();
-  const std::size_t wave = static_cast<std::size_t>(threads_);
   auto compute = [&](std::size_t b) {
     const std::size_t first = b * batch_size_;
     const std::size_t count = std::min(batch_size_, n_ - first);
@@ -210,28 +208,39 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
       t.class_count[c] += s.class_count[c];
       t.class_correct[c] += s.class_correct[c];
     }
-    s = Slot();  // release the batch's tensors before the next wave
+    s = Slot();  // release the batch's tensors at once
   };
 
+  // A pipeline rather than waves: batch numbers are issued in order, computed
+  // in parallel, and added into the totals strictly in batch order by the
+  // serial last stage. At most 2·threads tokens are alive — at most `threads`
+  // batches being computed (tapes) and the rest finished slots waiting their
+  // turn — so memory is bounded by the batch size and the thread count, and
+  // no thread waits for a whole wave to finish.
   const SingleThreadedBlas blas_guard;
-  tbb::task_arena arena(threads_);
-  for (std::size_t first = 0; first < batches; first += wave) {
-    const std::size_t count = std::min(wave, batches - first);
-    std::vector<Slot> slots(count);
-    if (count == 1) {
-      slots[0] = compute(first);
-    } else {
-      arena.execute([&] {
-        tbb::parallel_for(
-            tbb::blocked_range<std::size_t>(0, count, 1),
-            [&](const tbb::blocked_range<std::size_t>& r) {
-              for (std::size_t i = r.begin(); i != r.end(); ++i) slots[i] = compute(first + i);
-            },
-            tbb::simple_partitioner());
-      });
+  if (batches == 1 || threads_ == 1) {
+    for (std::size_t b = 0; b < batches; ++b) {
+      Slot s = compute(b);
+      add(s);
     }
-    for (Slot& s : slots) add(s);  // batch order, whatever thread computed each slot
+    return t;
   }
+  tbb::task_arena arena(threads_);
+  arena.execute([&] {
+    std::size_t next = 0;
+    tbb::parallel_pipeline(
+        2 * static_cast<std::size_t>(threads_),
+        tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
+                                            [&](tbb::flow_control& fc) -> std::size_t {
+                                              if (next == batches) fc.stop();
+                                              return next++;
+                                            }) &
+            tbb::make_filter<std::size_t, std::shared_ptr<Slot>>(
+                tbb::filter_mode::parallel,
+                [&](std::size_t b) { return std::make_shared<Slot>(compute(b)); }) &
+            tbb::make_filter<std::shared_ptr<Slot>, void>(tbb::filter_mode::serial_in_order,
+                                                          [&](const std::shared_ptr<Slot>& s) { add(*s); }));
+  });
   return t;
 }
 

@@ -3,7 +3,8 @@
 // accumulated gradient and of the accumulated gradient + H·v, at batch sizes
 // 32, 256, 1024 and −1 (the whole set at once), float32 and float64, on all
 // cores. Counters: peak resident memory of the process (VmHWM) and the
-// dataset's bytes. VmHWM only grows, so measure one configuration per process:
+// dataset's bytes. CURV_BENCH_THREADS=k limits the accumulator to k threads.
+// VmHWM only grows, so measure one configuration per process:
 //   for f in float double; do for b in 32 256 1024 -1; do for k in Grad Hvp; do
 //     build/release/tests/benchmarks/bench_datasets --benchmark_filter="BM_Accumulated${k}<${f}>/${b}/"
 //   done; done; done
@@ -80,7 +81,9 @@ void run(benchmark::State& state) {
   const nn::SoftmaxCrossEntropy<T> loss;
   const Tensor<T> w = model.initialize(1);
   const Tensor<T> v = model.initialize(2);
-  const datasets::Accumulator<T> acc(model, loss, data, {.batch_size = state.range(0), .threads = 0});
+  const char* threads = std::getenv("CURV_BENCH_THREADS");  // default: all cores
+  const datasets::Accumulator<T> acc(model, loss, data,
+                                     {.batch_size = state.range(0), .threads = threads ? std::atoi(threads) : 0});
   Tensor<T> g, hv;
   double value = 0;
   const double cpu_before = process_cpu_seconds();

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <numeric>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "curv/datasets.hpp"
@@ -286,6 +289,69 @@ TEST(Accumulator, RejectsBadArgumentsWithMessagesNamingThem) {
   Tensor<double> g, hv;
   const Tensor<double> w = xt::zeros<double>({18});
   EXPECT_NE(message_of([&] { acc.hvp(w, short_w, g, hv); }).find("v has shape (3,)"), std::string::npos);
+}
+
+// Any type with size() and get_batch() is a dataset; this one wraps a
+// TensorDataset and records how many batches are being gathered at once.
+class CountingDataset {
+ public:
+  explicit CountingDataset(const TensorDataset<double>& data) : data_(data) {}
+  std::size_t size() const { return data_.size(); }
+  curv::datasets::Batch<double> get_batch(std::span<const std::size_t> indices) const {
+    const int now = ++active_;
+    int seen = most_;
+    while (now > seen && !most_.compare_exchange_weak(seen, now)) {
+    }
+    ++calls_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    --active_;
+    return data_.get_batch(indices);
+  }
+  int most_at_once() const { return most_; }
+  int calls() const { return calls_; }
+
+ private:
+  const TensorDataset<double>& data_;
+  mutable std::atomic<int> active_{0}, most_{0}, calls_{0};
+};
+
+TEST(Accumulator, WorksOnAnyDatasetTypeGatheringEachBatchOnceAtMostThreadsAtATime) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 21);
+  const CountingDataset counting(data);
+  const TinyMlp<double> model(features, 4, 3);
+  const CrossEntropy<double> loss;
+  const Tensor<double> w = curv::test::uniform<double>({model.num_parameters()}, 2);
+  const Accumulator<double> acc(model, loss, counting, {.batch_size = 7, .threads = 2});
+  Tensor<double> g, g_ref;
+  const double value = acc.value_and_grad(w, g);
+  EXPECT_EQ(counting.calls(), 15);  // ⌈100 / 7⌉
+  EXPECT_LE(counting.most_at_once(), 2);
+  const Accumulator<double> plain(model, loss, data, {.batch_size = 7, .threads = 2});
+  EXPECT_EQ(value, plain.value_and_grad(w, g_ref));
+  EXPECT_TRUE(bit_identical(g, g_ref));
+}
+
+TEST(Accumulator, RestoresOpenBlasThreadCountAfterAPass) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(20, features, 2);
+  const TinyMlp<double> model(features, 4, 3);
+  const CrossEntropy<double> loss;
+  const int before = curv::blas::num_threads();
+  const Accumulator<double> acc(model, loss, data, {.batch_size = 3, .threads = 2});
+  acc.value(curv::test::uniform<double>({model.num_parameters()}, 1));
+  EXPECT_EQ(curv::blas::num_threads(), before);
+  // An exception thrown on a TBB worker reaches the caller; BLAS is restored.
+  struct Failing {
+    const TensorDataset<double>* data;
+    std::size_t size() const { return data->size(); }
+    curv::datasets::Batch<double> get_batch(std::span<const std::size_t> indices) const {
+      if (indices.front() >= 12) throw std::runtime_error("unreadable example");
+      return data->get_batch(indices);
+    }
+  };
+  const Failing failing{&data};
+  const Accumulator<double> broken(model, loss, failing, {.batch_size = 3, .threads = 2});
+  EXPECT_THROW(broken.value(curv::test::uniform<double>({model.num_parameters()}, 1)), std::runtime_error);
+  EXPECT_EQ(curv::blas::num_threads(), before);
 }
 
 TEST(ModelObjective, IsTheAccumulatedMeanAndStepsOverReshuffledMinibatches) {

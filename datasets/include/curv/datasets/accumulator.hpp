@@ -8,11 +8,13 @@
 //    of per-batch means would over-weight a short last batch.
 //  * Batches are the dataset's examples in order, cut every batch_size (−1:
 //    one batch). They run in parallel on TBB, `threads` at a time, each into
-//    its own slot; slots are added into double-precision totals in batch
-//    order. Results are therefore bit-identical between runs and for any
-//    thread count, for a given batch size.
-//  * Memory: at most `threads` batches (their tapes and slots) are alive at
-//    once, so peak memory grows with batch_size × threads, not with N.
+//    its own slot; a TBB pipeline's serial stage adds the slots into
+//    double-precision totals strictly in batch order. Results are therefore
+//    bit-identical between runs and for any thread count, for a given batch
+//    size.
+//  * Memory: at most `threads` batches are being computed (their tapes) and
+//    at most 2·threads finished slots wait for their turn, so peak memory
+//    grows with batch_size × threads, not with N.
 //  * OpenBLAS runs single-threaded while batches run in parallel (TBB owns the
 //    cores); its previous thread count is restored afterwards.
 // H·v comes from one tangent-seeded forward pass and one reverse sweep per
