@@ -12,6 +12,7 @@
 // length num_parameters().
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>

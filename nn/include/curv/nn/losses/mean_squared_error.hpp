@@ -4,6 +4,10 @@
 // Its output Hessian for the sum reduction is 2·I, so H u = 2u.
 #pragma once
 
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
 #include "curv/nn/loss.hpp"
 
 namespace curv::nn {

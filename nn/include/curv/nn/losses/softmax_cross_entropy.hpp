@@ -6,6 +6,9 @@
 // (diag p − p pᵀ) with p = softmax(logits).
 #pragma once
 
+#include <stdexcept>
+#include <vector>
+
 #include "curv/nn/loss.hpp"
 #include "curv/nn/ops/softmax_cross_entropy.hpp"
 
