@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
                  "validation examples, drawn from the training file, disjoint from the training set "
                  "(default: 1/6 of the training file, at most 10000)");
   app.add_option("--test-size", c.test_size, "test examples from the test file (default: all)");
-  app.add_flag("!--no-standardize", c.standardize,
+  bool no_standardize = false;
+  app.add_flag("--no-standardize", no_standardize,
                "do not standardize inputs (default: each pixel with the training split's mean and standard deviation)");
   app.add_option("--model", c.model, "article-cnn (conv 3x3x32, tanh, maxpool 2, dense 100, tanh, dense 10) or mlp")
       ->capture_default_str();
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (*lr_opt) c.lr = lr;
+  c.standardize = !no_standardize;
   try {
     std::size_t used = 0;
     c.batch_size = std::stoll(batch, &used);

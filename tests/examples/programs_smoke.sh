@@ -17,6 +17,10 @@ grep -q '^scg,.*,1,' "$out/rosenbrock_summary.csv" || { echo "SCG did not reach 
 
 mnist=$src/data/mnist
 if [ ! -f "$mnist/train-labels-idx1-ubyte" ] && [ ! -f "$mnist/train-labels-idx1-ubyte.gz" ]; then
+  if [ "${CURV_REQUIRE_DATA:-0}" = 1 ]; then
+    echo "no $mnist and CURV_REQUIRE_DATA=1: run scripts/fetch-data.sh" >&2
+    exit 1
+  fi
   echo "no $mnist: skipping curv-train, batch_sweep and compare"
   exit 0
 fi
