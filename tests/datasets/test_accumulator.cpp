@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "curv/datasets.hpp"
+#include "curv/nn.hpp"
 #include "test_models.hpp"
 
 namespace {
@@ -262,6 +263,35 @@ TEST(Accumulator, EvaluateCountsCorrectPredictionsPerClassAndGivesTheMeanLoss) {
     FAIL() << "expected std::invalid_argument";
   } catch (const std::invalid_argument& err) {
     EXPECT_NE(std::string(err.what()).find("expected a class index in [0, 3)"), std::string::npos) << err.what();
+  }
+}
+
+TEST(Accumulator, WithNnLayersAndLossAgreesAcrossBatchSizesAndWithNnGaussNewtonProduct) {
+  // Images (N, 1, 4, 4) through nn's Flatten-free MLP on 16 inputs: the same
+  // contract with curv::nn's Sequential and fused SoftmaxCrossEntropy, and
+  // Gv against nn::gauss_newton_product on the whole set (an independent
+  // implementation: one sweep carrying two seeds).
+  const std::size_t n = 45;
+  Tensor<double> x = curv::test::uniform<double>({n, 16}, 41);
+  Tensor<double> y = Tensor<double>::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) y(i) = static_cast<double>((i * 7) % 3);
+  const TensorDataset<double> data(x, y);
+  const curv::nn::Sequential<double> model = curv::nn::models::mlp<double>({16, 8, 3});
+  const curv::nn::SoftmaxCrossEntropy<double> loss;
+  const Tensor<double> w = model.initialize(3);
+  const Tensor<double> v = curv::test::uniform<double>({model.num_parameters()}, 4);
+  const auto whole = curv::nn::gauss_newton_product(model, loss, w, x, y, v);
+  const auto ref = whole_dataset_reference(model, loss, data, w, v);
+  for (std::ptrdiff_t bs : {1, 7, 32, -1}) {
+    SCOPED_TRACE("batch size " + std::to_string(bs));
+    const Accumulator<double> acc(model, loss, data, {.batch_size = bs, .threads = 2});
+    Tensor<double> g, hv, gv;
+    EXPECT_LE(relative_error(acc.hvp(w, v, g, hv), ref.value), 1e-12);
+    EXPECT_LE(relative_error(g, ref.grad), 1e-12);
+    EXPECT_LE(relative_error(hv, ref.hv), 1e-12);
+    acc.gnvp(w, v, g, gv);
+    EXPECT_LE(relative_error(Tensor<double>(gv * static_cast<double>(n)), whole.gv), 1e-12);
+    EXPECT_LE(relative_error(Tensor<double>(g * static_cast<double>(n)), whole.grad), 1e-12);
   }
 }
 
