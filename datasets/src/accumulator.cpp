@@ -16,6 +16,7 @@
 #include "curv/autodiff/blas.hpp"
 #include "curv/autodiff/tape.hpp"
 #include "curv/datasets/data_loader.hpp"
+#include "curv/nn/gauss_newton.hpp"
 
 namespace curv::datasets {
 
@@ -116,29 +117,14 @@ typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, Batch<T> batch,
     return static_cast<double>(*l.value().data());
   };
   if (ask == Ask::gnvp) {
-    // Jv from a tangent-seeded forward pass, H_loss·Jv in output space, then
-    // the gradient and Jᵀ(H_loss J v) from two reverse sweeps of a plain tape.
-    Tensor<T> hjv;
-    {
-      ad::Tape<T> tangent_tape;
-      const ad::Var<T> wv = tangent_tape.variable(w, *v);
-      const ad::Var<T> out = model_.forward(wv, tangent_tape.constant(batch.inputs));
-      const Tensor<T> jv = out.has_tangent() ? out.tangent() : Tensor<T>(xt::zeros<T>(out.shape()));
-      hjv = loss_.output_hessian_product(out.value(), batch.targets, jv);
-      if (hjv.shape() != out.shape())
-        throw std::logic_error("curv::datasets::Accumulator::gnvp: output_hessian_product returned shape " +
-                               shape_string(hjv.shape()) + ", expected the output's shape " +
-                               shape_string(out.shape()));
-    }
-    ad::Tape<T> tape;
-    const ad::Var<T> wv = tape.variable(w);
-    const ad::Var<T> out = model_.forward(wv, tape.constant(std::move(batch.inputs)));
-    const ad::Var<T> l = loss_.forward(out, batch.targets, nn::Reduction::sum);
-    s.loss = scalar(l);
-    tape.backward(l);
-    s.first = take_adjoint(tape, wv, false);
-    tape.backward(out, std::move(hjv));
-    s.second = take_adjoint(tape, wv, false);
+    // nn's product: Jv from a tangent-seeded forward pass, then one reverse
+    // sweep carrying (∇ℓ, H_ℓ J v), whose adjoint at w is the gradient and
+    // adjoint tangent Jᵀ H_ℓ J v.
+    nn::GaussNewtonProduct<T> gn =
+        nn::gauss_newton_product(model_, loss_, w, batch.inputs, batch.targets, *v);
+    s.loss = static_cast<double>(gn.loss);
+    s.first = std::move(gn.grad);
+    s.second = std::move(gn.gv);
     return s;
   }
   ad::Tape<T> tape;

@@ -267,10 +267,9 @@ TEST(Accumulator, EvaluateCountsCorrectPredictionsPerClassAndGivesTheMeanLoss) {
 }
 
 TEST(Accumulator, WithNnLayersAndLossAgreesAcrossBatchSizesAndWithNnGaussNewtonProduct) {
-  // Images (N, 1, 4, 4) through nn's Flatten-free MLP on 16 inputs: the same
-  // contract with curv::nn's Sequential and fused SoftmaxCrossEntropy, and
-  // Gv against nn::gauss_newton_product on the whole set (an independent
-  // implementation: one sweep carrying two seeds).
+  // 16 inputs through nn's MLP: the same contract with curv::nn's Sequential
+  // and fused SoftmaxCrossEntropy, and per-batch Gauss–Newton sums that add
+  // up to nn::gauss_newton_product on the whole set at once.
   const std::size_t n = 45;
   Tensor<double> x = curv::test::uniform<double>({n, 16}, 41);
   Tensor<double> y = Tensor<double>::from_shape({n});

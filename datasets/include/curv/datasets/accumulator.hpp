@@ -18,7 +18,8 @@
 //  * OpenBLAS runs single-threaded while batches run in parallel (TBB owns the
 //    cores); its previous thread count is restored afterwards.
 // H·v comes from one tangent-seeded forward pass and one reverse sweep per
-// batch (forward-over-reverse), exactly; Gauss–Newton·v is Jᵀ H_loss J v.
+// batch (forward-over-reverse), exactly; Gauss–Newton·v is Jᵀ H_loss J v
+// (nn::gauss_newton_product per batch).
 #pragma once
 
 #include <cstddef>
