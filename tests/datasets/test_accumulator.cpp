@@ -118,7 +118,9 @@ TEST(Accumulator, Float64ValueGradientHvAndGvAgreeAcrossBatchSizesTo1e12) {
 // and cancellation among the terms of a gradient component can lift it
 // relative to the result by a small factor. Across batches the totals are
 // accumulated in double. 5e-5 leaves room for that factor while still failing
-// for any weighting error (those are of order 1/N = 1e-2).
+// for any weighting error (those are of order 1/N = 1e-2). Observed worst
+// (recorded as the test property worst_relative_error): about 1.3e-7 in
+// float32 and 6e-16 in float64.
 TEST(Accumulator, Float32ValueGradientHvAndGvAgreeAcrossBatchSizesTo5e5) {
   expect_batch_size_agreement<float>(5e-5);
 }
