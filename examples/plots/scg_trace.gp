@@ -11,7 +11,7 @@ set datafile separator ","
 set datafile missing "nan"
 set key autotitle columnhead
 set grid lc rgb "#dddddd"
-set multiplot layout 3,1 title "SCG trace, one iteration per epoch (".log.")" noenhanced
+set multiplot layout 3,1 title "SCG trace, one iteration per epoch (".system("basename ".log).")" noenhanced
 set lmargin 12
 set xlabel "iteration (= epoch)"
 
