@@ -208,8 +208,9 @@ class ScgRunner final : public Runner<T> {
   }
   std::size_t epoch() const override { return st_.iteration; }
   bool run_epoch(Progress& progress, std::size_t epochs) override {
-    progress.begin("scg", epochs);
-    progress.update(st_.iteration, st_.loss);
+    // One bar over the iterations of the run (the Accumulator reports no
+    // progress within a pass).
+    if (!progress.active()) progress.begin("scg iteration", epochs, st_.iteration);
     info_ = scg_.step(obj_, st_);
     progress.update(st_.iteration, st_.loss);
     this->count_step();
@@ -550,8 +551,10 @@ TrainResult train(const TrainConfig& c) {
   Progress progress(stderr);
   auto print = [&](const std::string& line) {
     if (!c.quiet) {
+      progress.suspend();
       std::fputs((line + "\n").c_str(), c.out);
       std::fflush(c.out);
+      progress.resume();
     }
   };
 
@@ -621,7 +624,6 @@ TrainResult train(const TrainConfig& c) {
                   epoch, c.epochs, runner->passes(), runner->seconds(), result.train_loss, result.val_loss,
                   result.val_accuracy);
     const std::string s = runner->summary();
-    progress.end();
     print(std::string(line) + (initial || s.empty() ? "" : "  " + s));
   };
 

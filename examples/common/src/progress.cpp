@@ -25,10 +25,11 @@ Progress::Progress(std::FILE* stream) : Progress(stream, ::isatty(::fileno(strea
 
 Progress::Progress(std::FILE* stream, bool interactive) : stream_(stream), interactive_(interactive) {}
 
-void Progress::begin(std::string label, std::size_t total) {
+void Progress::begin(std::string label, std::size_t total, std::size_t already_done) {
   label_ = std::move(label);
   total_ = total;
-  done_ = 0;
+  done_ = already_done;
+  done_at_begin_ = already_done;
   loss_ = std::nan("");
   active_ = true;
   start_ = std::chrono::steady_clock::now();
@@ -61,11 +62,23 @@ void Progress::line(const std::string& text) {
   if (interactive_ && active_) draw();
 }
 
+void Progress::suspend() {
+  if (interactive_ && active_) {
+    std::fputs("\r\033[K", stream_);
+    std::fflush(stream_);
+  }
+}
+
+void Progress::resume() {
+  if (interactive_ && active_) draw();
+}
+
 void Progress::draw() {
   last_draw_ = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(last_draw_ - start_).count();
   const double frac = total_ ? static_cast<double>(done_) / static_cast<double>(total_) : 0.0;
-  const double eta = done_ ? elapsed * (1 - frac) / frac : NAN;
+  const std::size_t done_here = done_ - done_at_begin_;
+  const double eta = done_here ? elapsed * static_cast<double>(total_ - done_) / static_cast<double>(done_here) : NAN;
   constexpr int width = 30;
   const int filled = static_cast<int>(frac * width);
   std::string bar(static_cast<std::size_t>(filled), '#');

@@ -20,17 +20,22 @@ class Progress {
 
   bool interactive() const { return interactive_; }
 
-  // Starts a pass of `total` minibatches labelled e.g. "iter 3 H·p".
-  void begin(std::string label, std::size_t total);
+  // Starts a bar of `total` steps labelled e.g. "adam epoch 3/10", of which
+  // `already_done` are done (a resumed run): the ETA counts from there.
+  void begin(std::string label, std::size_t total, std::size_t already_done = 0);
+  bool active() const { return active_; }
   // Minibatch `done` (1-based) of the pass finished; `loss` is the running mean
   // (NaN when unknown). Redraws at most ~10 times a second.
   void update(std::size_t done, double loss);
   // Ends the bar (clears the line on a terminal).
   void end();
 
-  // A plain line: on a terminal it clears the bar first and the bar is redrawn
-  // on the next update.
+  // A plain line on the progress stream: on a terminal the bar is cleared
+  // first and redrawn after it.
   void line(const std::string& text);
+  // Clear the bar (to write elsewhere, e.g. stdout) and draw it again.
+  void suspend();
+  void resume();
 
  private:
   void draw();
@@ -40,6 +45,7 @@ class Progress {
   std::string label_;
   std::size_t total_ = 0;
   std::size_t done_ = 0;
+  std::size_t done_at_begin_ = 0;
   double loss_ = 0;
   bool active_ = false;
   std::chrono::steady_clock::time_point start_;
