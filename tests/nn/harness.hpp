@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "curv/nn.hpp"
@@ -126,6 +128,17 @@ inline void expect_float32_matches_float64(const Module<float>& m32, const Modul
   EXPECT_LT(std::abs(r32.value - r64.value) / std::max(1.0, std::abs(r64.value)), tolerance);
   EXPECT_LT(relative_error(widen(r32.grad), r64.grad), tolerance);
   EXPECT_LT(relative_error(widen(r32.hv), r64.hv), tolerance);
+}
+
+// The message of the std::invalid_argument that f throws ("" if none).
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace curv::nn::testing

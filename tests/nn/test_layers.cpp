@@ -188,17 +188,6 @@ TEST(Sequential, RejectsDuplicateAndDottedNames) {
   EXPECT_THROW(net.emplace<Tanh<double>>("b.c"), std::invalid_argument);
 }
 
-// The message of the std::invalid_argument that f throws ("" if none).
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(ShapeErrors, NameTheLayerAndBothShapes) {
   const Sequential<double> net = models::mlp<double>({4, 3, 2});
   ad::Tape<double> tape;

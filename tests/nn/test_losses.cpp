@@ -52,16 +52,6 @@ TEST(SoftmaxCrossEntropy, OutputHessianProductIsTheTapesHessian) {
   EXPECT_LT(relative_error(loss.output_hessian_product(z, labels, u), exact.hv), 1e-14);
 }
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(SoftmaxCrossEntropy, ValidatesTargets) {
   ad::Tape<double> tape;
   const ad::Var<double> z = tape.constant(xt::zeros<double>({3, 4}));

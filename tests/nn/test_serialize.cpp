@@ -26,16 +26,6 @@ class Serialize : public ::testing::Test {
   fs::path dir_;
 };
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST_F(Serialize, NpzRoundTripIsBitExact) {
   const Sequential<double> net = models::article_cnn<double>();
   const Tensor<double> w = net.initialize(1);

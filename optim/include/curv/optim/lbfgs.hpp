@@ -75,6 +75,23 @@ inline bool full_batch_stop(double grad_norm, double gradient_tolerance, double 
   return true;
 }
 
+// Ends an iteration of a line-search optimizer (L-BFGS, nonlinear CG): fills
+// the gradient and timing fields of its record, appends it to the trace, runs
+// the callbacks and sets out's stop fields when a criterion holds.
+template <class T, class Options>
+void end_line_search_iteration(IterationInfo& info, const Tensor<T>& g, double loss_before,
+                               const Options& options, const Stopwatch& clock, Result<T>& out) {
+  info.grad_norm = norm(g);
+  info.grad_mean = mean(g);
+  info.passes = out.passes;
+  info.seconds = clock.seconds();
+  if (options.record_trace) out.trace.push_back(info);
+  const bool callback_stop = run_callbacks(options.callbacks, info);
+  full_batch_stop(info.grad_norm, options.gradient_tolerance, loss_before, info.loss,
+                  options.relative_loss_tolerance, info.iteration, options.max_iterations, callback_stop,
+                  out.stop_reason, out.message, out.converged);
+}
+
 }  // namespace detail
 
 template <class T>
@@ -170,14 +187,7 @@ Result<T> LBFGS<T>::minimize(Obj&& obj, const Tensor<T>& x0) const {
     info.restarted = restarted;
     info.p_norm = detail::norm(d);
     info.p_mean = detail::mean(d);
-    info.grad_norm = detail::norm(g);
-    info.grad_mean = detail::mean(g);
-    info.passes = out.passes;
-    info.seconds = clock.seconds();
-    if (options_.record_trace) out.trace.push_back(info);
-    const bool callback_stop = detail::run_callbacks(options_.callbacks, info);
-    detail::full_batch_stop(info.grad_norm, options_.gradient_tolerance, f_before, f, options_.relative_loss_tolerance,
-                            k, options_.max_iterations, callback_stop, out.stop_reason, out.message, out.converged);
+    detail::end_line_search_iteration(info, g, f_before, options_, clock, out);
   }
   out.x = std::move(x);
   out.value = f;

@@ -108,14 +108,7 @@ Result<T> NonlinearCG<T>::minimize(Obj&& obj, const Tensor<T>& x0) const {
     std::swap(x, x_new);
     std::swap(g, g_new);
 
-    info.grad_norm = detail::norm(g);
-    info.grad_mean = detail::mean(g);
-    info.passes = out.passes;
-    info.seconds = clock.seconds();
-    if (options_.record_trace) out.trace.push_back(info);
-    const bool callback_stop = detail::run_callbacks(options_.callbacks, info);
-    detail::full_batch_stop(info.grad_norm, options_.gradient_tolerance, f_before, f, options_.relative_loss_tolerance,
-                            k, options_.max_iterations, callback_stop, out.stop_reason, out.message, out.converged);
+    detail::end_line_search_iteration(info, g, f_before, options_, clock, out);
   }
   out.x = std::move(x);
   out.value = f;
