@@ -12,7 +12,8 @@
 #   scripts/demo.sh --fashion the same on Fashion-MNIST (50,000 / 10,000 / 10,000)
 #   scripts/demo.sh --skip-deps  do not run scripts/install-deps.sh
 #
-# Logs and CSVs go to out/demo/; the figures to docs/figures/.
+# Logs and CSVs go to out/demo/; the figures to docs/figures/. CURV_BUILD_DIR
+# names another build folder (default build/release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,7 @@ if ((deps)); then
   scripts/install-deps.sh
 fi
 
-build=build/release
+build=${CURV_BUILD_DIR:-build/release}  # the optimized build of scripts/check.sh, shared
 stamp "build ($build)"
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -59,7 +60,7 @@ if [ "$dataset" = mnist ]; then
   if ((full)); then
     epochs=50; sweep=(--epochs 20); cmp=(--passes 40)
   else
-    epochs=30; sweep=(--train-size 1000 --val-size 300 --test-size 300 --epochs 10)
+    epochs=30; sweep=(--train-size 600 --val-size 200 --test-size 200 --epochs 20)
     cmp=(--train-size 2000 --val-size 500 --test-size 500 --passes 16)
   fi
 else
