@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev zlib1g-dev nlohmann-json3-dev
   dataset-fashion-mnist gnuplot-nox
+  python3-torch python3-numpy  # tests/reference: the PyTorch cross-check (reference/pytorch)
 )
 
 missing=()
