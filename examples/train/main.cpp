@@ -89,6 +89,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--resume", c.resume, "continue from the checkpoint in --checkpoint DIR (same settings required)");
   app.add_flag("--overwrite", c.overwrite, "let a fresh run replace an existing checkpoint in --checkpoint DIR");
+  app.add_option("--export-data", c.export_data,
+                 "write FILE.npz with train_x, val_x, test_x (N,1,28,28; the --dtype; standardized as training sees "
+                 "them) and train_y, val_y, test_y (int64 labels), then train (or stop after the test evaluation "
+                 "with --epochs 0)");
+  app.add_option("--init", c.init,
+                 "start from the parameters in FILE.npz (as --save-model writes: conv1.weight, ...) or FILE.npy "
+                 "(the flat vector) instead of the seeded initialization");
+  app.add_option("--save-model", c.save_model,
+                 "write the final parameters to FILE.npz (one array per parameter) or FILE.npy (the flat vector); "
+                 "--epochs 0 writes the initial ones");
   app.add_flag("-q,--quiet", c.quiet, "no per-epoch lines (test_accuracy= is still printed)");
 
   try {

@@ -3,10 +3,13 @@
 // data it takes — and one pass with a step per minibatch for SGD and Adam.
 #include "train/train.hpp"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -121,6 +124,48 @@ std::uint64_t hash_dataset(const ds::TensorDataset<T>& d) {
   mix(d.inputs());
   mix(d.targets());
   return h;
+}
+
+// --export-data: the three splits as the model sees them (standardized, the
+// run's dtype), labels as int64, for a reference implementation to train on.
+template <class T>
+void export_data(const std::string& path, const Data<T>& d) {
+  std::vector<std::vector<std::int64_t>> labels;
+  std::vector<NpzArray> arrays;
+  const std::pair<const char*, const ds::TensorDataset<T>*> parts[] = {{"train", &d.train}, {"val", &d.val}, {"test", &d.test}};
+  labels.reserve(3);
+  for (const auto& [name, set] : parts) {
+    const Tensor<T>& x = set->inputs();
+    const Tensor<T>& y = set->targets();
+    NpzArray a;
+    a.name = std::string(name) + "_x";
+    a.descr = sizeof(T) == 4 ? "<f4" : "<f8";
+    a.shape.assign(x.shape().begin(), x.shape().end());
+    a.data = x.data();
+    a.bytes = x.size() * sizeof(T);
+    arrays.push_back(a);
+    std::vector<std::int64_t>& l = labels.emplace_back(y.size());
+    for (std::size_t i = 0; i < y.size(); ++i) l[i] = static_cast<std::int64_t>(y.data()[i]);
+    arrays.push_back({std::string(name) + "_y", "<i8", {y.size()}, l.data(), l.size() * sizeof(std::int64_t)});
+  }
+  write_npz(path, arrays);
+}
+
+// The parameters a fresh run starts from: --init FILE, else the seeded initialization.
+template <class T>
+Tensor<T> initial_parameters(const TrainConfig& c, const nn::Module<T>& model) {
+  if (c.init.empty()) return model.initialize(ds::mix_seed(c.seed, 0));
+  if (!fs::exists(c.init)) bad_option("--init", c.init, "no such file");
+  return nn::load_parameters<T>(c.init, model);  // names and shapes checked, the first difference named
+}
+
+// --save-model: the final parameters of a completed run (an interrupted one
+// has a checkpoint instead).
+template <class T>
+void save_model(const std::string& path, const nn::Module<T>& model, const Tensor<T>& w) {
+  const fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  nn::save_parameters(p, model, w);
 }
 
 // ---------------------------------------------------------------- model
@@ -471,7 +516,7 @@ TrainResult train_line_search(const TrainConfig& c, const nn::Module<T>& model, 
   std::optional<ds::Accumulator<T>> val_acc;
   if (data.val.size()) val_acc.emplace(model, loss, data.val, eval_opts);
   RecordingObjective<T> rec{obj, {}};
-  const Tensor<T> w0 = model.initialize(ds::mix_seed(c.seed, 0));
+  const Tensor<T> w0 = initial_parameters(c, model);
 
   auto row = [&](std::size_t epoch, double passes, double seconds, double train_loss, const Tensor<T>& w) {
     result.train_loss = train_loss;
@@ -528,6 +573,7 @@ TrainResult train_line_search(const TrainConfig& c, const nn::Module<T>& model, 
     result.test_accuracy = t.accuracy;
     std::fprintf(c.out, "test_loss=%.6f test_accuracy=%.4f\n", t.loss, t.accuracy);
     std::fflush(c.out);
+    if (!c.save_model.empty()) save_model(c.save_model, model, r.x);
   }
   result.parameters.assign(r.x.begin(), r.x.end());
   return result;
@@ -536,6 +582,7 @@ TrainResult train_line_search(const TrainConfig& c, const nn::Module<T>& model, 
 template <class T>
 TrainResult train(const TrainConfig& c) {
   Data<T> data = load_data<T>(c);
+  if (!c.export_data.empty()) export_data(c.export_data, data);
   const Shape example(data.train.inputs().shape().begin() + 1, data.train.inputs().shape().end());
   const std::unique_ptr<nn::Module<T>> model = make_model<T>(c, example);
   const nn::SoftmaxCrossEntropy<T> loss;
@@ -586,7 +633,7 @@ TrainResult train(const TrainConfig& c) {
     runner->restore(*resumed, dim);
     print("curv-train: resumed from " + ckpt_file.string() + " at epoch " + std::to_string(runner->epoch()));
   } else {
-    runner->start(model->initialize(ds::mix_seed(c.seed, 0)));
+    runner->start(initial_parameters(c, *model));
   }
 
   std::optional<CsvLog> log;
@@ -674,6 +721,7 @@ TrainResult train(const TrainConfig& c) {
     std::snprintf(line, sizeof line, "test_loss=%.6f test_accuracy=%.4f", t.loss, t.accuracy);
     std::fputs((std::string(line) + "\n").c_str(), c.out);
     std::fflush(c.out);
+    if (!c.save_model.empty()) save_model(c.save_model, *model, runner->w());
   }
   const Tensor<T>& w = runner->w();
   result.parameters.assign(w.begin(), w.end());
@@ -681,6 +729,106 @@ TrainResult train(const TrainConfig& c) {
 }
 
 }  // namespace
+
+namespace {
+
+std::uint32_t crc32_update(std::uint32_t crc, const unsigned char* p, std::size_t n) {
+  static const auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  crc = ~crc;
+  for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+void put_le(std::ostream& out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.put(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+// NPY format 1.0: magic, version, header length, a Python dict padded with
+// spaces so that the data starts at a multiple of 64 bytes.
+std::string npy_header(const NpzArray& a) {
+  std::string shape = "(";
+  for (std::size_t i = 0; i < a.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(a.shape[i]);
+  shape += a.shape.size() == 1 ? ",)" : ")";  // Python's one-element tuple
+  std::string dict = "{'descr': '" + a.descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  const std::size_t unpadded = 10 + dict.size() + 1;
+  dict.append((64 - unpadded % 64) % 64, ' ');
+  dict += '\n';
+  std::string h = "\x93NUMPY";
+  h += '\x01';
+  h += '\x00';
+  h += static_cast<char>(dict.size() & 0xff);
+  h += static_cast<char>((dict.size() >> 8) & 0xff);
+  return h + dict;
+}
+
+}  // namespace
+
+void write_npz(const std::string& path, const std::vector<NpzArray>& arrays) {
+  struct Entry {
+    std::string name, header;
+    std::uint32_t crc = 0;
+    std::uint64_t size = 0, offset = 0;
+  };
+  std::vector<Entry> entries;
+  std::uint64_t offset = 0;
+  for (const NpzArray& a : arrays) {
+    std::size_t count = 1;
+    for (std::size_t d : a.shape) count *= d;
+    const std::size_t width = a.descr == "<i8" || a.descr == "<f8" ? 8 : a.descr == "<f4" ? 4 : 0;
+    if (width == 0 || count * width != a.bytes)
+      throw std::invalid_argument("write_npz " + path + ": array '" + a.name + "' of dtype " + a.descr + " has " +
+                                  std::to_string(a.bytes) + " bytes, its shape needs " + std::to_string(count * width));
+    Entry e;
+    e.name = a.name + ".npy";
+    e.header = npy_header(a);
+    e.crc = crc32_update(0, reinterpret_cast<const unsigned char*>(e.header.data()), e.header.size());
+    e.crc = crc32_update(e.crc, static_cast<const unsigned char*>(a.data), a.bytes);
+    e.size = e.header.size() + a.bytes;
+    e.offset = offset;
+    offset += 30 + e.name.size() + e.size;
+    entries.push_back(std::move(e));
+  }
+  if (offset >= 0xffffffffull)
+    throw std::runtime_error("write_npz " + path + ": " + std::to_string(offset) +
+                             " bytes exceed the 4 GiB of a ZIP without ZIP64");
+  const fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  write_file_atomic(p, [&](std::ostream& out) {
+    constexpr std::uint32_t dos_date = (1 << 5) | 1;  // 1980-01-01: deterministic files
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const Entry& e = entries[i];
+      put_le(out, 0x04034b50, 4);
+      put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, dos_date, 2);
+      put_le(out, e.crc, 4), put_le(out, e.size, 4), put_le(out, e.size, 4);
+      put_le(out, e.name.size(), 2), put_le(out, 0, 2);
+      out << e.name << e.header;
+      out.write(static_cast<const char*>(arrays[i].data), static_cast<std::streamsize>(arrays[i].bytes));
+    }
+    std::uint64_t central = 0;
+    for (const Entry& e : entries) {
+      put_le(out, 0x02014b50, 4);
+      put_le(out, 20, 2), put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2);
+      put_le(out, dos_date, 2);
+      put_le(out, e.crc, 4), put_le(out, e.size, 4), put_le(out, e.size, 4);
+      put_le(out, e.name.size(), 2);
+      put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2);
+      put_le(out, 0, 4), put_le(out, e.offset, 4);
+      out << e.name;
+      central += 46 + e.name.size();
+    }
+    put_le(out, 0x06054b50, 4);
+    put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, entries.size(), 2), put_le(out, entries.size(), 2);
+    put_le(out, central, 4), put_le(out, offset, 4), put_le(out, 0, 2);
+  });
+}
 
 std::vector<std::string> log_columns(const std::string& optimizer) {
   std::vector<std::string> cols = {"epoch", "passes", "seconds", "train_loss", "val_loss", "val_accuracy"};
@@ -709,6 +857,15 @@ void validate(const TrainConfig& c) {
   if (c.threads < 0) bad_option("--threads", std::to_string(c.threads), "expected 0 (every core) or more");
   if (c.resume && c.checkpoint.empty()) bad_option("--resume", "", "needs --checkpoint DIR");
   if (c.resume && c.overwrite) bad_option("--overwrite", "", "cannot be combined with --resume");
+  auto ends_with = [](const std::string& s, const char* ext) { return fs::path(s).extension() == ext; };
+  if (!c.export_data.empty() && !ends_with(c.export_data, ".npz"))
+    bad_option("--export-data", c.export_data, "expected a file name ending in .npz");
+  if (!c.init.empty() && !ends_with(c.init, ".npz") && !ends_with(c.init, ".npy"))
+    bad_option("--init", c.init, "expected an .npz of named parameters (as --save-model writes) or an .npy flat vector");
+  if (!c.save_model.empty() && !ends_with(c.save_model, ".npz") && !ends_with(c.save_model, ".npy"))
+    bad_option("--save-model", c.save_model, "expected a file name ending in .npz (named parameters) or .npy (flat vector)");
+  if (!c.init.empty() && c.resume)
+    bad_option("--init", c.init, "cannot be combined with --resume (the checkpoint holds the parameters)");
   if ((c.optimizer == "lbfgs" || c.optimizer == "cg") && !c.checkpoint.empty())
     bad_option("--checkpoint", c.checkpoint,
                "--optimizer " + c.optimizer + " keeps no resumable state in curv::optim; checkpoints work with scg, sgd and adam");

@@ -41,6 +41,11 @@ struct TrainConfig {
   bool resume = false;
   bool overwrite = false;  // a fresh run may replace an existing checkpoint
 
+  // Reference comparisons (e.g. an independent PyTorch implementation):
+  std::string export_data;  // .npz of the train/val/test arrays exactly as training sees them ("" = none)
+  std::string init;         // start from these parameters (nn::save_parameters' .npz/.npy) instead of the seeded init
+  std::string save_model;   // write the final parameters here (nn::save_parameters) at the end ("" = none)
+
   bool quiet = false;       // no per-epoch lines
   std::FILE* out = stdout;  // where lines and the final test_accuracy= go
 
@@ -67,6 +72,20 @@ void validate(const TrainConfig& config);
 
 // Runs (or resumes) a training; throws on bad data, options or checkpoints.
 TrainResult run_training(const TrainConfig& config);
+
+// One array of an .npz archive: a little-endian NumPy dtype ("<f4", "<f8",
+// "<i8"), a C-order shape and the raw bytes of its elements.
+struct NpzArray {
+  std::string name;  // entry "<name>.npy"
+  std::string descr;
+  std::vector<std::size_t> shape;
+  const void* data = nullptr;
+  std::size_t bytes = 0;
+};
+
+// Writes an uncompressed .npz (what numpy.savez writes) atomically: a
+// temporary file beside `path`, renamed over it once complete.
+void write_npz(const std::string& path, const std::vector<NpzArray>& arrays);
 
 // The CSV columns of the log: the common ones, then the SCG ones for --optimizer scg.
 std::vector<std::string> log_columns(const std::string& optimizer);

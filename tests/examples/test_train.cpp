@@ -1,12 +1,15 @@
 // curv-train's engine on a tiny synthetic MNIST-format dataset: an interrupted
 // and resumed run ends bit-identical to an uninterrupted one, and bad
 // checkpoints and options are refused with messages that say why.
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -270,6 +273,184 @@ TEST(TrainLineSearch, LbfgsAndCgTrainAndRefuseCheckpoints) {
     c.checkpoint = "somewhere";
     EXPECT_THROW(validate(c), std::invalid_argument) << o;
   }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- reference-comparison options
+
+namespace {
+
+// A minimal reader of what write_npz writes (stored ZIP entries, NPY 1.0), so
+// that the test checks the bytes a NumPy user would load.
+struct NpyArray {
+  std::string descr;
+  std::vector<std::size_t> shape;
+  std::string bytes;
+};
+
+std::map<std::string, NpyArray> read_npz_entries(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto u16 = [&](std::size_t at) { return std::uint32_t(std::uint8_t(b[at])) | std::uint32_t(std::uint8_t(b[at + 1])) << 8; };
+  auto u32 = [&](std::size_t at) { return u16(at) | u16(at + 2) << 16; };
+  std::map<std::string, NpyArray> out;
+  std::size_t at = 0;
+  while (at + 30 <= b.size() && u32(at) == 0x04034b50) {
+    EXPECT_EQ(u16(at + 8), 0u) << "entry at byte " << at << " is compressed";
+    const std::size_t size = u32(at + 18), name_len = u16(at + 26), extra = u16(at + 28);
+    const std::string name = b.substr(at + 30, name_len);
+    const std::string npy = b.substr(at + 30 + name_len + extra, size);
+    at += 30 + name_len + extra + size;
+    EXPECT_EQ(npy.substr(0, 6), "\x93NUMPY") << name;
+    const std::size_t header_len = std::uint8_t(npy[8]) | std::size_t(std::uint8_t(npy[9])) << 8;
+    EXPECT_EQ((10 + header_len) % 64, 0u) << name << ": data not 64-byte aligned";
+    const std::string header = npy.substr(10, header_len);
+    NpyArray a;
+    const std::size_t d = header.find("'descr': '") + 10;
+    a.descr = header.substr(d, header.find('\'', d) - d);
+    EXPECT_NE(header.find("'fortran_order': False"), std::string::npos) << header;
+    std::size_t s = header.find("'shape': (") + 10;
+    while (header[s] != ')') {
+      std::size_t used = 0;
+      a.shape.push_back(std::stoul(header.substr(s), &used));
+      s += used;
+      while (header[s] == ',' || header[s] == ' ') ++s;
+    }
+    a.bytes = npy.substr(10 + header_len);
+    out[name.substr(0, name.size() - 4)] = std::move(a);
+  }
+  return out;
+}
+
+template <class V>
+std::vector<V> values(const NpyArray& a) {
+  std::vector<V> v(a.bytes.size() / sizeof(V));
+  std::memcpy(v.data(), a.bytes.data(), v.size() * sizeof(V));
+  return v;
+}
+
+std::vector<std::vector<std::string>> rows_of(const std::string& log) { return rows_without_seconds(log); }
+
+TEST(TrainExport, ExportedSplitsHaveTheDocumentedNamesShapesDtypesAndAreStandardized) {
+  for (const char* dtype : {"float64", "float32"}) {
+    TrainConfig c = tiny("scg", std::string("export_") + dtype);
+    c.dtype = dtype;
+    c.epochs = 0;
+    c.checkpoint.clear();
+    c.export_data = (fs::path(c.log).parent_path() / "data.npz").string();
+    const TrainResult r = run_training(c);
+    EXPECT_EQ(r.epochs_done, 0u);
+    EXPECT_GE(r.test_accuracy, 0.0) << "--epochs 0 still evaluates the test set";
+    const auto npz = read_npz_entries(c.export_data);
+    ASSERT_EQ(npz.size(), 6u);
+    const std::string fdescr = std::string(dtype) == "float64" ? "<f8" : "<f4";
+    const std::pair<const char*, std::size_t> parts[] = {{"train", 40}, {"val", 12}, {"test", 20}};
+    for (const auto& [part, n] : parts) {
+      const NpyArray& x = npz.at(std::string(part) + "_x");
+      const NpyArray& y = npz.at(std::string(part) + "_y");
+      EXPECT_EQ(x.descr, fdescr) << part;
+      EXPECT_EQ(x.shape, (std::vector<std::size_t>{n, 1, 28, 28})) << part;
+      EXPECT_EQ(y.descr, "<i8") << part;
+      EXPECT_EQ(y.shape, (std::vector<std::size_t>{n})) << part;
+      for (std::int64_t label : values<std::int64_t>(y)) {
+        EXPECT_GE(label, 0) << part;
+        EXPECT_LE(label, 9) << part;
+      }
+    }
+    // The test file is taken whole and in order: its labels are i mod 10.
+    const std::vector<std::int64_t> test_y = values<std::int64_t>(npz.at("test_y"));
+    for (std::size_t i = 0; i < test_y.size(); ++i) EXPECT_EQ(test_y[i], static_cast<std::int64_t>(i % 10)) << i;
+
+    // Standardized on the training split: per pixel mean 0, and std 1 where the pixel varies.
+    std::vector<double> train_x;
+    if (fdescr == "<f8") {
+      train_x = values<double>(npz.at("train_x"));
+    } else {
+      for (float v : values<float>(npz.at("train_x"))) train_x.push_back(v);
+    }
+    const double tol = fdescr == "<f8" ? 1e-12 : 1e-5;
+    std::size_t varying = 0;
+    double worst_mean = 0, worst_std = 0;
+    for (std::size_t p = 0; p < 784; ++p) {
+      double sum = 0, sq = 0;
+      for (std::size_t i = 0; i < 40; ++i) sum += train_x[i * 784 + p];
+      const double mean = sum / 40;
+      for (std::size_t i = 0; i < 40; ++i) sq += (train_x[i * 784 + p] - mean) * (train_x[i * 784 + p] - mean);
+      const double sd = std::sqrt(sq / 40);
+      worst_mean = std::max(worst_mean, std::abs(mean));
+      if (sd > 0) {
+        ++varying;
+        worst_std = std::max(worst_std, std::abs(sd - 1));
+      }
+    }
+    EXPECT_LT(worst_mean, tol) << dtype;
+    EXPECT_LT(worst_std, 100 * tol) << dtype;
+    EXPECT_GT(varying, 700u) << dtype;
+  }
+}
+
+TEST(TrainInit, EpochsZeroSavesTheSeededInitAndInitFromItReproducesTheSeededRun) {
+  TrainConfig c = tiny("scg", "init_roundtrip");
+  c.checkpoint.clear();
+  const fs::path dir = fs::path(c.log).parent_path();
+
+  TrainConfig zero = c;
+  zero.epochs = 0;
+  zero.log = (dir / "zero.csv").string();
+  zero.save_model = (dir / "init.npz").string();
+  const TrainResult init = run_training(zero);
+  ASSERT_TRUE(fs::exists(zero.save_model));
+
+  c.epochs = 2;
+  const TrainResult seeded = run_training(c);
+  ASSERT_EQ(init.parameters.size(), seeded.parameters.size());
+
+  TrainConfig from_file = c;
+  from_file.log = (dir / "from_file.csv").string();
+  from_file.init = zero.save_model;
+  const TrainResult loaded = run_training(from_file);
+  EXPECT_EQ(rows_of(from_file.log), rows_of(c.log)) << "--init with the seeded init changed the trajectory";
+  EXPECT_EQ(rows_of(from_file.log)[0][3], rows_of(zero.log)[0][3]) << "epoch-0 loss";
+  EXPECT_EQ(loaded.parameters, seeded.parameters);
+
+  // --init really replaces the start: the trained parameters start a run whose
+  // epoch 0 is the trained run's last epoch.
+  TrainConfig trained = c;
+  trained.log = (dir / "trained.csv").string();
+  trained.save_model = (dir / "trained.npz").string();
+  const TrainResult t = run_training(trained);
+  TrainConfig restart = c;
+  restart.epochs = 0;
+  restart.log = (dir / "restart.csv").string();
+  restart.init = trained.save_model;
+  const TrainResult r = run_training(restart);
+  EXPECT_EQ(r.parameters, t.parameters);
+  EXPECT_EQ(rows_of(restart.log)[0][3], rows_of(trained.log).back()[3]);
+  EXPECT_NE(rows_of(restart.log)[0][3], rows_of(zero.log)[0][3]);
+}
+
+TEST(TrainInit, InitOfAnotherModelIsRefusedNamingTheParameter) {
+  TrainConfig c = tiny("scg", "init_mismatch");
+  c.checkpoint.clear();
+  c.epochs = 0;
+  c.save_model = (fs::path(c.log).parent_path() / "h8.npz").string();
+  run_training(c);
+  c.save_model.clear();
+  c.hidden = 9;
+  c.init = (fs::path(c.log).parent_path() / "h8.npz").string();
+  try {
+    run_training(c);
+    FAIL() << "parameters of an 8-unit MLP were accepted by a 9-unit one";
+  } catch (const std::exception& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("mlp.fc1.weight"), std::string::npos) << m;
+    EXPECT_NE(m.find("(9, 784)"), std::string::npos) << m;
+  }
+  c.init = "missing.npz";
+  EXPECT_THROW(run_training(c), std::invalid_argument);
+  c.init = "weights.txt";
+  EXPECT_THROW(validate(c), std::invalid_argument);
 }
 
 }  // namespace
