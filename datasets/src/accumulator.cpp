@@ -176,6 +176,7 @@ template <class T>
 typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w, const Tensor<T>* v) const {
   Totals t;
   const std::size_t batches = num_batches();
+  std::size_t added = 0;  // batches in the totals so far, for the progress callback
   auto compute = [&](std::size_t b) {
     const std::size_t first = b * batch_size_;
     const std::size_t count = std::min(batch_size_, n_ - first);
@@ -195,6 +196,7 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
       t.class_correct[c] += s.class_correct[c];
     }
     s = Slot();  // release the batch's tensors at once
+    if (progress_) progress_(++added, batches);
   };
 
   // A pipeline rather than waves: batch numbers are issued in order, computed

@@ -24,6 +24,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "curv/datasets/dataset.hpp"
@@ -76,6 +78,15 @@ class Accumulator {
   // below the model's output width (axis 1).
   Evaluation evaluate(const Tensor<T>& w) const;
 
+  // Optional progress report, e.g. for a progress bar: called once per
+  // minibatch of every full pass (value, value_and_grad, hvp, gnvp, evaluate)
+  // right after that batch is added to the totals, i.e. from the in-order
+  // reduction: serially, with batches_done = 1, 2, …, batches_total. It sees
+  // no numbers and cannot change results; an exception it throws ends the
+  // pass. An empty function (the default) switches it off.
+  using Progress = std::function<void(std::size_t batches_done, std::size_t batches_total)>;
+  void set_progress(Progress progress) { progress_ = std::move(progress); }
+
   // One minibatch on the calling thread: the *mean* loss over its examples
   // and, when grad is non-null, its gradient (what SGD-like optimizers step on).
   double batch_value_and_grad(const Batch<T>& batch, const Tensor<T>& w, Tensor<T>* grad) const;
@@ -94,6 +105,7 @@ class Accumulator {
   std::size_t n_;
   std::size_t batch_size_;
   int threads_;
+  Progress progress_;
   std::vector<std::size_t> order_;  // 0 … N−1: batch b is order_[b·B, (b+1)·B)
 };
 
