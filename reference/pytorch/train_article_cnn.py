@@ -151,6 +151,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0, help="--synthetic only")
+    ap.add_argument("--lambda-initial", type=float, default=1e-6, help="SCG's lambda_1 (curv-train uses 1e-6)")
     ap.add_argument("--log")
     ap.add_argument("--save-model")
     a = ap.parse_args()
@@ -174,7 +175,7 @@ def main():
           f"batch {a.batch_size}, {w0.numel()} parameters", flush=True)
 
     obj = Objective(model, data["train_x"], data["train_y"], a.batch_size)
-    scg = SCG()
+    scg = SCG(lambda_initial=a.lambda_initial)
     log_rows = []
     wall0 = time.perf_counter()
 
