@@ -3,7 +3,7 @@
 
     train_article_cnn.py --data DATA.npz --init INIT.npz [--dtype float32|float64]
                          [--iterations 30] [--batch-size 256] [--threads 2]
-                         [--log LOG.csv] [--save-model OUT.npz]
+                         [--log LOG.csv] [--save-model OUT.npz] [--max-minutes M]
 
 DATA.npz: train_x, val_x, test_x (N, 1, 28, 28), standardized, and train_y,
 val_y, test_y (int64), as `curv-train --export-data` writes them. INIT.npz: the
@@ -18,7 +18,9 @@ grad . v), added up in float64 in batch order and divided by N once, as curv's
 Accumulator does. SCG (scg.py) takes one step per pass pair over the data.
 The log has curv-train's columns: epoch, passes, seconds, train_loss, val_loss,
 val_accuracy, success, lambda, lambda_bar, delta, mu, alpha, comparison,
-p_norm, p_mean, grad_norm, grad_mean.
+p_norm, p_mean, grad_norm, grad_mean; rows are written as iterations finish.
+--max-minutes stops before an iteration that would end past the budget (judged
+by the previous iteration's time) and reports the iterations done.
 """
 import argparse
 import csv
@@ -151,6 +153,7 @@ def main():
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0, help="--synthetic only")
+    ap.add_argument("--max-minutes", type=float, default=0, help="wall-time budget (0: none)")
     ap.add_argument("--lambda-initial", type=float, default=1e-6, help="SCG's lambda_1 (curv-train uses 1e-6)")
     ap.add_argument("--log")
     ap.add_argument("--save-model")
@@ -176,8 +179,12 @@ def main():
 
     obj = Objective(model, data["train_x"], data["train_y"], a.batch_size)
     scg = SCG(lambda_initial=a.lambda_initial)
-    log_rows = []
+    log_file = open(a.log, "w", newline="") if a.log else None
+    log_writer = csv.DictWriter(log_file, fieldnames=LOG_COLUMNS) if log_file else None
+    if log_writer:
+        log_writer.writeheader()
     wall0 = time.perf_counter()
+    cpu0 = time.process_time()
 
     def row(st, info):
         val_loss, val_acc = obj.evaluate(st["w"], data["val_x"], data["val_y"])
@@ -186,7 +193,9 @@ def main():
         for c in LOG_COLUMNS[6:]:
             v = info.get(c, math.nan) if info else math.nan
             r[c] = int(v) if isinstance(v, bool) else v
-        log_rows.append(r)
+        if log_writer:
+            log_writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
+            log_file.flush()
         extra = "" if not info else (f"  {'success' if info['success'] else 'fail   '} lambda={info['lambda']:.3g} "
                                      f"delta={info['delta']:.3g} alpha={info['alpha']:.3g} "
                                      f"Delta={info['comparison']:.3g} |g|={info['grad_norm']:.3g}")
@@ -197,26 +206,31 @@ def main():
     st = scg.start(obj, w0)
     st["seconds"] = time.perf_counter() - t0
     row(st, None)
+    last = 0.0
     while st["iteration"] < a.iterations:
+        elapsed = time.perf_counter() - wall0
+        if a.max_minutes > 0 and elapsed + last > 60 * a.max_minutes:
+            print(f"stopped by --max-minutes {a.max_minutes:g} after {st['iteration']} of {a.iterations} iterations")
+            break
+        t_it = time.perf_counter()
         info = scg.step(obj, st)
         row(st, info)
+        last = time.perf_counter() - t_it
         if st["lambda"] >= scg.lambda_max:
             print("lambda reached lambda_max: no step along p decreases the loss")
             break
     wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
     test_loss, test_acc = obj.evaluate(st["w"], data["test_x"], data["test_y"])
 
-    if a.log:
-        with open(a.log, "w", newline="") as f:
-            wr = csv.DictWriter(f, fieldnames=LOG_COLUMNS)
-            wr.writeheader()
-            for r in log_rows:
-                wr.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.items()})
+    if log_file:
+        log_file.close()
     if a.save_model:
         with torch.no_grad():
             vector_to_parameters(st["w"], model.parameters())
         np.savez(a.save_model, **{n: p.detach().numpy() for n, p in model.named_parameters()})
-    print(f"wall {wall:.1f}s (SCG {st['seconds']:.1f}s), {st['iteration']} iterations, {st['passes']:g} passes")
+    print(f"wall {wall:.1f}s (SCG {st['seconds']:.1f}s), CPU {cpu:.1f}s, {st['iteration']} iterations, "
+          f"{st['passes']:g} passes")
     print(f"test_loss={test_loss:.6f} test_accuracy={test_acc:.4f}")
 
 
