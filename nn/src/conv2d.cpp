@@ -1,6 +1,7 @@
 // curv::nn::Conv2d.
 #include "curv/nn/layers/conv2d.hpp"
 
+#include <optional>
 #include <stdexcept>
 
 namespace curv::nn {
@@ -43,6 +44,11 @@ std::vector<ParameterInfo> Conv2d<T>::parameters() const {
 template <class T>
 ad::Var<T> Conv2d<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
   this->check_parameter_vector("forward", w.size());
+  return forward_at(w, 0, input);
+}
+
+template <class T>
+ad::Var<T> Conv2d<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
   const Conv2dOptions& o = options_;
   const auto& s = input.shape();
   const std::size_t k = o.kernel_size, p = o.padding;
@@ -51,10 +57,9 @@ ad::Var<T> Conv2d<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) cons
                                 ", expected (batch, " + std::to_string(o.in_channels) +
                                 ", height, width) with height and width + 2 * padding >= " + std::to_string(k));
   const std::size_t n_weight = o.out_channels * o.in_channels * k * k;
-  const ad::Var<T> weight = ad::reshape(ad::slice(w, 0, n_weight), {o.out_channels, o.in_channels, k, k});
-  const ops::Conv2dGeometry g{o.stride, o.padding};
-  if (!o.bias) return ops::conv2d(input, weight, g);
-  return ops::conv2d(input, weight, ad::slice(w, n_weight, n_weight + o.out_channels), g);
+  std::optional<std::size_t> bias;
+  if (o.bias) bias = offset + n_weight;
+  return ops::conv2d(input, w, Shape{o.out_channels, o.in_channels, k, k}, offset, bias, ops::Conv2dGeometry{o.stride, o.padding});
 }
 
 template class Conv2d<float>;

@@ -43,22 +43,26 @@ std::vector<ParameterInfo> Sequential<T>::parameters() const {
 template <class T>
 ad::Var<T> Sequential<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
   this->check_parameter_vector("forward", w.size());
+  return forward_at(w, 0, input);
+}
+
+template <class T>
+ad::Var<T> Sequential<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
+  if (w.dimension() != 1 || offset + num_parameters_ > w.size())
+    throw std::invalid_argument("curv::nn::" + describe() + "::forward_at: parameters [" + std::to_string(offset) +
+                                ", " + std::to_string(offset + num_parameters_) + ") lie outside w of shape " +
+                                shape_string(w.shape()));
   ad::Var<T> x = input;
   ad::Var<T> empty;
   for (std::size_t i = 0; i < children_.size(); ++i) {
     const Module<T>& m = *children_[i].second;
-    const std::size_t n = m.num_parameters();
-    ad::Var<T> wi;
-    if (n == w.size()) {
-      wi = w;  // the only child with parameters reads w itself: no copy
-    } else if (n == 0) {
-      if (!empty.valid()) empty = w.tape().constant(Tensor<T>::from_shape({0}));
-      wi = empty;
-    } else {
-      wi = ad::slice(w, offsets_[i], offsets_[i] + n);
-    }
     try {
-      x = m.forward(wi, x);
+      if (m.num_parameters() == 0) {
+        if (!empty.valid()) empty = w.tape().constant(Tensor<T>::from_shape({0}));
+        x = m.forward(empty, x);
+      } else {
+        x = m.forward_at(w, offset + offsets_[i], x);  // children read their weights in place
+      }
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument("curv::nn::Sequential: layer '" + children_[i].first + "' (" + m.describe() +
                                   ", child " + std::to_string(i) + "): " + e.what());

@@ -1,4 +1,6 @@
-// curv::Tensor: the one dense array type of curv, a row-major xt::xarray.
+// curv::Tensor: the one dense array type of curv, a row-major xt::xarray whose
+// buffers come from curv's buffer pool (see buffer_pool.hpp). Any xtensor
+// expression, including a plain xt::xarray, converts to it.
 #pragma once
 
 #include <cstddef>
@@ -10,10 +12,12 @@
 #include <xtensor/xfixed.hpp>
 #include <xtensor/xtensor.hpp>
 
+#include "curv/autodiff/buffer_pool.hpp"
+
 namespace curv {
 
 template <class T>
-using Tensor = xt::xarray<T>;
+using Tensor = xt::xarray<T, xt::layout_type::row_major, BufferAllocator<T>>;
 
 using Shape = std::vector<std::size_t>;
 

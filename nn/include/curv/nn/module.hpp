@@ -40,6 +40,21 @@ class Module {
   // length num_parameters() on the input's tape.
   virtual ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const = 0;
 
+  // forward() with this module's parameters at w[offset, offset +
+  // num_parameters()) of a longer flat vector, as a Sequential's children
+  // have theirs. The default copies that range out (ad::slice) and calls
+  // forward(); curv's layers override it to read their weights in place, so a
+  // tape holds no parameter-sized copies. A user module may do the same.
+  virtual ad::Var<T> forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
+    const std::size_t n = num_parameters();
+    if (w.dimension() != 1 || offset + n > w.size())
+      throw std::invalid_argument("curv::nn::" + describe() + "::forward_at: parameters [" + std::to_string(offset) +
+                                  ", " + std::to_string(offset + n) + ") lie outside w of shape " +
+                                  shape_string(w.shape()));
+    if (offset == 0 && n == w.size()) return forward(w, input);
+    return forward(ad::slice(w, offset, offset + n), input);
+  }
+
   // What the module is, for error messages: "Linear(784 -> 256)".
   virtual std::string describe() const { return "Module"; }
 

@@ -24,6 +24,8 @@ class Linear final : public Module<T> {
 
   std::size_t num_parameters() const override;
   ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const override;
+  // Reads its weight and bias in place from w (no copies on the tape).
+  ad::Var<T> forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const override;
   std::string describe() const override;
   std::vector<ParameterInfo> parameters() const override;
 

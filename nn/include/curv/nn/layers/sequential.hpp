@@ -32,6 +32,8 @@ class Sequential final : public Module<T> {
 
   std::size_t num_parameters() const override { return num_parameters_; }
   ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const override;
+  // Each child reads its parameters at its offset within w (in place for curv's layers).
+  ad::Var<T> forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const override;
   std::string describe() const override;
   std::vector<ParameterInfo> parameters() const override;
 

@@ -3,45 +3,34 @@
 //   ẏ = ẋ Wᵀ + x Ẇᵀ + ḃ
 //   x̄ += ȳ W,             W̄ += ȳᵀ x,             b̄ += Σₙ ȳₙ
 //   x̄̇ += ȳ̇ W + ȳ Ẇ,       W̄̇ += ȳ̇ᵀ x + ȳᵀ ẋ,       b̄̇ += Σₙ ȳ̇ₙ
-// The bias is optional (arity 2 without it).
+// The bias is optional. W and b are read through Slots (slot.hpp): Vars of
+// their own, or ranges of the model's flat parameter vector read in place.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "curv/autodiff.hpp"
+#include "curv/nn/ops/slot.hpp"
 
 namespace curv::nn::ops {
 
 namespace detail {
 
-// c (+)= op(a) op(b) for 2-D row-major tensors whose result shape c already has.
+// b (out) += column sums of y (rows × out).
 template <class T>
-void gemm_into(blas::Op op_a, const Tensor<T>& a, blas::Op op_b, const Tensor<T>& b, T beta, Tensor<T>& c) {
-  const std::size_t m = op_a == blas::Op::none ? a.shape(0) : a.shape(1);
-  const std::size_t k = op_a == blas::Op::none ? a.shape(1) : a.shape(0);
-  const std::size_t n = op_b == blas::Op::none ? b.shape(1) : b.shape(0);
-  blas::gemm(op_a, op_b, m, n, k, T(1), a.data(), a.shape(1), b.data(), b.shape(1), beta, c.data(), n);
+void add_column_sums(T* b, const T* y, std::size_t rows, std::size_t out) {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < out; ++j) b[j] += y[r * out + j];
 }
 
-// b (out) += column sums of y (N×out).
+// y (rows × out) += b (out) in every row.
 template <class T>
-void add_column_sums(Tensor<T>& b, const Tensor<T>& y) {
-  const std::size_t rows = y.shape(0), cols = y.shape(1);
-  T* out = b.data();
-  const T* in = y.data();
+void add_row_to_each(T* y, std::size_t rows, std::size_t out, const T* b) {
   for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t j = 0; j < cols; ++j) out[j] += in[r * cols + j];
-}
-
-template <class T>
-void add_row_to_each(Tensor<T>& y, const Tensor<T>& b) {
-  const std::size_t rows = y.shape(0), cols = y.shape(1);
-  T* out = y.data();
-  const T* in = b.data();
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t j = 0; j < cols; ++j) out[r * cols + j] += in[j];
+    for (std::size_t j = 0; j < out; ++j) y[r * out + j] += b[j];
 }
 
 }  // namespace detail
@@ -49,40 +38,65 @@ void add_row_to_each(Tensor<T>& y, const Tensor<T>& b) {
 template <class T>
 class LinearOp final : public ad::Op<T> {
  public:
+  // W (out × in) and b (out) are read in place from the inputs and offsets
+  // their slots name: their own Vars, or ranges of one flat parameter vector.
+  LinearOp(std::size_t out, std::size_t in, Slot weight, std::optional<Slot> bias)
+      : out_(out), in_(in), w_(weight), b_(bias) {}
+
   std::string_view name() const override { return "linear"; }
 
   Tensor<T> tangent(const ad::OpContext<T>& c) const override {
-    using blas::Op::none, blas::Op::transpose;
     Tensor<T> t = xt::zeros<T>(c.output().shape());
-    if (c.has_tangent(0)) detail::gemm_into(none, c.input_tangent(0), transpose, c.input(1), T(1), t);
-    if (c.has_tangent(1)) detail::gemm_into(none, c.input(0), transpose, c.input_tangent(1), T(1), t);
-    if (c.arity() == 3 && c.has_tangent(2)) detail::add_row_to_each(t, c.input_tangent(2));
+    const std::size_t n = t.shape(0);
+    if (c.has_tangent(0)) gemm_y(n, c.input_tangent(0).data(), w_.value(c), t.data());
+    if (c.has_tangent(w_.input)) gemm_y(n, c.input(0).data(), w_.tangent(c), t.data());
+    if (b_ && c.has_tangent(b_->input)) detail::add_row_to_each(t.data(), n, out_, b_->tangent(c));
     return t;
   }
 
   void adjoint(ad::OpContext<T>& c) const override {
-    using blas::Op::none, blas::Op::transpose;
-    if (c.needs_adjoint(0)) detail::gemm_into(none, c.adjoint(), none, c.input(1), T(1), c.input_adjoint(0));
-    if (c.needs_adjoint(1)) detail::gemm_into(transpose, c.adjoint(), none, c.input(0), T(1), c.input_adjoint(1));
-    if (c.arity() == 3 && c.needs_adjoint(2)) detail::add_column_sums(c.input_adjoint(2), c.adjoint());
+    const std::size_t n = c.output().shape(0);
+    const T* ybar = c.adjoint().data();
+    if (c.needs_adjoint(0)) gemm_x(n, ybar, w_.value(c), c.input_adjoint(0).data());
+    if (c.needs_adjoint(w_.input)) gemm_w(n, ybar, c.input(0).data(), w_.adjoint(c));
+    if (b_ && c.needs_adjoint(b_->input)) detail::add_column_sums(b_->adjoint(c), ybar, n, out_);
   }
 
   void adjoint_tangent(ad::OpContext<T>& c) const override {
-    using blas::Op::none, blas::Op::transpose;
-    const bool ydot_bar = c.has_adjoint_tangent();
-    if (c.needs_adjoint(0) && (ydot_bar || c.has_tangent(1))) {
-      Tensor<T>& xbar_dot = c.input_adjoint_tangent(0);
-      if (ydot_bar) detail::gemm_into(none, c.adjoint_tangent(), none, c.input(1), T(1), xbar_dot);
-      if (c.has_tangent(1)) detail::gemm_into(none, c.adjoint(), none, c.input_tangent(1), T(1), xbar_dot);
+    const std::size_t n = c.output().shape(0);
+    const T* ybar = c.adjoint().data();
+    const T* ydot_bar = c.has_adjoint_tangent() ? c.adjoint_tangent().data() : nullptr;
+    const bool w_dot = c.has_tangent(w_.input);
+    if (c.needs_adjoint(0) && (ydot_bar || w_dot)) {
+      T* xbar_dot = c.input_adjoint_tangent(0).data();
+      if (ydot_bar) gemm_x(n, ydot_bar, w_.value(c), xbar_dot);
+      if (w_dot) gemm_x(n, ybar, w_.tangent(c), xbar_dot);
     }
-    if (c.needs_adjoint(1) && (ydot_bar || c.has_tangent(0))) {
-      Tensor<T>& wbar_dot = c.input_adjoint_tangent(1);
-      if (ydot_bar) detail::gemm_into(transpose, c.adjoint_tangent(), none, c.input(0), T(1), wbar_dot);
-      if (c.has_tangent(0)) detail::gemm_into(transpose, c.adjoint(), none, c.input_tangent(0), T(1), wbar_dot);
+    if (c.needs_adjoint(w_.input) && (ydot_bar || c.has_tangent(0))) {
+      T* wbar_dot = w_.adjoint_tangent(c);
+      if (ydot_bar) gemm_w(n, ydot_bar, c.input(0).data(), wbar_dot);
+      if (c.has_tangent(0)) gemm_w(n, ybar, c.input_tangent(0).data(), wbar_dot);
     }
-    if (c.arity() == 3 && c.needs_adjoint(2) && ydot_bar)
-      detail::add_column_sums(c.input_adjoint_tangent(2), c.adjoint_tangent());
+    if (b_ && c.needs_adjoint(b_->input) && ydot_bar) detail::add_column_sums(b_->adjoint_tangent(c), ydot_bar, n, out_);
   }
+
+ private:
+  // y (n × out) += x (n × in) Wᵀ.
+  void gemm_y(std::size_t n, const T* x, const T* w, T* y) const {
+    blas::gemm(blas::Op::none, blas::Op::transpose, n, out_, in_, T(1), x, in_, w, in_, T(1), y, out_);
+  }
+  // x̄ (n × in) += ȳ (n × out) W (out × in).
+  void gemm_x(std::size_t n, const T* ybar, const T* w, T* xbar) const {
+    blas::gemm(blas::Op::none, blas::Op::none, n, in_, out_, T(1), ybar, out_, w, in_, T(1), xbar, in_);
+  }
+  // W̄ (out × in) += ȳᵀ (out × n) x (n × in).
+  void gemm_w(std::size_t n, const T* ybar, const T* x, T* wbar) const {
+    blas::gemm(blas::Op::transpose, blas::Op::none, out_, in_, n, T(1), ybar, out_, x, in_, T(1), wbar, in_);
+  }
+
+  std::size_t out_, in_;
+  Slot w_;
+  std::optional<Slot> b_;
 };
 
 namespace detail {
@@ -100,25 +114,49 @@ void check_linear(const ad::Var<T>& x, const ad::Var<T>& w, const ad::Var<T>* b)
                                 ", expected (" + std::to_string(sw[0]) + ",)");
 }
 
+template <class T>
+ad::Var<T> linear_record(const ad::Var<T>& x, std::initializer_list<ad::Var<T>> inputs, std::size_t out, Slot w,
+                         std::optional<Slot> b) {
+  const ad::Var<T>* in = inputs.begin();
+  const std::size_t n = x.shape()[0], k = x.shape()[1];
+  Tensor<T> y = Tensor<T>::from_shape({n, out});
+  blas::gemm(blas::Op::none, blas::Op::transpose, n, out, k, T(1), x.value().data(), k, w.value(in[w.input]), k, T(0),
+             y.data(), out);
+  if (b) add_row_to_each(y.data(), n, out, b->value(in[b->input]));
+  return x.tape().record(std::make_unique<LinearOp<T>>(out, k, w, b), inputs, std::move(y));
+}
+
 }  // namespace detail
 
 // y = x Wᵀ + b.
 template <class T>
 ad::Var<T> linear(const ad::Var<T>& x, const ad::Var<T>& w, const ad::Var<T>& b) {
   detail::check_linear(x, w, &b);
-  Tensor<T> y = Tensor<T>::from_shape({x.shape()[0], w.shape()[0]});
-  detail::gemm_into(blas::Op::none, x.value(), blas::Op::transpose, w.value(), T(0), y);
-  detail::add_row_to_each(y, b.value());
-  return x.tape().record(std::make_unique<LinearOp<T>>(), {x, w, b}, std::move(y));
+  return detail::linear_record(x, {x, w, b}, w.shape()[0], Slot{1, 0}, Slot{2, 0});
 }
 
 // y = x Wᵀ.
 template <class T>
 ad::Var<T> linear(const ad::Var<T>& x, const ad::Var<T>& w) {
   detail::check_linear<T>(x, w, nullptr);
-  Tensor<T> y = Tensor<T>::from_shape({x.shape()[0], w.shape()[0]});
-  detail::gemm_into(blas::Op::none, x.value(), blas::Op::transpose, w.value(), T(0), y);
-  return x.tape().record(std::make_unique<LinearOp<T>>(), {x, w}, std::move(y));
+  return detail::linear_record(x, {x, w}, w.shape()[0], Slot{1, 0}, std::nullopt);
+}
+
+// y = x Wᵀ (+ b) with W (out × in) stored row-major at flat[weight_offset, …)
+// and, when bias_offset is given, b (out) at flat[bias_offset, …): the
+// parameters are read in place, so nothing parameter-sized is copied onto the
+// tape and the adjoints land directly in flat's adjoint.
+template <class T>
+ad::Var<T> linear(const ad::Var<T>& x, const ad::Var<T>& flat, std::size_t out, std::size_t weight_offset,
+                  std::optional<std::size_t> bias_offset) {
+  if (x.dimension() != 2)
+    throw std::invalid_argument("curv::nn::ops::linear: input has shape " + shape_string(x.shape()) +
+                                ", expected (batch, in)");
+  detail::check_flat_range("linear", flat, weight_offset, out * x.shape()[1], "the weight");
+  if (bias_offset) detail::check_flat_range("linear", flat, *bias_offset, out, "the bias");
+  std::optional<Slot> b;
+  if (bias_offset) b = Slot{1, *bias_offset};
+  return detail::linear_record(x, {x, flat}, out, Slot{1, weight_offset}, b);
 }
 
 }  // namespace curv::nn::ops
