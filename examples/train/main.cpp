@@ -1,5 +1,5 @@
 // curv-train: train a classifier on MNIST-format data with SCG (exact
-// curvature by forward-over-reverse), SGD or Adam; log every epoch to CSV,
+// curvature by forward-over-reverse), L-BFGS, nonlinear CG, SGD or Adam; log every epoch to CSV,
 // checkpoint, resume bit-identically, and print test_accuracy= at the end.
 #include <csignal>
 #include <cstdio>
@@ -34,8 +34,9 @@ int main(int argc, char** argv) {
   keep_freed_memory();
   CLI::App app{
       "curv-train: train the article's CNN (or an MLP) on MNIST-format data with Scaled Conjugate Gradient\n"
-      "(exact Hessian-vector products, gradient and curvature accumulated over minibatches), SGD or Adam.\n"
-      "One epoch is one SCG iteration (however many passes it takes) or one pass of minibatch steps (SGD, Adam).\n"
+      "(exact Hessian-vector products, gradient and curvature accumulated over minibatches), L-BFGS, nonlinear CG,\n"
+      "SGD or Adam. One epoch is one SCG, L-BFGS or CG iteration (however many passes it takes) or one pass of\n"
+      "minibatch steps (SGD, Adam).\n"
       "Prints one line per epoch and, at the end, test_accuracy=<fraction>. SIGINT/SIGTERM write a checkpoint\n"
       "(with --checkpoint) and stop; --resume continues bit-identically."};
   app.get_formatter()->column_width(34);
@@ -62,7 +63,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--kernel-size", c.kernel_size, "article-cnn: convolution kernel size (odd)")->capture_default_str();
   app.add_option("--hidden", c.hidden, "mlp: hidden units (input -> hidden -> 10, tanh)")->capture_default_str();
-  app.add_option("--optimizer", c.optimizer, "scg, sgd, adam, lbfgs or cg (lbfgs and cg: strong-Wolfe line searches, no checkpoints)")
+  app.add_option("--optimizer", c.optimizer,
+                 "scg, sgd, adam, lbfgs or cg (lbfgs and cg: one epoch = one accepted strong-Wolfe line-search step; "
+                 "every optimizer checkpoints and resumes bit-identically)")
       ->capture_default_str();
   auto* lr_opt = app.add_option("--lr", lr, "learning rate of sgd (default 0.01) and adam (default 0.001)");
   app.add_option("--momentum", c.momentum, "sgd: momentum")->capture_default_str();

@@ -12,9 +12,12 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 #include <curv/datasets.hpp>
 #include <curv/nn.hpp>
@@ -206,6 +209,8 @@ class Runner {
   virtual std::string summary() const { return ""; }
   // Non-empty when the optimizer cannot continue (converged, stalled, diverged).
   virtual std::string finished() const { return ""; }
+  // False when the last run_epoch could not take its step (a failed line search).
+  virtual bool stepped() const { return true; }
 
   std::size_t steps_this_run = 0;
   std::optional<std::size_t> stop_after_steps;
@@ -384,6 +389,124 @@ void FirstOrderRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t d
   entering_ = true;
 }
 
+// L-BFGS and nonlinear CG: one epoch is one accepted line-search step (however
+// many passes its line search takes).
+template <class T, class Opt, class State>
+class LineSearchRunner final : public Runner<T> {
+ public:
+  LineSearchRunner(ds::ModelObjective<T>& obj, Opt o, const char* name) : obj_(obj), opt_(std::move(o)), name_(name) {}
+
+  void start(const Tensor<T>& w0) override { st_ = opt_.start(obj_, w0); }
+  void save(Checkpoint& c) const override;
+  void restore(const Checkpoint& c, std::size_t dim) override;
+  std::size_t epoch() const override { return st_.iteration; }
+  bool run_epoch(Progress& progress, std::size_t epochs) override {
+    if (!progress.active()) progress.begin(std::string(name_) + " iteration", epochs, st_.iteration);
+    const opt::LineSearchStep s = opt_.step(obj_, st_);
+    stepped_ = s.accepted;
+    if (!s.accepted) {
+      failed_ = s.message;
+      return true;
+    }
+    info_ = s.info;
+    progress.update(st_.iteration, st_.loss);
+    this->count_step();
+    return true;
+  }
+  const Tensor<T>& w() const override { return st_.w; }
+  double train_loss() override { return st_.loss; }
+  double passes() const override { return st_.passes; }
+  double seconds() const override { return st_.seconds; }
+  bool stepped() const override { return stepped_; }
+  std::string summary() const override {
+    std::ostringstream s;
+    s.precision(3);
+    s << "α=" << info_.alpha << " |g|=" << info_.grad_norm << (info_.restarted ? " restarted" : "");
+    return s.str();
+  }
+  std::string finished() const override {
+    if (!failed_.empty()) return failed_;
+    if (opt::detail::norm(st_.g) == 0) return "the gradient is exactly zero";
+    return "";
+  }
+
+ private:
+  ds::ModelObjective<T>& obj_;
+  Opt opt_;
+  const char* name_;
+  State st_;
+  opt::IterationInfo info_;
+  bool stepped_ = true;
+  std::string failed_;
+};
+
+template <class T>
+using LbfgsRunner = LineSearchRunner<T, opt::LBFGS<T>, opt::LbfgsState<T>>;
+template <class T>
+using CgRunner = LineSearchRunner<T, opt::NonlinearCG<T>, opt::NonlinearCgState<T>>;
+
+// "s3": a record name with an index (built by append: GCC 12 misreports "s" + std::to_string(i) under -Wrestrict).
+std::string indexed(const char* name, std::size_t i) {
+  std::string s = name;
+  s += std::to_string(i);
+  return s;
+}
+
+template <class T, class Opt, class State>
+void LineSearchRunner<T, Opt, State>::save(Checkpoint& c) const {
+  c.put_tensor("w", st_.w);
+  c.put_tensor("g", st_.g);
+  c.scalars["loss"] = st_.loss;
+  c.scalars["passes"] = st_.passes;
+  c.scalars["seconds"] = st_.seconds;
+  c.counters["iteration"] = st_.iteration;
+  if constexpr (std::is_same_v<State, opt::LbfgsState<T>>) {
+    // The memory, oldest pair first: s<i>, y<i>, rho<i>.
+    c.counters["memory_capacity"] = opt_.options().memory;
+    c.counters["memory_pairs"] = st_.memory.size();
+    for (std::size_t i = 0; i < st_.memory.size(); ++i) {
+      c.put_tensor(indexed("s", i), st_.memory[i].s);
+      c.put_tensor(indexed("y", i), st_.memory[i].y);
+      c.scalars[indexed("rho", i)] = st_.memory[i].rho;
+    }
+  } else {
+    c.put_tensor("d", st_.d);
+    c.scalars["previous_slope"] = st_.previous_slope;
+    c.scalars["previous_alpha"] = st_.previous_alpha;
+    c.counters["restarted"] = st_.restarted ? 1 : 0;
+  }
+}
+
+template <class T, class Opt, class State>
+void LineSearchRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t dim) {
+  st_ = State();
+  st_.w = c.tensor<T>("w", dim);
+  st_.g = c.tensor<T>("g", dim);
+  st_.loss = c.scalar("loss");
+  st_.passes = c.scalar("passes");
+  st_.seconds = c.scalar("seconds");
+  st_.iteration = c.counter("iteration");
+  if constexpr (std::is_same_v<State, opt::LbfgsState<T>>) {
+    const std::uint64_t capacity = c.counter("memory_capacity"), pairs = c.counter("memory_pairs");
+    if (capacity != opt_.options().memory || pairs > capacity)
+      throw CheckpointError("the checkpoint's L-BFGS memory holds " + std::to_string(pairs) + " pairs of at most " +
+                            std::to_string(capacity) + ", this run keeps at most " +
+                            std::to_string(opt_.options().memory));
+    for (std::size_t i = 0; i < pairs; ++i) {
+      opt::LbfgsPair<T> p;
+      p.s = c.tensor<T>(indexed("s", i), dim);
+      p.y = c.tensor<T>(indexed("y", i), dim);
+      p.rho = c.scalar(indexed("rho", i));
+      st_.memory.push_back(std::move(p));
+    }
+  } else {
+    st_.d = c.tensor<T>("d", dim);
+    st_.previous_slope = c.scalar("previous_slope");
+    st_.previous_alpha = c.scalar("previous_alpha");
+    st_.restarted = c.counter("restarted") != 0;
+  }
+}
+
 opt::Curvature parse_curvature(const std::string& s) {
   if (s == "exact") return opt::Curvature::exact;
   if (s == "gauss-newton") return opt::Curvature::gauss_newton;
@@ -413,24 +536,20 @@ std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<
     o.record_trace = false;
     return std::make_unique<AdamRunner<T>>(obj, opt::Adam<T>(o), "adam");
   }
+  if (c.optimizer == "lbfgs") {
+    opt::LbfgsOptions o;
+    o.gradient_tolerance = 0;
+    o.record_trace = false;
+    return std::make_unique<LbfgsRunner<T>>(obj, opt::LBFGS<T>(o), "lbfgs");
+  }
+  if (c.optimizer == "cg") {
+    opt::NonlinearCgOptions o;
+    o.gradient_tolerance = 0;
+    o.record_trace = false;
+    return std::make_unique<CgRunner<T>>(obj, opt::NonlinearCG<T>(o), "cg");
+  }
   bad_option("--optimizer", c.optimizer, "expected scg, sgd, adam, lbfgs or cg");
 }
-
-// L-BFGS and nonlinear CG run inside their minimize(); curv::optim keeps no
-// resumable state for them, so they log through a callback and cannot
-// checkpoint. The callback needs the accepted iterate: the line search's last
-// gradient evaluation, which this wrapper remembers.
-template <class T>
-struct RecordingObjective {
-  ds::ModelObjective<T>& inner;
-  Tensor<T> last;
-  std::size_t dim() const { return inner.dim(); }
-  T value(const Tensor<T>& w) { return inner.value(w); }
-  T value_and_grad(const Tensor<T>& w, Tensor<T>& g) {
-    last = w;
-    return inner.value_and_grad(w, g);
-  }
-};
 
 // ---------------------------------------------------------------- the loop
 
@@ -471,7 +590,13 @@ const char* option_of(const std::string& setting) {
 
 void check_settings(const fs::path& file, const std::map<std::string, std::string>& saved,
                     const std::map<std::string, std::string>& now) {
-  for (const auto& [k, v] : now) {
+  // The optimizer first: its state is what the checkpoint holds, and a
+  // checkpoint of another optimizer also differs in its optimizer's settings.
+  std::vector<std::pair<std::string, std::string>> order;
+  if (const auto it = now.find("optimizer"); it != now.end()) order.push_back(*it);
+  for (const auto& kv : now)
+    if (kv.first != "optimizer") order.push_back(kv);
+  for (const auto& [k, v] : order) {
     const auto it = saved.find(k);
     if (it == saved.end())
       throw CheckpointError("checkpoint " + file.string() + " does not record '" + k + "'; refusing to resume");
@@ -504,81 +629,6 @@ void trim_log(const fs::path& log, std::size_t epoch) {
   });
 }
 
-template <class T, class Print>
-TrainResult train_line_search(const TrainConfig& c, const nn::Module<T>& model, const nn::Loss<T>& loss,
-                              Data<T>& data, ds::ModelObjective<T>& obj, const ds::AccumulatorOptions& eval_opts,
-                              const Print& print) {
-  TrainResult result;
-  result.num_parameters = model.num_parameters();
-  std::optional<CsvLog> log;
-  if (fs::path(c.log).has_parent_path()) fs::create_directories(fs::path(c.log).parent_path());
-  if (!c.log.empty()) log.emplace(c.log, log_columns(c.optimizer), CsvLog::Mode::truncate);
-  std::optional<ds::Accumulator<T>> val_acc;
-  if (data.val.size()) val_acc.emplace(model, loss, data.val, eval_opts);
-  RecordingObjective<T> rec{obj, {}};
-  const Tensor<T> w0 = initial_parameters(c, model);
-
-  auto row = [&](std::size_t epoch, double passes, double seconds, double train_loss, const Tensor<T>& w) {
-    result.train_loss = train_loss;
-    result.val_loss = result.val_accuracy = kNaN;
-    if (val_acc) {
-      const ds::Evaluation e = val_acc->evaluate(w);
-      result.val_loss = e.loss;
-      result.val_accuracy = e.accuracy;
-    }
-    if (log) log->write_row({static_cast<long long>(epoch), passes, seconds, train_loss, result.val_loss, result.val_accuracy});
-    char line[256];
-    std::snprintf(line, sizeof line, "epoch %zu/%zu  passes %.4g  %.1fs  train_loss %.6f  val_loss %.6f  val_accuracy %.4f",
-                  epoch, c.epochs, passes, seconds, train_loss, result.val_loss, result.val_accuracy);
-    print(line);
-  };
-  row(0, 0, 0, obj.value(w0), w0);
-  std::size_t steps = 0;
-  const opt::Callback callback = [&](const opt::IterationInfo& info) {
-    row(info.iteration, info.passes, info.seconds, info.loss, rec.last);
-    result.epochs_done = info.iteration;
-    if (c.stop_after_steps && ++steps >= *c.stop_after_steps) request_stop(SIGINT);
-    return stop_requested();
-  };
-  opt::Result<T> r;
-  if (c.optimizer == "lbfgs") {
-    opt::LbfgsOptions o;
-    o.max_iterations = c.epochs;
-    o.gradient_tolerance = 0;
-    o.record_trace = false;
-    o.callbacks.push_back(callback);
-    r = opt::LBFGS<T>(o).minimize(rec, w0);
-  } else {
-    opt::NonlinearCgOptions o;
-    o.max_iterations = c.epochs;
-    o.gradient_tolerance = 0;
-    o.record_trace = false;
-    o.callbacks.push_back(callback);
-    r = opt::NonlinearCG<T>(o).minimize(rec, w0);
-  }
-  result.epochs_done = r.iterations;
-  if (r.stop_reason != opt::StopReason::max_iterations && r.stop_reason != opt::StopReason::callback) {
-    result.stop_message = r.message;
-    print("curv-train: " + c.optimizer + " stopped at epoch " + std::to_string(r.iterations) + ": " + r.message);
-  }
-  if (stop_requested() && r.iterations < c.epochs) {
-    result.interrupted = true;
-    result.signal = stop_signal();
-    result.test_accuracy = result.test_loss = kNaN;
-    std::fprintf(stderr, "curv-train: stopped at epoch %zu by signal %d (--optimizer %s cannot checkpoint)\n",
-                 result.epochs_done, result.signal, c.optimizer.c_str());
-  } else {
-    const ds::Evaluation t = ds::evaluate<T>(model, loss, data.test, r.x, eval_opts);
-    result.test_loss = t.loss;
-    result.test_accuracy = t.accuracy;
-    std::fprintf(c.out, "test_loss=%.6f test_accuracy=%.4f\n", t.loss, t.accuracy);
-    std::fflush(c.out);
-    if (!c.save_model.empty()) save_model(c.save_model, model, r.x);
-  }
-  result.parameters.assign(r.x.begin(), r.x.end());
-  return result;
-}
-
 template <class T>
 TrainResult train(const TrainConfig& c) {
   Data<T> data = load_data<T>(c);
@@ -591,9 +641,8 @@ TrainResult train(const TrainConfig& c) {
                             {static_cast<std::ptrdiff_t>(c.batch_size), c.threads, ds::mix_seed(c.seed, 3)});
   const std::ptrdiff_t eval_batch = c.batch_size < 0 ? std::ptrdiff_t(-1) : std::max<std::ptrdiff_t>(c.batch_size, 256);
   const ds::AccumulatorOptions eval_opts{eval_batch, c.threads};
-  const bool line_search = c.optimizer == "lbfgs" || c.optimizer == "cg";
-  std::unique_ptr<Runner<T>> runner = line_search ? nullptr : make_runner<T>(c, obj);
-  if (runner) runner->stop_after_steps = c.stop_after_steps;
+  std::unique_ptr<Runner<T>> runner = make_runner<T>(c, obj);
+  runner->stop_after_steps = c.stop_after_steps;
 
   Progress progress(stderr);
   auto print = [&](const std::string& line) {
@@ -626,8 +675,6 @@ TrainResult train(const TrainConfig& c) {
         (c.optimizer == "scg" ? " curvature " + c.curvature : " lr " + num(c.lr.value_or(default_lr(c.optimizer)))) +
         ", batch size " + std::to_string(c.batch_size) + ", " + std::to_string(c.epochs) + " epochs, seed " +
         std::to_string(c.seed));
-
-  if (line_search) return train_line_search<T>(c, *model, loss, data, obj, eval_opts, print);
 
   if (resumed) {
     runner->restore(*resumed, dim);
@@ -693,7 +740,7 @@ TrainResult train(const TrainConfig& c) {
     if (stop_requested()) break;
     const bool complete = runner->run_epoch(progress, c.epochs);
     if (!complete) break;
-    log_epoch(false);
+    if (runner->stepped()) log_epoch(false);
     const bool last = runner->epoch() >= c.epochs;
     if (!last && c.checkpoint_every && runner->epoch() % c.checkpoint_every == 0) save_checkpoint();
     if (const std::string why = runner->finished(); !why.empty()) {
@@ -866,9 +913,6 @@ void validate(const TrainConfig& c) {
     bad_option("--save-model", c.save_model, "expected a file name ending in .npz (named parameters) or .npy (flat vector)");
   if (!c.init.empty() && c.resume)
     bad_option("--init", c.init, "cannot be combined with --resume (the checkpoint holds the parameters)");
-  if ((c.optimizer == "lbfgs" || c.optimizer == "cg") && !c.checkpoint.empty())
-    bad_option("--checkpoint", c.checkpoint,
-               "--optimizer " + c.optimizer + " keeps no resumable state in curv::optim; checkpoints work with scg, sgd and adam");
 }
 
 TrainResult run_training(const TrainConfig& config) {

@@ -260,18 +260,73 @@ TEST(TrainLog, ScgLogHasTheDocumentedColumnsAndARowPerEpoch) {
 
 namespace {
 
-TEST(TrainLineSearch, LbfgsAndCgTrainAndRefuseCheckpoints) {
+TEST(TrainLineSearch, LbfgsAndCgTrainOneLineSearchStepPerEpoch) {
   for (const char* o : {"lbfgs", "cg"}) {
     TrainConfig c = tiny(o, std::string("ls_") + o);
-    c.checkpoint.clear();
     c.epochs = 3;
     const TrainResult r = run_training(c);
     const CsvContent log = read_csv(c.log);
     ASSERT_EQ(log.rows.size(), 4u) << o;
-    EXPECT_LT(std::stod(log.rows[3][3]), std::stod(log.rows[0][3])) << o;
+    for (std::size_t e = 1; e < log.rows.size(); ++e) {
+      EXPECT_LT(std::stod(log.rows[e][3]), std::stod(log.rows[e - 1][3])) << o << ": the loss rose at epoch " << e;
+      EXPECT_GT(std::stod(log.rows[e][1]), std::stod(log.rows[e - 1][1])) << o << ": no pass at epoch " << e;
+    }
     EXPECT_EQ(r.epochs_done, 3u);
-    c.checkpoint = "somewhere";
-    EXPECT_THROW(validate(c), std::invalid_argument) << o;
+  }
+}
+
+TEST(TrainResume, LbfgsInterruptedWithAFullMemoryThenResumedIsBitIdentical) {
+  TrainConfig c = tiny("lbfgs", "lbfgs_signal");
+  c.epochs = 14;  // the memory (10 pairs) is full and dropping its oldest pairs at the interruption
+  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 12; });
+}
+
+TEST(TrainResume, LbfgsStoppedAfterEpochsThenResumedIsBitIdentical) {
+  TrainConfig c = tiny("lbfgs", "lbfgs_epochs");
+  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.epochs = 2; });
+}
+
+TEST(TrainResume, CgInterruptedBySignalThenResumedIsBitIdentical) {
+  TrainConfig c = tiny("cg", "cg_signal");
+  c.epochs = 6;
+  c.checkpoint_every = 4;  // rows past the last periodic checkpoint are redone
+  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 5; });
+}
+
+TEST(TrainResume, CgStoppedAfterEpochsThenResumedIsBitIdentical) {
+  TrainConfig c = tiny("cg", "cg_epochs");
+  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.epochs = 2; });
+}
+
+TEST(TrainResume, LbfgsAndCgFloat32ArticleCnnResumeIsBitIdentical) {
+  for (const char* o : {"lbfgs", "cg"}) {
+    TrainConfig c = tiny(o, std::string("cnn_") + o);
+    c.model = "article-cnn";
+    c.dtype = "float32";
+    c.train_size = 20;
+    c.val_size = 4;
+    c.test_size = 8;
+    c.epochs = 3;
+    expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 1; });
+  }
+}
+
+TEST(TrainCheckpoint, ACheckpointOfAnotherOptimizerIsRefusedNamingTheOption) {
+  TrainConfig c = tiny("lbfgs", "other_optimizer");
+  c.epochs = 1;
+  run_training(c);
+  c.resume = true;
+  c.epochs = 2;
+  for (const char* o : {"cg", "scg"}) {
+    c.optimizer = o;
+    try {
+      run_training(c);
+      FAIL() << "an L-BFGS checkpoint was resumed with --optimizer " << o;
+    } catch (const CheckpointError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("optimizer = lbfgs"), std::string::npos) << m;
+      EXPECT_NE(m.find("--optimizer"), std::string::npos) << m;
+    }
   }
 }
 

@@ -6,9 +6,10 @@
 
 #include <cmath>
 #include <cstddef>
-#include <limits>
 #include <deque>
+#include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,42 @@ struct LbfgsOptions {
   std::vector<Callback> callbacks;
 };
 
+// One curvature pair of the memory: s = x_{k+1} − x_k, y = ∇E(x_{k+1}) − ∇E(x_k), ρ = 1/(yᵀs).
+template <class T>
+struct LbfgsPair {
+  Tensor<T> s;
+  Tensor<T> y;
+  double rho = 0;
+};
+
+// Everything L-BFGS carries from one iteration to the next. A run resumed
+// from a copy of it (LBFGS::resume) continues bit-identically: save it to checkpoint.
+template <class T>
+struct LbfgsState {
+  Tensor<T> w;                        // x_k
+  Tensor<T> g;                        // ∇E(x_k)
+  double loss = 0;                    // E(x_k)
+  std::deque<LbfgsPair<T>> memory;    // the last (at most options.memory) pairs, oldest first
+  std::size_t iteration = 0;          // accepted line-search steps so far
+  double passes = 0;                  // passes over the data so far
+  double seconds = 0;                 // time spent so far
+};
+
+// What one iteration of a line-search optimizer (L-BFGS, nonlinear CG) did:
+// either it accepted a strong-Wolfe step (the state moved; `info` is the
+// iteration's record) or no step was found even along steepest descent (the
+// state's point is unchanged; `message` says why, and the run is over).
+struct LineSearchStep {
+  bool accepted = false;
+  IterationInfo info;
+  std::string message;
+};
+
+template <class T>
+struct LbfgsResult : Result<T> {
+  LbfgsState<T> state;  // the state at the stop: resume from it
+};
+
 template <class T>
 class LBFGS {
  public:
@@ -38,10 +75,32 @@ class LBFGS {
 
   const LbfgsOptions& options() const { return options_; }
 
+  // x₀, E(x₀) and ∇E(x₀) (one pass), an empty memory.
   template <class Obj>
-  Result<T> minimize(Obj&& obj, const Tensor<T>& x0) const;
+  LbfgsState<T> start(Obj& obj, const Tensor<T>& x0) const;
+
+  // One iteration from `state`, which it updates: the two-loop direction and
+  // a line search along it (retried once along steepest descent with the
+  // memory cleared). Returns its record, or why no step was accepted.
+  template <class Obj>
+  LineSearchStep step(Obj& obj, LbfgsState<T>& state) const;
+
+  template <class Obj>
+  LbfgsResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
+    return resume(obj, start(obj, x0));
+  }
+
+  // Continues from a saved state until a stop criterion holds
+  // (max_iterations counts the iterations already in the state).
+  template <class Obj>
+  LbfgsResult<T> resume(Obj& obj, LbfgsState<T> state) const;
 
  private:
+  LineSearchOptions line_search_options() const {
+    return {options_.c1, options_.c2, options_.max_line_search_evaluations, 1e10,
+            1e3 * std::numeric_limits<T>::epsilon()};
+  }
+
   LbfgsOptions options_;
 };
 
@@ -75,124 +134,151 @@ inline bool full_batch_stop(double grad_norm, double gradient_tolerance, double 
   return true;
 }
 
-// Ends an iteration of a line-search optimizer (L-BFGS, nonlinear CG): fills
-// the gradient and timing fields of its record, appends it to the trace, runs
-// the callbacks and sets out's stop fields when a criterion holds.
-template <class T, class Options>
-void end_line_search_iteration(IterationInfo& info, const Tensor<T>& g, double loss_before,
-                               const Options& options, const Stopwatch& clock, Result<T>& out) {
-  info.grad_norm = norm(g);
-  info.grad_mean = mean(g);
-  info.passes = out.passes;
-  info.seconds = clock.seconds();
-  if (options.record_trace) out.trace.push_back(info);
-  const bool callback_stop = run_callbacks(options.callbacks, info);
-  full_batch_stop(info.grad_norm, options.gradient_tolerance, loss_before, info.loss,
-                  options.relative_loss_tolerance, info.iteration, options.max_iterations, callback_stop,
-                  out.stop_reason, out.message, out.converged);
+// The stop-criteria loop of the line-search optimizers (L-BFGS, nonlinear
+// CG) around their step(): the test at the start (a state may already satisfy
+// one), then after every accepted step the trace, the callbacks and the tests.
+template <class T, class Options, class State, class Step>
+void run_line_search(const Options& options, State& st, Result<T>& out, const Step& step) {
+  full_batch_stop(detail::norm(st.g), options.gradient_tolerance, st.loss, st.loss, 0, st.iteration, options.max_iterations,
+                  false, out.stop_reason, out.message, out.converged);
+  while (out.stop_reason == StopReason::none) {
+    const double loss_before = st.loss;
+    const LineSearchStep s = step(st);
+    if (!s.accepted) {
+      out.stop_reason = StopReason::line_search_failed;
+      out.message = s.message;
+      break;
+    }
+    if (options.record_trace) out.trace.push_back(s.info);
+    const bool callback_stop = run_callbacks(options.callbacks, s.info);
+    full_batch_stop(s.info.grad_norm, options.gradient_tolerance, loss_before, s.info.loss,
+                    options.relative_loss_tolerance, s.info.iteration, options.max_iterations, callback_stop,
+                    out.stop_reason, out.message, out.converged);
+  }
+  out.x = st.w;
+  out.value = st.loss;
+  out.iterations = st.iteration;
+  out.passes = st.passes;
+  out.seconds = st.seconds;
+}
+
+// The record of an accepted step, from the state it left (x_{k+1}, ∇E(x_{k+1})).
+template <class State>
+IterationInfo accepted_step(const State& st, double alpha, bool restarted, double p_norm, double p_mean) {
+  IterationInfo info;
+  info.iteration = st.iteration;
+  info.loss = st.loss;
+  info.alpha = alpha;
+  info.restarted = restarted;
+  info.p_norm = p_norm;
+  info.p_mean = p_mean;
+  info.grad_norm = detail::norm(st.g);
+  info.grad_mean = detail::mean(st.g);
+  info.passes = st.passes;
+  info.seconds = st.seconds;
+  return info;
+}
+
+// min(1, 1/|g|₁): the first trial step before any curvature is known.
+template <class T>
+double first_trial_step(const Tensor<T>& g) {
+  double g1 = 0;
+  for (std::size_t i = 0; i < g.size(); ++i) g1 += std::abs(static_cast<double>(g.data()[i]));
+  return std::min(1.0, 1.0 / g1);
 }
 
 }  // namespace detail
 
 template <class T>
 template <class Obj>
-Result<T> LBFGS<T>::minimize(Obj&& obj, const Tensor<T>& x0) const {
+LbfgsState<T> LBFGS<T>::start(Obj& obj, const Tensor<T>& x0) const {
   detail::check_objective<Obj, T>();
-  detail::check_start("LBFGS::minimize", static_cast<std::size_t>(obj.dim()), x0);
+  detail::check_start("LBFGS::start", static_cast<std::size_t>(obj.dim()), x0);
   const detail::Stopwatch clock;
-  Result<T> out;
-  Tensor<T> x = x0;
-  Tensor<T> g;
-  double f = static_cast<double>(obj.value_and_grad(x, g));
-  out.passes = 1;
-  if (!std::isfinite(f) || !detail::all_finite(g))
-    throw std::invalid_argument("curv::optim::LBFGS::minimize: the objective or its gradient is not finite at x0");
+  LbfgsState<T> st;
+  st.w = x0;
+  st.loss = static_cast<double>(obj.value_and_grad(st.w, st.g));
+  st.passes = 1;
+  if (!std::isfinite(st.loss) || !detail::all_finite(st.g))
+    throw std::invalid_argument("curv::optim::LBFGS::start: the objective or its gradient is not finite at x0");
+  st.seconds = clock.seconds();
+  return st;
+}
 
-  struct Pair {
-    Tensor<T> s, y;
-    double rho;  // 1/(yᵀs)
-  };
-  std::deque<Pair> memory;
-  const LineSearchOptions ls{options_.c1, options_.c2, options_.max_line_search_evaluations, 1e10,
-                             1e3 * std::numeric_limits<T>::epsilon()};
-  Tensor<T> d, q, x_new, g_new;
-  std::vector<double> a;
-  std::size_t k = 0;
-  detail::full_batch_stop(detail::norm(g), options_.gradient_tolerance, f, f, 0, 0, options_.max_iterations, false,
-                          out.stop_reason, out.message, out.converged);
-  while (out.stop_reason == StopReason::none) {
-    // Two-loop recursion: d = −H_k g.
-    q = g;
-    a.assign(memory.size(), 0.0);
-    for (std::size_t i = memory.size(); i-- > 0;) {
-      a[i] = memory[i].rho * detail::dot(memory[i].s, q);
-      detail::axpy(q, -a[i], memory[i].y);
-    }
-    if (!memory.empty()) {
-      const Pair& last = memory.back();
-      detail::scale(q, detail::dot(last.s, last.y) / detail::dot(last.y, last.y));
-    }
-    for (std::size_t i = 0; i < memory.size(); ++i) {
-      const double b = memory[i].rho * detail::dot(memory[i].y, q);
-      detail::axpy(q, a[i] - b, memory[i].s);
-    }
-    detail::negate(d, q);
-    bool restarted = false;
-    if (!(detail::dot(d, g) < 0)) {  // lost descent (rounding): steepest descent, forget the memory
-      detail::negate(d, g);
-      memory.clear();
-      restarted = true;
-    }
-    // First trial step: 1 for a quasi-Newton direction; min(1, 1/|g|₁) before any curvature is known.
-    double alpha0 = 1;
-    if (memory.empty()) {
-      double g1 = 0;
-      for (std::size_t i = 0; i < g.size(); ++i) g1 += std::abs(static_cast<double>(g.data()[i]));
-      alpha0 = std::min(1.0, 1.0 / g1);
-    }
-    LineSearchResult search = detail::search_along(obj, x, f, g, d, alpha0, ls, x_new, g_new, out.passes);
-    if (!search.ok && !memory.empty()) {  // retry once along steepest descent
-      memory.clear();
-      detail::negate(d, g);
-      restarted = true;
-      double g1 = 0;
-      for (std::size_t i = 0; i < g.size(); ++i) g1 += std::abs(static_cast<double>(g.data()[i]));
-      search = detail::search_along(obj, x, f, g, d, std::min(1.0, 1.0 / g1), ls, x_new, g_new, out.passes);
-    }
-    if (!search.ok) {
-      out.stop_reason = StopReason::line_search_failed;
-      out.message = "line search failed at iteration " + std::to_string(k + 1) + ": " + search.message;
-      break;
-    }
-    ++k;
-    const double alpha = search.point.alpha;
-    Pair pair;
-    pair.s = x_new - x;
-    pair.y = g_new - g;
-    const double sy = detail::dot(pair.s, pair.y);
-    if (sy > 1e-10 * detail::norm(pair.s) * detail::norm(pair.y)) {  // the strong-Wolfe step keeps H positive definite
-      pair.rho = 1 / sy;
-      memory.push_back(std::move(pair));
-      if (memory.size() > options_.memory) memory.pop_front();
-    }
-    const double f_before = f;
-    std::swap(x, x_new);
-    std::swap(g, g_new);
-    f = search.point.value;
+template <class T>
+template <class Obj>
+LineSearchStep LBFGS<T>::step(Obj& obj, LbfgsState<T>& st) const {
+  detail::check_objective<Obj, T>();
+  const detail::Stopwatch clock;
+  const LineSearchOptions ls = line_search_options();
+  std::deque<LbfgsPair<T>>& memory = st.memory;
 
-    IterationInfo info;
-    info.iteration = k;
-    info.loss = f;
-    info.alpha = alpha;
-    info.restarted = restarted;
-    info.p_norm = detail::norm(d);
-    info.p_mean = detail::mean(d);
-    detail::end_line_search_iteration(info, g, f_before, options_, clock, out);
+  // Two-loop recursion (N&W Alg. 7.4): d = −H_k g with H_k⁰ = γI, γ = sᵀy/yᵀy of the newest pair.
+  Tensor<T> q = st.g, d;
+  std::vector<double> a(memory.size(), 0.0);
+  for (std::size_t i = memory.size(); i-- > 0;) {
+    a[i] = memory[i].rho * detail::dot(memory[i].s, q);
+    detail::axpy(q, -a[i], memory[i].y);
   }
-  out.x = std::move(x);
-  out.value = f;
-  out.iterations = k;
-  out.seconds = clock.seconds();
+  if (!memory.empty()) {
+    const LbfgsPair<T>& last = memory.back();
+    detail::scale(q, detail::dot(last.s, last.y) / detail::dot(last.y, last.y));
+  }
+  for (std::size_t i = 0; i < memory.size(); ++i) {
+    const double b = memory[i].rho * detail::dot(memory[i].y, q);
+    detail::axpy(q, a[i] - b, memory[i].s);
+  }
+  detail::negate(d, q);
+  bool restarted = false;
+  if (!(detail::dot(d, st.g) < 0)) {  // lost descent (rounding): steepest descent, forget the memory
+    detail::negate(d, st.g);
+    memory.clear();
+    restarted = true;
+  }
+  // First trial step: 1 for a quasi-Newton direction; min(1, 1/|g|₁) before any curvature is known.
+  const double alpha0 = memory.empty() ? detail::first_trial_step(st.g) : 1.0;
+  Tensor<T> x_new, g_new;
+  LineSearchResult search = detail::search_along(obj, st.w, st.loss, st.g, d, alpha0, ls, x_new, g_new, st.passes);
+  if (!search.ok && !memory.empty()) {  // retry once along steepest descent
+    memory.clear();
+    detail::negate(d, st.g);
+    restarted = true;
+    search = detail::search_along(obj, st.w, st.loss, st.g, d, detail::first_trial_step(st.g), ls, x_new, g_new,
+                                  st.passes);
+  }
+  LineSearchStep out;
+  if (!search.ok) {
+    st.seconds += clock.seconds();
+    out.message = "line search failed at iteration " + std::to_string(st.iteration + 1) + ": " + search.message;
+    return out;
+  }
+  LbfgsPair<T> pair;
+  pair.s = x_new - st.w;
+  pair.y = g_new - st.g;
+  const double sy = detail::dot(pair.s, pair.y);
+  if (sy > 1e-10 * detail::norm(pair.s) * detail::norm(pair.y)) {  // the strong-Wolfe step keeps H positive definite
+    pair.rho = 1 / sy;
+    memory.push_back(std::move(pair));
+    if (memory.size() > options_.memory) memory.pop_front();
+  }
+  st.w = std::move(x_new);
+  st.g = std::move(g_new);
+  st.loss = search.point.value;
+  ++st.iteration;
+  st.seconds += clock.seconds();
+  out.accepted = true;
+  out.info = detail::accepted_step(st, search.point.alpha, restarted, detail::norm(d), detail::mean(d));
+  return out;
+}
+
+template <class T>
+template <class Obj>
+LbfgsResult<T> LBFGS<T>::resume(Obj& obj, LbfgsState<T> st) const {
+  detail::check_objective<Obj, T>();
+  detail::check_start("LBFGS::resume", static_cast<std::size_t>(obj.dim()), st.w);
+  LbfgsResult<T> out;
+  detail::run_line_search(options_, st, out, [&](LbfgsState<T>& s) { return step(obj, s); });
+  out.state = std::move(st);
   return out;
 }
 

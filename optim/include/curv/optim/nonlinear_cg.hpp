@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,27 @@ struct NonlinearCgOptions {
   std::vector<Callback> callbacks;
 };
 
+// Everything nonlinear CG carries from one iteration to the next. A run
+// resumed from a copy of it (NonlinearCG::resume) continues bit-identically.
+template <class T>
+struct NonlinearCgState {
+  Tensor<T> w;                  // x_k
+  Tensor<T> g;                  // ∇E(x_k)
+  Tensor<T> d;                  // p_k, the next search direction
+  double loss = 0;              // E(x_k)
+  double previous_slope = 0;    // φ′_{k−1}(0) = ∇E(x_{k−1})ᵀp_{k−1}
+  double previous_alpha = 0;    // α_{k−1}
+  bool restarted = true;        // p_k is steepest descent (a restart): first trial step min(1, 1/|g|)
+  std::size_t iteration = 0;    // accepted line-search steps so far
+  double passes = 0;            // passes over the data so far
+  double seconds = 0;           // time spent so far
+};
+
+template <class T>
+struct NonlinearCgResult : Result<T> {
+  NonlinearCgState<T> state;  // the state at the stop: resume from it
+};
+
 template <class T>
 class NonlinearCG {
  public:
@@ -35,8 +57,24 @@ class NonlinearCG {
 
   const NonlinearCgOptions& options() const { return options_; }
 
+  // x₀, E(x₀), ∇E(x₀) (one pass) and p₀ = −∇E(x₀).
   template <class Obj>
-  Result<T> minimize(Obj&& obj, const Tensor<T>& x0) const;
+  NonlinearCgState<T> start(Obj& obj, const Tensor<T>& x0) const;
+
+  // One iteration from `state`, which it updates: a line search along p_k,
+  // then β⁺ and p_{k+1}. Returns its record, or why no step was accepted.
+  template <class Obj>
+  LineSearchStep step(Obj& obj, NonlinearCgState<T>& state) const;
+
+  template <class Obj>
+  NonlinearCgResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
+    return resume(obj, start(obj, x0));
+  }
+
+  // Continues from a saved state until a stop criterion holds
+  // (max_iterations counts the iterations already in the state).
+  template <class Obj>
+  NonlinearCgResult<T> resume(Obj& obj, NonlinearCgState<T> state) const;
 
  private:
   NonlinearCgOptions options_;
@@ -44,76 +82,79 @@ class NonlinearCG {
 
 template <class T>
 template <class Obj>
-Result<T> NonlinearCG<T>::minimize(Obj&& obj, const Tensor<T>& x0) const {
+NonlinearCgState<T> NonlinearCG<T>::start(Obj& obj, const Tensor<T>& x0) const {
   detail::check_objective<Obj, T>();
-  detail::check_start("NonlinearCG::minimize", static_cast<std::size_t>(obj.dim()), x0);
+  detail::check_start("NonlinearCG::start", static_cast<std::size_t>(obj.dim()), x0);
   const detail::Stopwatch clock;
-  Result<T> out;
-  Tensor<T> x = x0;
-  Tensor<T> g;
-  double f = static_cast<double>(obj.value_and_grad(x, g));
-  out.passes = 1;
-  if (!std::isfinite(f) || !detail::all_finite(g))
-    throw std::invalid_argument("curv::optim::NonlinearCG::minimize: the objective or its gradient is not finite at x0");
+  NonlinearCgState<T> st;
+  st.w = x0;
+  st.loss = static_cast<double>(obj.value_and_grad(st.w, st.g));
+  st.passes = 1;
+  if (!std::isfinite(st.loss) || !detail::all_finite(st.g))
+    throw std::invalid_argument("curv::optim::NonlinearCG::start: the objective or its gradient is not finite at x0");
+  detail::negate(st.d, st.g);
+  st.restarted = true;
+  st.seconds = clock.seconds();
+  return st;
+}
+
+template <class T>
+template <class Obj>
+LineSearchStep NonlinearCG<T>::step(Obj& obj, NonlinearCgState<T>& st) const {
+  detail::check_objective<Obj, T>();
+  const detail::Stopwatch clock;
   const std::size_t restart_n =
       options_.restart_interval > 0 ? options_.restart_interval : static_cast<std::size_t>(obj.dim());
   const LineSearchOptions ls{options_.c1, options_.c2, options_.max_line_search_evaluations, 1e10,
                              1e3 * std::numeric_limits<T>::epsilon()};
 
-  Tensor<T> d;
-  detail::negate(d, g);
-  Tensor<T> x_new, g_new;
-  double previous_slope = 0, previous_alpha = 0;
-  std::size_t k = 0;
-  bool restarted = true;
-  detail::full_batch_stop(detail::norm(g), options_.gradient_tolerance, f, f, 0, 0, options_.max_iterations, false,
-                          out.stop_reason, out.message, out.converged);
-  while (out.stop_reason == StopReason::none) {
-    double slope = detail::dot(g, d);
-    if (!(slope < 0)) {
-      detail::negate(d, g);
-      slope = detail::dot(g, d);
-      restarted = true;
-    }
-    // First trial step: 1/|g| at a restart, else α_{k−1}φ′_{k−1}(0)/φ′_k(0) (N&W eq. 3.60), at most 1.
-    double alpha0 = k == 0 || restarted ? std::min(1.0, 1.0 / detail::norm(g))
-                                        : std::min(1.0, previous_alpha * previous_slope / slope);
-    if (!(alpha0 > 0) || !std::isfinite(alpha0)) alpha0 = 1;
-    const LineSearchResult search = detail::search_along(obj, x, f, g, d, alpha0, ls, x_new, g_new, out.passes);
-    if (!search.ok) {
-      out.stop_reason = StopReason::line_search_failed;
-      out.message = "line search failed at iteration " + std::to_string(k + 1) + ": " + search.message;
-      break;
-    }
-    ++k;
-    previous_alpha = search.point.alpha;
-    previous_slope = slope;
-    const double f_before = f;
-    f = search.point.value;
-
-    IterationInfo info;
-    info.iteration = k;
-    info.loss = f;
-    info.alpha = search.point.alpha;
-    info.restarted = restarted;
-    info.p_norm = detail::norm(d);
-    info.p_mean = detail::mean(d);
-
-    // β⁺ and the next direction; a restart every restart_n iterations.
-    const double gg = detail::dot(g, g);
-    const double beta = std::max(0.0, (detail::dot(g_new, g_new) - detail::dot(g_new, g)) / gg);
-    restarted = k % restart_n == 0;
-    detail::scale(d, restarted ? 0.0 : beta);
-    detail::axpy(d, -1.0, g_new);
-    std::swap(x, x_new);
-    std::swap(g, g_new);
-
-    detail::end_line_search_iteration(info, g, f_before, options_, clock, out);
+  double slope = detail::dot(st.g, st.d);
+  if (!(slope < 0)) {  // not downhill: restart from steepest descent
+    detail::negate(st.d, st.g);
+    slope = detail::dot(st.g, st.d);
+    st.restarted = true;
   }
-  out.x = std::move(x);
-  out.value = f;
-  out.iterations = k;
-  out.seconds = clock.seconds();
+  // First trial step: 1/|g| at a restart, else α_{k−1}φ′_{k−1}(0)/φ′_k(0) (N&W eq. 3.60), at most 1.
+  double alpha0 = st.iteration == 0 || st.restarted ? std::min(1.0, 1.0 / detail::norm(st.g))
+                                                    : std::min(1.0, st.previous_alpha * st.previous_slope / slope);
+  if (!(alpha0 > 0) || !std::isfinite(alpha0)) alpha0 = 1;
+  Tensor<T> x_new, g_new;
+  const LineSearchResult search = detail::search_along(obj, st.w, st.loss, st.g, st.d, alpha0, ls, x_new, g_new, st.passes);
+  LineSearchStep out;
+  if (!search.ok) {
+    st.seconds += clock.seconds();
+    out.message = "line search failed at iteration " + std::to_string(st.iteration + 1) + ": " + search.message;
+    return out;
+  }
+  ++st.iteration;
+  st.previous_alpha = search.point.alpha;
+  st.previous_slope = slope;
+  const bool restarted = st.restarted;
+  const double p_norm = detail::norm(st.d), p_mean = detail::mean(st.d);
+
+  // β⁺ and the next direction; a restart every restart_n iterations.
+  const double gg = detail::dot(st.g, st.g);
+  const double beta = std::max(0.0, (detail::dot(g_new, g_new) - detail::dot(g_new, st.g)) / gg);
+  st.restarted = st.iteration % restart_n == 0;
+  detail::scale(st.d, st.restarted ? 0.0 : beta);
+  detail::axpy(st.d, -1.0, g_new);
+  st.w = std::move(x_new);
+  st.g = std::move(g_new);
+  st.loss = search.point.value;
+  st.seconds += clock.seconds();
+  out.accepted = true;
+  out.info = detail::accepted_step(st, search.point.alpha, restarted, p_norm, p_mean);
+  return out;
+}
+
+template <class T>
+template <class Obj>
+NonlinearCgResult<T> NonlinearCG<T>::resume(Obj& obj, NonlinearCgState<T> st) const {
+  detail::check_objective<Obj, T>();
+  detail::check_start("NonlinearCG::resume", static_cast<std::size_t>(obj.dim()), st.w);
+  NonlinearCgResult<T> out;
+  detail::run_line_search(options_, st, out, [&](NonlinearCgState<T>& s) { return step(obj, s); });
+  out.state = std::move(st);
   return out;
 }
 
