@@ -49,6 +49,7 @@ ad::Var<T> Conv2d<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) cons
 
 template <class T>
 ad::Var<T> Conv2d<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
+  this->check_parameter_range("forward_at", w, offset);
   const Conv2dOptions& o = options_;
   const auto& s = input.shape();
   const std::size_t k = o.kernel_size, p = o.padding;

@@ -41,6 +41,7 @@ ad::Var<T> Linear<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) cons
 
 template <class T>
 ad::Var<T> Linear<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
+  this->check_parameter_range("forward_at", w, offset);
   const std::size_t in = options_.in_features, out = options_.out_features;
   if (input.dimension() != 2 || input.shape()[1] != in)
     throw std::invalid_argument("curv::nn::" + describe() + ": input has shape " + shape_string(input.shape()) +

@@ -48,10 +48,7 @@ ad::Var<T> Sequential<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) 
 
 template <class T>
 ad::Var<T> Sequential<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
-  if (w.dimension() != 1 || offset + num_parameters_ > w.size())
-    throw std::invalid_argument("curv::nn::" + describe() + "::forward_at: parameters [" + std::to_string(offset) +
-                                ", " + std::to_string(offset + num_parameters_) + ") lie outside w of shape " +
-                                shape_string(w.shape()));
+  this->check_parameter_range("forward_at", w, offset);
   ad::Var<T> x = input;
   ad::Var<T> empty;
   for (std::size_t i = 0; i < children_.size(); ++i) {

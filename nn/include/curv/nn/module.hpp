@@ -46,11 +46,8 @@ class Module {
   // forward(); curv's layers override it to read their weights in place, so a
   // tape holds no parameter-sized copies. A user module may do the same.
   virtual ad::Var<T> forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
+    check_parameter_range("forward_at", w, offset);
     const std::size_t n = num_parameters();
-    if (w.dimension() != 1 || offset + n > w.size())
-      throw std::invalid_argument("curv::nn::" + describe() + "::forward_at: parameters [" + std::to_string(offset) +
-                                  ", " + std::to_string(offset + n) + ") lie outside w of shape " +
-                                  shape_string(w.shape()));
     if (offset == 0 && n == w.size()) return forward(w, input);
     return forward(ad::slice(w, offset, offset + n), input);
   }
@@ -92,6 +89,14 @@ class Module {
     Tensor<T> out = Tensor<T>::from_shape(p.shape);
     std::copy(w.data() + p.offset, w.data() + p.offset + p.size(), out.data());
     return out;
+  }
+
+  // Throws unless w is 1-D and holds [offset, offset + num_parameters()) (for forward_at()s).
+  void check_parameter_range(std::string_view fn, const ad::Var<T>& w, std::size_t offset) const {
+    if (w.dimension() != 1 || offset + num_parameters() > w.size())
+      throw std::invalid_argument("curv::nn::" + describe() + "::" + std::string(fn) + ": parameters [" +
+                                  std::to_string(offset) + ", " + std::to_string(offset + num_parameters()) +
+                                  ") lie outside w of shape " + shape_string(w.shape()));
   }
 
   // Throws unless w has num_parameters() elements (for forward()s and tools).
