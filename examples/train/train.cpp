@@ -188,6 +188,95 @@ std::unique_ptr<nn::Module<T>> make_model(const TrainConfig& c, const Shape& exa
   return m;
 }
 
+// ---------------------------------------------------------------- progress within a pass
+
+// The bar of a full-dataset optimizer (SCG, L-BFGS, CG) moves over the
+// minibatches of each pass over the data: the Accumulator reports every
+// minibatch it adds (serially, in order), the objective says which kind of
+// pass it is, the runner which iteration. The label carries the iteration,
+// the pass and an ETA for the run (from the iterations done so far in this
+// run); the bar's own ETA is the pass's. When stderr is not a terminal the
+// bar draws nothing and the per-epoch lines are the log.
+class PassProgress {
+ public:
+  explicit PassProgress(Progress& bar) : bar_(bar) {}
+
+  // Iteration `iteration` (1-based) of `epochs` starts from loss E(w).
+  void begin_iteration(const std::string& optimizer, std::size_t iteration, std::size_t epochs, double loss) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!started_) {
+      started_ = true;
+      run_start_ = now;
+      first_iteration_ = iteration;
+    }
+    const std::size_t done_here = iteration - first_iteration_;
+    run_eta_ = "?";
+    if (done_here > 0) {
+      const double per_iteration = std::chrono::duration<double>(now - run_start_).count() / static_cast<double>(done_here);
+      run_eta_ = format_duration(per_iteration * static_cast<double>(epochs - iteration + 1));
+    }
+    prefix_ = optimizer + " " + std::to_string(iteration) + "/" + std::to_string(epochs);
+    loss_ = loss;
+    pass_ = 0;
+  }
+  // The objective starts a pass of this kind ("gradient", "H·v", …).
+  void begin_pass(const char* kind) {
+    kind_ = kind;
+    ++pass_;
+  }
+  // From the Accumulator: minibatch `done` of `total` of the current pass was added.
+  void batch(std::size_t done, std::size_t total) {
+    if (!bar_.interactive()) return;
+    if (done == 1)
+      bar_.begin(prefix_ + " · pass " + std::to_string(pass_) + " (" + kind_ + ") · run eta " + run_eta_, total);
+    bar_.update(done, loss_);
+  }
+
+ private:
+  Progress& bar_;
+  bool started_ = false;
+  std::chrono::steady_clock::time_point run_start_;
+  std::size_t first_iteration_ = 0;
+  std::string prefix_ = "start", kind_, run_eta_ = "?";
+  double loss_ = kNaN;
+  std::size_t pass_ = 0;
+};
+
+// The full-dataset objective of SCG, L-BFGS and CG: the same Accumulator
+// arithmetic as ds::ModelObjective (so the same numbers, bit for bit), with
+// the per-minibatch progress report switched on.
+template <class T>
+class FullObjective {
+ public:
+  FullObjective(const nn::Module<T>& model, const nn::Loss<T>& loss, ds::DatasetRef<T> data,
+                ds::AccumulatorOptions options, PassProgress& progress)
+      : acc_(model, loss, data, options), progress_(progress) {
+    acc_.set_progress([&progress](std::size_t done, std::size_t total) { progress.batch(done, total); });
+  }
+  std::size_t dim() const { return acc_.dim(); }
+  T value(const Tensor<T>& w) const {
+    progress_.begin_pass("loss");
+    return static_cast<T>(acc_.value(w));
+  }
+  T value_and_grad(const Tensor<T>& w, Tensor<T>& g) const {
+    progress_.begin_pass("gradient");
+    return static_cast<T>(acc_.value_and_grad(w, g));
+  }
+  T hvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g, Tensor<T>& hv) const {
+    progress_.begin_pass("H·v");
+    return static_cast<T>(acc_.hvp(w, v, g, hv));
+  }
+  T gnvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g, Tensor<T>& gv) const {
+    progress_.begin_pass("G·v");
+    return static_cast<T>(acc_.gnvp(w, v, g, gv));
+  }
+  PassProgress& progress() const { return progress_; }
+
+ private:
+  ds::Accumulator<T> acc_;
+  PassProgress& progress_;
+};
+
 // ---------------------------------------------------------------- optimizers
 
 // One optimizer behind the loop: start or restore a state, run one epoch,
@@ -225,7 +314,7 @@ class Runner {
 template <class T>
 class ScgRunner final : public Runner<T> {
  public:
-  ScgRunner(ds::ModelObjective<T>& obj, opt::ScgOptions o) : obj_(obj), scg_(std::move(o)) {}
+  ScgRunner(FullObjective<T>& obj, opt::ScgOptions o) : obj_(obj), scg_(std::move(o)) {}
 
   void start(const Tensor<T>& w0) override { st_ = scg_.start(obj_, w0); }
   void save(Checkpoint& c) const override {
@@ -257,12 +346,11 @@ class ScgRunner final : public Runner<T> {
     st_.restart_counter = c.counter("restart_counter");
   }
   std::size_t epoch() const override { return st_.iteration; }
+  // The bar moves over each pass's minibatches (FullObjective); it ends with the iteration.
   bool run_epoch(Progress& progress, std::size_t epochs) override {
-    // One bar over the iterations of the run (the Accumulator reports no
-    // progress within a pass).
-    if (!progress.active()) progress.begin("scg iteration", epochs, st_.iteration);
+    obj_.progress().begin_iteration("scg", st_.iteration + 1, epochs, st_.loss);
     info_ = scg_.step(obj_, st_);
-    progress.update(st_.iteration, st_.loss);
+    progress.end();
     this->count_step();
     return true;
   }
@@ -290,7 +378,7 @@ class ScgRunner final : public Runner<T> {
   }
 
  private:
-  ds::ModelObjective<T>& obj_;
+  FullObjective<T>& obj_;
   opt::SCG<T> scg_;
   opt::ScgState<T> st_;
   opt::IterationInfo info_;
@@ -394,22 +482,23 @@ void FirstOrderRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t d
 template <class T, class Opt, class State>
 class LineSearchRunner final : public Runner<T> {
  public:
-  LineSearchRunner(ds::ModelObjective<T>& obj, Opt o, const char* name) : obj_(obj), opt_(std::move(o)), name_(name) {}
+  LineSearchRunner(FullObjective<T>& obj, Opt o, const char* name) : obj_(obj), opt_(std::move(o)), name_(name) {}
 
   void start(const Tensor<T>& w0) override { st_ = opt_.start(obj_, w0); }
   void save(Checkpoint& c) const override;
   void restore(const Checkpoint& c, std::size_t dim) override;
   std::size_t epoch() const override { return st_.iteration; }
+  // The bar moves over each pass's minibatches (FullObjective); it ends with the iteration.
   bool run_epoch(Progress& progress, std::size_t epochs) override {
-    if (!progress.active()) progress.begin(std::string(name_) + " iteration", epochs, st_.iteration);
+    obj_.progress().begin_iteration(name_, st_.iteration + 1, epochs, st_.loss);
     const opt::LineSearchStep s = opt_.step(obj_, st_);
+    progress.end();
     stepped_ = s.accepted;
     if (!s.accepted) {
       failed_ = s.message;
       return true;
     }
     info_ = s.info;
-    progress.update(st_.iteration, st_.loss);
     this->count_step();
     return true;
   }
@@ -431,7 +520,7 @@ class LineSearchRunner final : public Runner<T> {
   }
 
  private:
-  ds::ModelObjective<T>& obj_;
+  FullObjective<T>& obj_;
   Opt opt_;
   const char* name_;
   State st_;
@@ -515,13 +604,13 @@ opt::Curvature parse_curvature(const std::string& s) {
 }
 
 template <class T>
-std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<T>& obj) {
+std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<T>& obj, FullObjective<T>& full) {
   if (c.optimizer == "scg") {
     opt::ScgOptions o;
     o.curvature = parse_curvature(c.curvature);
     o.gradient_tolerance = 0;
     o.record_trace = false;
-    return std::make_unique<ScgRunner<T>>(obj, o);
+    return std::make_unique<ScgRunner<T>>(full, o);
   }
   if (c.optimizer == "sgd") {
     opt::SgdOptions o;
@@ -540,13 +629,13 @@ std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<
     opt::LbfgsOptions o;
     o.gradient_tolerance = 0;
     o.record_trace = false;
-    return std::make_unique<LbfgsRunner<T>>(obj, opt::LBFGS<T>(o), "lbfgs");
+    return std::make_unique<LbfgsRunner<T>>(full, opt::LBFGS<T>(o), "lbfgs");
   }
   if (c.optimizer == "cg") {
     opt::NonlinearCgOptions o;
     o.gradient_tolerance = 0;
     o.record_trace = false;
-    return std::make_unique<CgRunner<T>>(obj, opt::NonlinearCG<T>(o), "cg");
+    return std::make_unique<CgRunner<T>>(full, opt::NonlinearCG<T>(o), "cg");
   }
   bad_option("--optimizer", c.optimizer, "expected scg, sgd, adam, lbfgs or cg");
 }
@@ -641,10 +730,11 @@ TrainResult train(const TrainConfig& c) {
                             {static_cast<std::ptrdiff_t>(c.batch_size), c.threads, ds::mix_seed(c.seed, 3)});
   const std::ptrdiff_t eval_batch = c.batch_size < 0 ? std::ptrdiff_t(-1) : std::max<std::ptrdiff_t>(c.batch_size, 256);
   const ds::AccumulatorOptions eval_opts{eval_batch, c.threads};
-  std::unique_ptr<Runner<T>> runner = make_runner<T>(c, obj);
+  Progress progress = c.progress_bar ? Progress(c.progress, *c.progress_bar) : Progress(c.progress);
+  PassProgress pass_progress(progress);
+  FullObjective<T> full(*model, loss, data.train, {static_cast<std::ptrdiff_t>(c.batch_size), c.threads}, pass_progress);
+  std::unique_ptr<Runner<T>> runner = make_runner<T>(c, obj, full);
   runner->stop_after_steps = c.stop_after_steps;
-
-  Progress progress(stderr);
   auto print = [&](const std::string& line) {
     if (!c.quiet) {
       progress.suspend();
@@ -672,7 +762,9 @@ TrainResult train(const TrainConfig& c) {
   print("curv-train: " + c.dataset + " (" + std::to_string(data.train.size()) + " train, " +
         std::to_string(data.val.size()) + " val, " + std::to_string(data.test.size()) + " test), " + c.model + " (" +
         std::to_string(dim) + " parameters, " + c.dtype + "), " + c.optimizer +
-        (c.optimizer == "scg" ? " curvature " + c.curvature : " lr " + num(c.lr.value_or(default_lr(c.optimizer)))) +
+        (c.optimizer == "scg"               ? " curvature " + c.curvature
+         : is_full_dataset(c.optimizer)     ? std::string(" (strong-Wolfe line search)")
+                                            : " lr " + num(c.lr.value_or(default_lr(c.optimizer)))) +
         ", batch size " + std::to_string(c.batch_size) + ", " + std::to_string(c.epochs) + " epochs, seed " +
         std::to_string(c.seed));
 
@@ -681,6 +773,7 @@ TrainResult train(const TrainConfig& c) {
     print("curv-train: resumed from " + ckpt_file.string() + " at epoch " + std::to_string(runner->epoch()));
   } else {
     runner->start(initial_parameters(c, *model));
+    progress.end();  // the start's gradient pass
   }
 
   std::optional<CsvLog> log;

@@ -48,6 +48,11 @@ struct TrainConfig {
 
   bool quiet = false;       // no per-epoch lines
   std::FILE* out = stdout;  // where lines and the final test_accuracy= go
+  // The progress bar: on this stream, drawn when it is a terminal unless
+  // progress_bar says otherwise. SCG, L-BFGS and CG move it over the
+  // minibatches of every pass, SGD and Adam over the minibatch steps of an epoch.
+  std::FILE* progress = stderr;
+  std::optional<bool> progress_bar;
 
   // For tests: act as if SIGINT arrived after this many optimizer steps of this run.
   std::optional<std::size_t> stop_after_steps;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <filesystem>
@@ -506,6 +507,52 @@ TEST(TrainInit, InitOfAnotherModelIsRefusedNamingTheParameter) {
   EXPECT_THROW(run_training(c), std::invalid_argument);
   c.init = "weights.txt";
   EXPECT_THROW(validate(c), std::invalid_argument);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- progress within a pass
+
+namespace {
+
+// What the progress bar drew into a temporary file.
+std::string drawn(TrainConfig c, bool bar, TrainResult* result = nullptr) {
+  std::FILE* f = std::tmpfile();
+  c.progress = f;
+  c.progress_bar = bar;
+  const TrainResult r = run_training(c);
+  if (result) *result = r;
+  std::fflush(f);
+  std::rewind(f);
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  return text;
+}
+
+TEST(TrainProgress, FullDatasetOptimizersMoveTheBarOverTheMinibatchesOfEveryPass) {
+  TrainConfig c = tiny("scg", "progress_scg");  // 40 examples in batches of 16: 3 minibatches per pass
+  c.checkpoint.clear();
+  c.epochs = 2;
+  TrainResult with_bar, without_bar;
+  const std::string text = drawn(c, true, &with_bar);
+  for (const char* label : {"start · pass 1 (gradient) · run eta ?", "scg 1/2 · pass 1 (H·v) · run eta ?",
+                            "scg 1/2 · pass 2 (gradient) · run eta ?", "scg 2/2 · pass 1 (H·v) · run eta "})
+    EXPECT_NE(text.find(label), std::string::npos) << "no bar labelled '" << label << "' in:\n" << text;
+  EXPECT_EQ(text.find("scg 2/2 · pass 1 (H·v) · run eta ?"), std::string::npos) << "no run ETA after an iteration";
+  for (const char* count : {"] 0/3", "] 3/3"}) EXPECT_NE(text.find(count), std::string::npos) << count;
+
+  // Not a terminal: nothing per minibatch, and the same numbers either way.
+  EXPECT_EQ(drawn(c, false, &without_bar), "");
+  EXPECT_EQ(with_bar.parameters, without_bar.parameters);
+
+  c = tiny("lbfgs", "progress_lbfgs");
+  c.checkpoint.clear();
+  c.epochs = 2;
+  const std::string ls = drawn(c, true);
+  EXPECT_NE(ls.find("lbfgs 1/2 · pass 1 (gradient)"), std::string::npos) << ls;
+  EXPECT_NE(ls.find("lbfgs 2/2 · pass 1 (gradient) · run eta "), std::string::npos) << ls;
 }
 
 }  // namespace
