@@ -34,8 +34,8 @@ Sequential<T> article_cnn(std::size_t kernel_size, Init init) {
   constexpr std::size_t channels = 32, hidden = 100, classes = 10;
   Sequential<T> net;
   net.template emplace<Conv2d<T>>("conv1", Conv2dOptions{1, channels, kernel_size, 1, (kernel_size - 1) / 2, true, init});
+  net.template emplace<MaxPool2d<T>>("pool1", 2);  // = tanh then pool: tanh is increasing
   net.template emplace<Tanh<T>>("tanh1");
-  net.template emplace<MaxPool2d<T>>("pool1", 2);
   net.template emplace<Flatten<T>>("flatten");
   net.template emplace<Linear<T>>("fc1", LinearOptions{channels * 14 * 14, hidden, true, init});
   net.template emplace<Tanh<T>>("tanh2");

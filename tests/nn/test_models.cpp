@@ -50,6 +50,30 @@ TEST(ArticleCnn, HessianVectorProductMatchesFiniteDifferencesOfTheGradient) {
   }
 }
 
+TEST(ArticleCnn, PoolingBeforeTanhIsTheArticlesConvTanhPoolToRounding) {
+  // The factory pools first (tanh is increasing, so the two commute); the
+  // article's order, built by hand, must give the same loss, gradient and H·v.
+  Sequential<double> article;
+  article.emplace<Conv2d<double>>("conv1", Conv2dOptions{1, 32, 3, 1, 1});
+  article.emplace<Tanh<double>>("tanh1");
+  article.emplace<MaxPool2d<double>>("pool1", 2);
+  article.emplace<Flatten<double>>("flatten");
+  article.emplace<Linear<double>>("fc1", LinearOptions{6272, 100});
+  article.emplace<Tanh<double>>("tanh2");
+  article.emplace<Linear<double>>("fc2", LinearOptions{100, 10});
+  const Sequential<double> net = models::article_cnn<double>();
+  ASSERT_EQ(article.num_parameters(), net.num_parameters());
+  const Tensor<double> x = randn({3, 1, 28, 28}, 8), t = {2, 0, 9};
+  const Tensor<double> w = net.initialize(9), v = randn({net.num_parameters()}, 10);
+  const SoftmaxCrossEntropy<double> loss;
+  const auto ours = ad::hvp([&](const ad::Var<double>& p) { return loss(net.forward(p, p.tape().constant(x)), t); }, w, v);
+  const auto theirs =
+      ad::hvp([&](const ad::Var<double>& p) { return loss(article.forward(p, p.tape().constant(x)), t); }, w, v);
+  EXPECT_NEAR(ours.value, theirs.value, 1e-14 * std::abs(theirs.value));
+  EXPECT_LT(relative_error(ours.grad, theirs.grad), 1e-13);
+  EXPECT_LT(relative_error(ours.hv, theirs.hv), 1e-13);
+}
+
 TEST(Mlp, BuildsLinearLayersWithActivationsBetween) {
   const Sequential<double> net = models::mlp<double>({784, 256, 10}, models::Activation::relu);
   EXPECT_EQ(net.num_parameters(), 784u * 256 + 256 + 256 * 10 + 10);

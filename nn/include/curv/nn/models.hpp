@@ -14,6 +14,9 @@ enum class Activation { tanh, relu, sigmoid };
 //   conv1 Conv2d(1 → 32, k×k, 'same' padding) → tanh → MaxPool2d(2) →
 //   Flatten (32·14·14 = 6272) → fc1 Linear(6272 → 100) → tanh → fc2 Linear(100 → 10)
 // 628,630 parameters for k = 3. k must be odd ('same' padding is (k − 1)/2).
+// The model pools before its first tanh (children conv1, pool1, tanh1, …):
+// tanh is increasing, so max-pooling commutes with it and the function is
+// the article's, with tanh and its derivatives on a quarter of the elements.
 template <class T>
 Sequential<T> article_cnn(std::size_t kernel_size = 3, Init init = Init::pytorch_default);
 
