@@ -1,9 +1,10 @@
 // max_pool2d: y[n, c, oh, ow] = max over the k×k window at (oh·s, ow·s) of
 // x (N, C, H, W), no padding; OH = (H − k) / s + 1.
 //
-// The op is piecewise linear: at recording it saves, per output, the flat
-// index of the chosen input (ties → the first maximum in row-major window
-// order), and every rule reuses it:
+// The op is piecewise linear: at recording it saves, per output, which
+// element of its window was chosen (two bytes: row and column in the window;
+// ties → the first maximum in row-major window order), and every rule reuses
+// it:
 //   ẏ = ẋ[argmax],   x̄[argmax] += ȳ,   x̄̇[argmax] += ȳ̇   (no second-order term).
 #pragma once
 
@@ -39,19 +40,29 @@ PoolShape pool_shape(std::string_view op, const S& x, const Pool2dGeometry& g) {
                                 "): " + why);
   };
   if (x.size() != 4) fail("expected a 4-D input (N, C, H, W)");
-  if (g.kernel == 0) fail("kernel must be at least 1");
+  if (g.kernel == 0 || g.kernel > 256) fail("kernel must be between 1 and 256");
   if (x[2] < g.kernel || x[3] < g.kernel) fail("the window is larger than the input");
   return {x[0], x[1], x[2], x[3], g.kernel, stride, (x[2] - g.kernel) / stride + 1, (x[3] - g.kernel) / stride + 1};
 }
 
-template <class T>
-void gather(const std::vector<std::size_t>& index, const T* from, T* to) {
-  for (std::size_t i = 0, n = index.size(); i < n; ++i) to[i] = from[index[i]];
-}
+// The window element an output took: row i and column j within its window.
+struct Choice {
+  std::uint8_t i, j;
+};
+using Choices = std::vector<Choice, BufferAllocator<Choice>>;
 
-template <class T>
-void scatter_add(const std::vector<std::size_t>& index, const T* from, T* to) {
-  for (std::size_t i = 0, n = index.size(); i < n; ++i) to[index[i]] += from[i];
+// f(o, flat index into x) for every output o, in order.
+template <class F>
+void for_each_choice(const PoolShape& s, const Choices& choice, F f) {
+  std::size_t o = 0;
+  for (std::size_t plane = 0; plane < s.n * s.c; ++plane) {
+    const std::size_t base = plane * s.h * s.w;
+    for (std::size_t oh = 0; oh < s.oh; ++oh) {
+      const std::size_t row = base + oh * s.stride * s.w;
+      for (std::size_t ow = 0; ow < s.ow; ++ow, ++o)
+        f(o, row + std::size_t{choice[o].i} * s.w + ow * s.stride + choice[o].j);
+    }
+  }
 }
 
 }  // namespace detail
@@ -59,36 +70,38 @@ void scatter_add(const std::vector<std::size_t>& index, const T* from, T* to) {
 template <class T>
 class MaxPool2dOp final : public ad::Op<T> {
  public:
-  explicit MaxPool2dOp(std::vector<std::size_t> argmax) : argmax_(std::move(argmax)) {}
+  MaxPool2dOp(detail::PoolShape s, detail::Choices choice) : s_(s), choice_(std::move(choice)) {}
 
   std::string_view name() const override { return "max_pool2d"; }
 
   Tensor<T> tangent(const ad::OpContext<T>& c) const override {
     Tensor<T> t = Tensor<T>::from_shape(c.output().shape());
-    detail::gather(argmax_, c.input_tangent(0).data(), t.data());
+    const T* xdot = c.input_tangent(0).data();
+    T* out = t.data();
+    detail::for_each_choice(s_, choice_, [&](std::size_t o, std::size_t x) { out[o] = xdot[x]; });
     return t;
   }
 
-  void adjoint(ad::OpContext<T>& c) const override {
-    detail::scatter_add(argmax_, c.adjoint().data(), c.input_adjoint(0).data());
-  }
+  void adjoint(ad::OpContext<T>& c) const override { scatter_add(c.adjoint().data(), c.input_adjoint(0).data()); }
 
   void adjoint_tangent(ad::OpContext<T>& c) const override {
-    if (c.has_adjoint_tangent())
-      detail::scatter_add(argmax_, c.adjoint_tangent().data(), c.input_adjoint_tangent(0).data());
+    if (c.has_adjoint_tangent()) scatter_add(c.adjoint_tangent().data(), c.input_adjoint_tangent(0).data());
   }
 
-  const std::vector<std::size_t>& argmax() const { return argmax_; }
-
  private:
-  std::vector<std::size_t> argmax_;  // flat index into x per output element
+  void scatter_add(const T* from, T* to) const {
+    detail::for_each_choice(s_, choice_, [&](std::size_t o, std::size_t x) { to[x] += from[o]; });
+  }
+
+  detail::PoolShape s_;
+  detail::Choices choice_;
 };
 
 template <class T>
 ad::Var<T> max_pool2d(const ad::Var<T>& x, const Pool2dGeometry& g = {}) {
   const detail::PoolShape s = detail::pool_shape("max_pool2d", x.shape(), g);
   Tensor<T> y = Tensor<T>::from_shape({s.n, s.c, s.oh, s.ow});
-  std::vector<std::size_t> argmax(s.out_size());
+  detail::Choices choice(s.out_size());
   const T* in = x.value().data();
   T* out = y.data();
   std::size_t o = 0;
@@ -96,17 +109,20 @@ ad::Var<T> max_pool2d(const ad::Var<T>& x, const Pool2dGeometry& g = {}) {
     const std::size_t base = plane * s.h * s.w;
     for (std::size_t oh = 0; oh < s.oh; ++oh)
       for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
-        std::size_t best = base + oh * s.stride * s.w + ow * s.stride;
-        for (std::size_t i = 0; i < s.k; ++i) {
-          const std::size_t row = base + (oh * s.stride + i) * s.w + ow * s.stride;
+        const T* window = in + base + oh * s.stride * s.w + ow * s.stride;
+        detail::Choice best{0, 0};
+        T max = window[0];
+        for (std::size_t i = 0; i < s.k; ++i)
           for (std::size_t j = 0; j < s.k; ++j)
-            if (in[row + j] > in[best]) best = row + j;  // strict: the first maximum wins
-        }
-        argmax[o] = best;
-        out[o] = in[best];
+            if (window[i * s.w + j] > max) {  // strict: the first maximum wins
+              max = window[i * s.w + j];
+              best = {static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(j)};
+            }
+        choice[o] = best;
+        out[o] = max;
       }
   }
-  return x.tape().record(std::make_unique<MaxPool2dOp<T>>(std::move(argmax)), {x}, std::move(y));
+  return x.tape().record(std::make_unique<MaxPool2dOp<T>>(s, std::move(choice)), {x}, std::move(y));
 }
 
 }  // namespace curv::nn::ops
