@@ -3,6 +3,8 @@
 // Conv2d and the pools against direct nested-loop references.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "harness.hpp"
 
 namespace {
@@ -133,6 +135,34 @@ TEST(MaxPool2d, TiesChooseTheFirstMaximumInRowMajorOrder) {
   tape.backward(ad::sum(y));
   const Tensor<double> expected = {{{{0, 1, 1, 0}, {0, 0, 0, 0}, {1, 0, 1, 0}, {0, 0, 0, 0}}}};
   EXPECT_EQ(xv.grad(), expected);
+}
+
+TEST(MaxPool2d, Kernel2Stride2MatchesANestedLoopReferenceWithManyTies) {
+  // Values in {0, 1, 2}: most windows tie. The reference picks the first
+  // maximum in row-major window order, as the op documents.
+  const std::size_t n = 3, c = 2, h = 6, w = 8;
+  Tensor<double> x = Tensor<double>::from_shape({n, c, h, w});
+  std::mt19937_64 rng(7);
+  for (double& e : x) e = static_cast<double>(rng() % 3);
+  ad::Tape<double> tape;
+  const ad::Var<double> xv = tape.variable(x);
+  const ad::Var<double> y = ops::max_pool2d(xv, {2, 2});
+  Tensor<double> weights = Tensor<double>::from_shape(y.value().shape());
+  for (std::size_t i = 0; i < weights.size(); ++i) weights.data()[i] = static_cast<double>(i + 1);
+  tape.backward(ad::sum(y * tape.constant(weights)));
+  Tensor<double> expected_grad = xt::zeros<double>(x.shape());
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = 0; b < c; ++b)
+      for (std::size_t oh = 0; oh < h / 2; ++oh)
+        for (std::size_t ow = 0; ow < w / 2; ++ow) {
+          std::size_t bi = 2 * oh, bj = 2 * ow;
+          for (std::size_t i = 2 * oh; i < 2 * oh + 2; ++i)
+            for (std::size_t j = 2 * ow; j < 2 * ow + 2; ++j)
+              if (x(a, b, i, j) > x(a, b, bi, bj)) bi = i, bj = j;
+          EXPECT_EQ(y.value()(a, b, oh, ow), x(a, b, bi, bj));
+          expected_grad(a, b, bi, bj) += weights(a, b, oh, ow);
+        }
+  EXPECT_EQ(xv.grad(), expected_grad);
 }
 
 TEST(AvgPool2d, NonOverlappingAndOverlappingWindows) {
