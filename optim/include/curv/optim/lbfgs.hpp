@@ -139,8 +139,8 @@ inline bool full_batch_stop(double grad_norm, double gradient_tolerance, double 
 // one), then after every accepted step the trace, the callbacks and the tests.
 template <class T, class Options, class State, class Step>
 void run_line_search(const Options& options, State& st, Result<T>& out, const Step& step) {
-  full_batch_stop(detail::norm(st.g), options.gradient_tolerance, st.loss, st.loss, 0, st.iteration, options.max_iterations,
-                  false, out.stop_reason, out.message, out.converged);
+  full_batch_stop(detail::norm(st.g), options.gradient_tolerance, st.loss, st.loss, 0, st.iteration,
+                  options.max_iterations, false, out.stop_reason, out.message, out.converged);
   while (out.stop_reason == StopReason::none) {
     const double loss_before = st.loss;
     const LineSearchStep s = step(st);

@@ -119,7 +119,8 @@ LineSearchStep NonlinearCG<T>::step(Obj& obj, NonlinearCgState<T>& st) const {
                                                     : std::min(1.0, st.previous_alpha * st.previous_slope / slope);
   if (!(alpha0 > 0) || !std::isfinite(alpha0)) alpha0 = 1;
   Tensor<T> x_new, g_new;
-  const LineSearchResult search = detail::search_along(obj, st.w, st.loss, st.g, st.d, alpha0, ls, x_new, g_new, st.passes);
+  const LineSearchResult search =
+      detail::search_along(obj, st.w, st.loss, st.g, st.d, alpha0, ls, x_new, g_new, st.passes);
   LineSearchStep out;
   if (!search.ok) {
     st.seconds += clock.seconds();
