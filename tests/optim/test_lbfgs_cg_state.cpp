@@ -40,8 +40,11 @@ void expect_stepping_and_resuming_match_minimize(const Options& options, const c
     auto obj = make_objective<double>(p.f, p.x0.size());
     const Opt opt(options);
     const auto full = opt.minimize(obj, p.x0);
-    ASSERT_TRUE(full.stop_reason == StopReason::gradient_tolerance || full.stop_reason == StopReason::max_iterations)
-        << where << ": " << full.message;
+    // A line search may fail near a minimum at rounding level (which zoo
+    // function does depends on the BLAS kernels); the states must agree then too.
+    ASSERT_TRUE(full.stop_reason == StopReason::gradient_tolerance || full.stop_reason == StopReason::max_iterations ||
+                full.stop_reason == StopReason::line_search_failed)
+        << where << ": stop reason " << static_cast<int>(full.stop_reason) << ": " << full.message;
     ASSERT_GE(full.iterations, 2u) << where;
 
     // By hand: start, then step until the gradient tolerance or the iteration limit.
@@ -49,7 +52,10 @@ void expect_stepping_and_resuming_match_minimize(const Options& options, const c
     std::size_t steps = 0;
     while (detail::norm(st.g) > options.gradient_tolerance && st.iteration < options.max_iterations) {
       const LineSearchStep s = opt.step(obj, st);
-      ASSERT_TRUE(s.accepted) << where << ": " << s.message;
+      if (!s.accepted) {
+        EXPECT_EQ(full.stop_reason, StopReason::line_search_failed) << where << ": " << s.message;
+        break;
+      }
       ASSERT_LT(steps, full.trace.size()) << where;
       expect_same_record(s.info, full.trace[steps], where + ", step " + std::to_string(steps + 1));
       ++steps;
