@@ -8,6 +8,7 @@
 //   ẏ = ẋ[argmax],   x̄[argmax] += ȳ,   x̄̇[argmax] += ȳ̇   (no second-order term).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -111,13 +112,13 @@ ad::Var<T> max_pool2d(const ad::Var<T>& x, const Pool2dGeometry& g = {}) {
         const T* r0 = in + plane * s.h * s.w + 2 * oh * s.w;
         const T* r1 = r0 + s.w;
         for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
+          // No branches (on real data the winner is unpredictable): the
+          // maximum, then the first position holding it, 2·i + j.
           const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-          T max = a;
-          detail::Choice best{0, 0};
-          if (b > max) max = b, best = {0, 1};
-          if (c > max) max = c, best = {1, 0};
-          if (d > max) max = d, best = {1, 1};
-          choice[o] = best;
+          const T max = std::max(std::max(a, b), std::max(c, d));
+          const unsigned not_a = a != max, not_b = b != max, not_c = c != max;
+          const unsigned code = not_a * (1u + not_b * (1u + not_c));
+          choice[o] = {static_cast<std::uint8_t>(code >> 1), static_cast<std::uint8_t>(code & 1u)};
           out[o] = max;
         }
       }
