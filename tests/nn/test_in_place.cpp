@@ -1,8 +1,12 @@
 // Layers read their weights in place from the flat parameter vector: no
 // parameter-sized copy on a tape, and the same numbers as reading copies.
+// Ops that write a whole input adjoint skip its zero fill when they are its
+// first contributor: the numbers equal accumulating into zeros.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <optional>
+#include <string>
 
 #include "harness.hpp"
 
@@ -61,6 +65,36 @@ TEST(InPlaceParameters, GradientAndHvpAreBitIdenticalToReadingCopies) {
   EXPECT_EQ(a.value, b.value);
   EXPECT_TRUE(a.grad == b.grad);
   EXPECT_TRUE(a.hv == b.hv);
+}
+
+// x feeds op twice: the later op's adjoint is written fresh, the earlier one's
+// accumulated, so the gradient and H·v must be twice those of one use (to
+// rounding: where an element receives several terms they are added in
+// another order). A fresh adjoint left partly unwritten would be garbage.
+void expect_fresh_and_accumulated_adjoints_agree(const std::function<ad::Var<double>(const ad::Var<double>&)>& op,
+                                                 const Tensor<double>& x, const std::string& what) {
+  const Tensor<double> v = randn(Shape(x.shape().begin(), x.shape().end()), 99);
+  auto once = [&](const ad::Var<double>& p) { return ad::sum(ad::square(op(p))); };
+  auto twice = [&](const ad::Var<double>& p) { return ad::sum(ad::square(op(p))) + ad::sum(ad::square(op(p))); };
+  const auto a = ad::hvp(once, x, v);
+  const auto b = ad::hvp(twice, x, v);
+  EXPECT_LT(relative_error(b.grad, Tensor<double>(2.0 * a.grad)), 1e-14) << what;
+  EXPECT_LT(relative_error(b.hv, Tensor<double>(2.0 * a.hv)), 1e-14) << what;
+}
+
+TEST(FreshAdjoints, WritingAFreshAdjointEqualsAccumulatingIntoZeros) {
+  const Tensor<double> img = randn({2, 3, 6, 8}, 1);
+  expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::tanh(p); }, img, "tanh");
+  expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::max_pool2d(p, {2, 2}); }, img,
+                                              "max_pool2d 2x2");
+  expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::max_pool2d(p, {3, 1}); }, img,
+                                              "max_pool2d 3x3 stride 1");
+  expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::max_pool2d(p, {2, 2}); },
+                                              randn({1, 2, 5, 7}, 2), "max_pool2d 2x2 on odd sizes");
+  const Tensor<double> weights = randn({4, 5}, 3);
+  expect_fresh_and_accumulated_adjoints_agree(
+      [&](const ad::Var<double>& p) { return ops::linear(ad::tanh(p), p.tape().constant(weights)); },
+      randn({3, 5}, 4), "linear");
 }
 
 TEST(InPlaceParameters, RangesOutsideTheFlatVectorAreRefusedNamingThem) {

@@ -163,6 +163,30 @@ class OpContext {
     return n.adjoint_tangent;
   }
 
+  // The same for an op that writes every element of x̄ᵢ (or x̄̇ᵢ): when it
+  // does not exist yet it is created uninitialized and `fresh` is set, so the
+  // op assigns instead of adding and the zero fill is saved (for the large
+  // activations of a network, a pass over memory per layer); otherwise the
+  // op accumulates into it as usual.
+  Tensor<T>& input_adjoint_to_write(std::size_t i, bool& fresh) {
+    Node<T>& n = in(i);
+    fresh = !n.has_adjoint;
+    if (fresh) {
+      n.adjoint = Tensor<T>::from_shape(n.value.shape());
+      n.has_adjoint = true;
+    }
+    return n.adjoint;
+  }
+  Tensor<T>& input_adjoint_tangent_to_write(std::size_t i, bool& fresh) {
+    Node<T>& n = in(i);
+    fresh = !n.has_adjoint_tangent;
+    if (fresh) {
+      n.adjoint_tangent = Tensor<T>::from_shape(n.value.shape());
+      n.has_adjoint_tangent = true;
+    }
+    return n.adjoint_tangent;
+  }
+
  private:
   Node<T>& in(std::size_t i) const { return tape_.node(node_.inputs[i]); }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "curv/autodiff.hpp"
 #include "curv/nn/ops/slot.hpp"
@@ -57,7 +58,11 @@ class LinearOp final : public ad::Op<T> {
   void adjoint(ad::OpContext<T>& c) const override {
     const std::size_t n = c.output().shape(0);
     const T* ybar = c.adjoint().data();
-    if (c.needs_adjoint(0)) gemm_x(n, ybar, w_.value(c), c.input_adjoint(0).data());
+    if (c.needs_adjoint(0)) {
+      bool fresh = false;
+      T* xbar = c.input_adjoint_to_write(0, fresh).data();
+      gemm_x(n, ybar, w_.value(c), xbar, fresh ? T(0) : T(1));
+    }
     if (c.needs_adjoint(w_.input)) gemm_w(n, ybar, c.input(0).data(), w_.adjoint(c));
     if (b_ && c.needs_adjoint(b_->input)) detail::add_column_sums(b_->adjoint(c), ybar, n, out_);
   }
@@ -68,9 +73,11 @@ class LinearOp final : public ad::Op<T> {
     const T* ydot_bar = c.has_adjoint_tangent() ? c.adjoint_tangent().data() : nullptr;
     const bool w_dot = c.has_tangent(w_.input);
     if (c.needs_adjoint(0) && (ydot_bar || w_dot)) {
-      T* xbar_dot = c.input_adjoint_tangent(0).data();
-      if (ydot_bar) gemm_x(n, ydot_bar, w_.value(c), xbar_dot);
-      if (w_dot) gemm_x(n, ybar, w_.tangent(c), xbar_dot);
+      bool fresh = false;
+      T* xbar_dot = c.input_adjoint_tangent_to_write(0, fresh).data();
+      T beta = fresh ? T(0) : T(1);
+      if (ydot_bar) gemm_x(n, ydot_bar, w_.value(c), xbar_dot, std::exchange(beta, T(1)));
+      if (w_dot) gemm_x(n, ybar, w_.tangent(c), xbar_dot, beta);
     }
     if (c.needs_adjoint(w_.input) && (ydot_bar || c.has_tangent(0))) {
       T* wbar_dot = w_.adjoint_tangent(c);
@@ -85,9 +92,9 @@ class LinearOp final : public ad::Op<T> {
   void gemm_y(std::size_t n, const T* x, const T* w, T* y) const {
     blas::gemm(blas::Op::none, blas::Op::transpose, n, out_, in_, T(1), x, in_, w, in_, T(1), y, out_);
   }
-  // x̄ (n × in) += ȳ (n × out) W (out × in).
-  void gemm_x(std::size_t n, const T* ybar, const T* w, T* xbar) const {
-    blas::gemm(blas::Op::none, blas::Op::none, n, in_, out_, T(1), ybar, out_, w, in_, T(1), xbar, in_);
+  // x̄ (n × in) = ȳ (n × out) W (out × in) + beta x̄.
+  void gemm_x(std::size_t n, const T* ybar, const T* w, T* xbar, T beta) const {
+    blas::gemm(blas::Op::none, blas::Op::none, n, in_, out_, T(1), ybar, out_, w, in_, beta, xbar, in_);
   }
   // W̄ (out × in) += ȳᵀ (out × n) x (n × in).
   void gemm_w(std::size_t n, const T* ybar, const T* x, T* wbar) const {

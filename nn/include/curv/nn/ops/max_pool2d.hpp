@@ -83,15 +83,42 @@ class MaxPool2dOp final : public ad::Op<T> {
     return t;
   }
 
-  void adjoint(ad::OpContext<T>& c) const override { scatter_add(c.adjoint().data(), c.input_adjoint(0).data()); }
+  void adjoint(ad::OpContext<T>& c) const override {
+    bool fresh = false;
+    Tensor<T>& xbar = c.input_adjoint_to_write(0, fresh);
+    scatter(c.adjoint().data(), xbar, fresh);
+  }
 
   void adjoint_tangent(ad::OpContext<T>& c) const override {
-    if (c.has_adjoint_tangent()) scatter_add(c.adjoint_tangent().data(), c.input_adjoint_tangent(0).data());
+    if (!c.has_adjoint_tangent()) return;
+    bool fresh = false;
+    Tensor<T>& xbar_dot = c.input_adjoint_tangent_to_write(0, fresh);
+    scatter(c.adjoint_tangent().data(), xbar_dot, fresh);
   }
 
  private:
-  void scatter_add(const T* from, T* to) const {
-    detail::for_each_choice(s_, choice_, [&](std::size_t o, std::size_t x) { to[x] += from[o]; });
+  // to[argmax] += from, where `to` is uninitialized when fresh.
+  void scatter(const T* from, Tensor<T>& to, bool fresh) const {
+    T* x = to.data();
+    if (fresh && s_.k == 2 && s_.stride == 2 && s_.h % 2 == 0 && s_.w % 2 == 0) {
+      // The windows tile x: write each one whole, its chosen element and zeros.
+      for (std::size_t plane = 0, o = 0; plane < s_.n * s_.c; ++plane)
+        for (std::size_t oh = 0; oh < s_.oh; ++oh) {
+          T* r0 = x + plane * s_.h * s_.w + 2 * oh * s_.w;
+          T* r1 = r0 + s_.w;
+          for (std::size_t ow = 0; ow < s_.ow; ++ow, ++o) {
+            const detail::Choice ch = choice_[o];
+            const T v = from[o];
+            r0[2 * ow] = ch.i == 0 && ch.j == 0 ? v : T(0);
+            r0[2 * ow + 1] = ch.i == 0 && ch.j == 1 ? v : T(0);
+            r1[2 * ow] = ch.i == 1 && ch.j == 0 ? v : T(0);
+            r1[2 * ow + 1] = ch.i == 1 && ch.j == 1 ? v : T(0);
+          }
+        }
+      return;
+    }
+    if (fresh) std::fill(x, x + to.size(), T(0));
+    detail::for_each_choice(s_, choice_, [&](std::size_t o, std::size_t i) { x[i] += from[o]; });
   }
 
   detail::PoolShape s_;

@@ -82,8 +82,13 @@ class TanhOp final : public ad::Op<T> {
   void adjoint(ad::OpContext<T>& c) const override {
     const T* y = c.output().data();
     const T* ybar = c.adjoint().data();
-    T* xbar = c.input_adjoint(0).data();
-    for (std::size_t i = 0, n = c.output().size(); i < n; ++i) xbar[i] += (T(1) - y[i] * y[i]) * ybar[i];
+    bool fresh = false;
+    T* xbar = c.input_adjoint_to_write(0, fresh).data();
+    const std::size_t n = c.output().size();
+    if (fresh)
+      for (std::size_t i = 0; i < n; ++i) xbar[i] = (T(1) - y[i] * y[i]) * ybar[i];
+    else
+      for (std::size_t i = 0; i < n; ++i) xbar[i] += (T(1) - y[i] * y[i]) * ybar[i];
   }
 
   void adjoint_tangent(ad::OpContext<T>& c) const override {
