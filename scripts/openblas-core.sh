@@ -12,9 +12,9 @@
 curv_openblas_core() {
   [ -n "${OPENBLAS_CORETYPE:-}" ] && return 0
   local core flags
-  core=$(OPENBLAS_VERBOSE=2 "$1" --help 2>&1 | sed -n 's/^Core: *//p' | head -n 1)
+  core=$(OPENBLAS_VERBOSE=2 "$1" --help 2>&1 | sed -n 's/^Core: *//p' | head -n 1) || true
   [ "$core" = Prescott ] || return 0
-  flags=" $(grep -m 1 '^flags' /proc/cpuinfo 2>/dev/null) "
+  flags=" $(grep -m 1 '^flags' /proc/cpuinfo 2>/dev/null || true) "
   has() { for f in "$@"; do case "$flags" in *" $f "*) ;; *) return 1 ;; esac; done; }
   if has avx512f avx512bw avx512vl avx512dq avx512cd; then
     export OPENBLAS_CORETYPE=SkylakeX
