@@ -130,17 +130,6 @@ TEST(TrainResume, ScgInterruptedBySignalThenResumedIsBitIdentical) {
   expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 2; });
 }
 
-TEST(TrainResume, ScgFloat32ArticleCnnResumeIsBitIdentical) {
-  TrainConfig c = tiny("scg", "scg_cnn");
-  c.model = "article-cnn";
-  c.dtype = "float32";
-  c.train_size = 20;
-  c.val_size = 4;
-  c.test_size = 8;
-  c.epochs = 3;
-  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 1; });
-}
-
 TEST(TrainResume, AdamInterruptedMidEpochThenResumedIsBitIdentical) {
   TrainConfig c = tiny("adam", "adam");
   c.epochs = 3;
@@ -299,8 +288,8 @@ TEST(TrainResume, CgStoppedAfterEpochsThenResumedIsBitIdentical) {
   expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.epochs = 2; });
 }
 
-TEST(TrainResume, LbfgsAndCgFloat32ArticleCnnResumeIsBitIdentical) {
-  for (const char* o : {"lbfgs", "cg"}) {
+TEST(TrainResume, ScgLbfgsAndCgFloat32ArticleCnnResumeIsBitIdentical) {
+  for (const char* o : {"scg", "lbfgs", "cg"}) {
     TrainConfig c = tiny(o, std::string("cnn_") + o);
     c.model = "article-cnn";
     c.dtype = "float32";
