@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "curv/optim/detail/flat.hpp"
@@ -187,6 +188,18 @@ double first_trial_step(const Tensor<T>& g) {
   return std::min(1.0, 1.0 / g1);
 }
 
+// The first evaluation of a line-search state (L-BFGS, nonlinear CG): w = x0,
+// its loss and gradient, one pass; a non-finite start is refused.
+template <class State, class Obj, class T>
+void evaluate_start(std::string_view who, Obj& obj, const Tensor<T>& x0, State& st) {
+  st.w = x0;
+  st.loss = static_cast<double>(obj.value_and_grad(st.w, st.g));
+  st.passes = 1;
+  if (!std::isfinite(st.loss) || !all_finite(st.g))
+    throw std::invalid_argument("curv::optim::" + std::string(who) +
+                                ": the objective or its gradient is not finite at x0");
+}
+
 }  // namespace detail
 
 template <class T>
@@ -196,11 +209,7 @@ LbfgsState<T> LBFGS<T>::start(Obj& obj, const Tensor<T>& x0) const {
   detail::check_start("LBFGS::start", static_cast<std::size_t>(obj.dim()), x0);
   const detail::Stopwatch clock;
   LbfgsState<T> st;
-  st.w = x0;
-  st.loss = static_cast<double>(obj.value_and_grad(st.w, st.g));
-  st.passes = 1;
-  if (!std::isfinite(st.loss) || !detail::all_finite(st.g))
-    throw std::invalid_argument("curv::optim::LBFGS::start: the objective or its gradient is not finite at x0");
+  detail::evaluate_start("LBFGS::start", obj, x0, st);
   st.seconds = clock.seconds();
   return st;
 }

@@ -87,11 +87,7 @@ NonlinearCgState<T> NonlinearCG<T>::start(Obj& obj, const Tensor<T>& x0) const {
   detail::check_start("NonlinearCG::start", static_cast<std::size_t>(obj.dim()), x0);
   const detail::Stopwatch clock;
   NonlinearCgState<T> st;
-  st.w = x0;
-  st.loss = static_cast<double>(obj.value_and_grad(st.w, st.g));
-  st.passes = 1;
-  if (!std::isfinite(st.loss) || !detail::all_finite(st.g))
-    throw std::invalid_argument("curv::optim::NonlinearCG::start: the objective or its gradient is not finite at x0");
+  detail::evaluate_start("NonlinearCG::start", obj, x0, st);
   detail::negate(st.d, st.g);
   st.restarted = true;
   st.seconds = clock.seconds();
