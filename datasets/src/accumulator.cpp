@@ -206,14 +206,18 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
   // turn — so memory is bounded by the batch size and the thread count, and
   // no thread waits for a whole wave to finish.
   const SingleThreadedBlas blas_guard;
+  // Ops that spread their own work over threads (the fused convolution and
+  // pooling) run inside this arena too, so `threads` bounds every pass.
+  tbb::task_arena arena(threads_);
   if (batches == 1 || threads_ == 1) {
-    for (std::size_t b = 0; b < batches; ++b) {
-      Slot s = compute(b);
-      add(s);
-    }
+    arena.execute([&] {
+      for (std::size_t b = 0; b < batches; ++b) {
+        Slot s = compute(b);
+        add(s);
+      }
+    });
     return t;
   }
-  tbb::task_arena arena(threads_);
   arena.execute([&] {
     std::size_t next = 0;
     tbb::parallel_pipeline(

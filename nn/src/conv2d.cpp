@@ -48,19 +48,50 @@ ad::Var<T> Conv2d<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) cons
 }
 
 template <class T>
+std::optional<Shape> Conv2d<T>::output_shape(const Shape& s) const {
+  const Conv2dOptions& o = options_;
+  const std::size_t k = o.kernel_size, p = o.padding;
+  if (s.size() != 4 || s[1] != o.in_channels || s[2] + 2 * p < k || s[3] + 2 * p < k) return std::nullopt;
+  return Shape{s[0], o.out_channels, (s[2] + 2 * p - k) / o.stride + 1, (s[3] + 2 * p - k) / o.stride + 1};
+}
+
+template <class T>
+Shape Conv2d<T>::weight_shape() const {
+  const Conv2dOptions& o = options_;
+  return Shape{o.out_channels, o.in_channels, o.kernel_size, o.kernel_size};
+}
+
+template <class T>
+void Conv2d<T>::check_input(const ad::Var<T>& input) const {
+  const Shape s(input.shape().begin(), input.shape().end());
+  if (!output_shape(s))
+    throw std::invalid_argument("curv::nn::" + describe() + ": input has shape " + shape_string(s) +
+                                ", expected (batch, " + std::to_string(options_.in_channels) +
+                                ", height, width) with height and width + 2 * padding >= " +
+                                std::to_string(options_.kernel_size));
+}
+
+template <class T>
+std::optional<std::size_t> Conv2d<T>::bias_offset(std::size_t offset) const {
+  if (!options_.bias) return std::nullopt;
+  return offset + options_.out_channels * options_.in_channels * options_.kernel_size * options_.kernel_size;
+}
+
+template <class T>
 ad::Var<T> Conv2d<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
   this->check_parameter_range("forward_at", w, offset);
-  const Conv2dOptions& o = options_;
-  const auto& s = input.shape();
-  const std::size_t k = o.kernel_size, p = o.padding;
-  if (s.size() != 4 || s[1] != o.in_channels || s[2] + 2 * p < k || s[3] + 2 * p < k)
-    throw std::invalid_argument("curv::nn::" + describe() + ": input has shape " + shape_string(s) +
-                                ", expected (batch, " + std::to_string(o.in_channels) +
-                                ", height, width) with height and width + 2 * padding >= " + std::to_string(k));
-  const std::size_t n_weight = o.out_channels * o.in_channels * k * k;
-  std::optional<std::size_t> bias;
-  if (o.bias) bias = offset + n_weight;
-  return ops::conv2d(input, w, Shape{o.out_channels, o.in_channels, k, k}, offset, bias, ops::Conv2dGeometry{o.stride, o.padding});
+  check_input(input);
+  return ops::conv2d(input, w, weight_shape(), offset, bias_offset(offset),
+                     ops::Conv2dGeometry{options_.stride, options_.padding});
+}
+
+template <class T>
+ad::Var<T> Conv2d<T>::forward_max_pooled_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input,
+                                            const ops::Pool2dGeometry& pool) const {
+  this->check_parameter_range("forward_max_pooled_at", w, offset);
+  check_input(input);
+  return ops::conv2d_max_pool2d(input, w, weight_shape(), offset, bias_offset(offset),
+                                ops::Conv2dGeometry{options_.stride, options_.padding}, pool);
 }
 
 template class Conv2d<float>;

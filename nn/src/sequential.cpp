@@ -1,7 +1,11 @@
 // curv::nn::Sequential.
 #include "curv/nn/layers/sequential.hpp"
 
+#include <optional>
 #include <stdexcept>
+
+#include "curv/nn/layers/conv2d.hpp"
+#include "curv/nn/layers/pooling.hpp"
 
 namespace curv::nn {
 
@@ -46,6 +50,25 @@ ad::Var<T> Sequential<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) 
   return forward_at(w, 0, input);
 }
 
+namespace {
+
+// The pooling of child i + 1 when children i and i + 1 are a Conv2d and a
+// MaxPool2d that fit the input: they then run as one fused op
+// (ops::conv2d_max_pool2d), which never stores the convolution's output.
+// Inputs that fit neither layer run unfused, so errors name the layer.
+template <class T>
+std::optional<ops::Pool2dGeometry> fusable_max_pool(const Module<T>& m, const Module<T>* next, const ad::Var<T>& x) {
+  const auto* conv = dynamic_cast<const Conv2d<T>*>(&m);
+  const auto* pool = dynamic_cast<const MaxPool2d<T>*>(next);
+  if (!conv || !pool) return std::nullopt;
+  const std::optional<Shape> y = conv->output_shape(Shape(x.shape().begin(), x.shape().end()));
+  const Pool2dOptions& o = pool->options();
+  if (!y || o.kernel_size == 0 || (*y)[2] < o.kernel_size || (*y)[3] < o.kernel_size) return std::nullopt;
+  return ops::Pool2dGeometry{o.kernel_size, o.stride};
+}
+
+}  // namespace
+
 template <class T>
 ad::Var<T> Sequential<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
   this->check_parameter_range("forward_at", w, offset);
@@ -54,7 +77,11 @@ ad::Var<T> Sequential<T>::forward_at(const ad::Var<T>& w, std::size_t offset, co
   for (std::size_t i = 0; i < children_.size(); ++i) {
     const Module<T>& m = *children_[i].second;
     try {
-      if (m.num_parameters() == 0) {
+      const Module<T>* next = i + 1 < children_.size() ? children_[i + 1].second.get() : nullptr;
+      if (const auto pool = fusable_max_pool(m, next, x)) {
+        x = static_cast<const Conv2d<T>&>(m).forward_max_pooled_at(w, offset + offsets_[i], x, *pool);
+        ++i;  // the pooling child is done
+      } else if (m.num_parameters() == 0) {
         if (!empty.valid()) empty = w.tape().constant(Tensor<T>::from_shape({0}));
         x = m.forward(empty, x);
       } else {

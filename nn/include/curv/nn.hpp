@@ -18,6 +18,7 @@
 #include "curv/nn/module.hpp"
 #include "curv/nn/ops/avg_pool2d.hpp"
 #include "curv/nn/ops/conv2d.hpp"
+#include "curv/nn/ops/conv2d_max_pool2d.hpp"
 #include "curv/nn/ops/linear.hpp"
 #include "curv/nn/ops/max_pool2d.hpp"
 #include "curv/nn/ops/softmax_cross_entropy.hpp"

@@ -2,10 +2,12 @@
 // square kernel, stride and zero padding; "weight" (O, C, k, k) then "bias" (O).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "curv/nn/module.hpp"
 #include "curv/nn/ops/conv2d.hpp"
+#include "curv/nn/ops/conv2d_max_pool2d.hpp"
 
 namespace curv::nn {
 
@@ -31,9 +33,22 @@ class Conv2d final : public Module<T> {
   std::string describe() const override;
   std::vector<ParameterInfo> parameters() const override;
 
+  // max_pool2d(forward_at(w, offset, input), pool) as one op
+  // (ops::conv2d_max_pool2d: the convolution's output is never stored).
+  // Sequential calls it for a Conv2d followed by a MaxPool2d.
+  ad::Var<T> forward_max_pooled_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input,
+                                   const ops::Pool2dGeometry& pool) const;
+  // The output shape (N, O, OH, OW) for an input shape, or nothing when the
+  // input does not fit this layer.
+  std::optional<Shape> output_shape(const Shape& input) const;
+
   const Conv2dOptions& options() const { return options_; }
 
  private:
+  Shape weight_shape() const;
+  void check_input(const ad::Var<T>& input) const;
+  std::optional<std::size_t> bias_offset(std::size_t offset) const;
+
   Conv2dOptions options_;
 };
 

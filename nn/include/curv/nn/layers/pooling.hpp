@@ -26,6 +26,8 @@ class MaxPool2d final : public Module<T> {
   ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const override;
   std::string describe() const override;
 
+  const Pool2dOptions& options() const { return options_; }
+
  private:
   Pool2dOptions options_;
 };

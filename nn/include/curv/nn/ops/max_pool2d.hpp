@@ -9,11 +9,13 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "curv/autodiff.hpp"
@@ -54,7 +56,7 @@ using Choices = std::vector<Choice, BufferAllocator<Choice>>;
 
 // f(o, flat index into x) for every output o, in order.
 template <class F>
-void for_each_choice(const PoolShape& s, const Choices& choice, F f) {
+void for_each_choice(const PoolShape& s, const Choice* choice, F f) {
   std::size_t o = 0;
   for (std::size_t plane = 0; plane < s.n * s.c; ++plane) {
     const std::size_t base = plane * s.h * s.w;
@@ -64,6 +66,92 @@ void for_each_choice(const PoolShape& s, const Choices& choice, F f) {
         f(o, row + std::size_t{choice[o].i} * s.w + ow * s.stride + choice[o].j);
     }
   }
+}
+
+// out = the maximum of value(plane, x) over each window of every plane of in,
+// choice = where it was (the first maximum in row-major window order).
+// value(plane, x) is x for max_pool2d, x + b[channel] for the fused
+// conv2d_max_pool2d (bias before the comparison, as the unfused ops do).
+template <class T, class Value>
+void max_pool(const PoolShape& s, const T* in, Value value, T* out, Choice* choice) {
+  std::size_t o = 0;
+  if (s.k == 2 && s.stride == 2) {  // the common case, unrolled: the same choices as the loop below
+    for (std::size_t plane = 0; plane < s.n * s.c; ++plane)
+      for (std::size_t oh = 0; oh < s.oh; ++oh) {
+        const T* r0 = in + plane * s.h * s.w + 2 * oh * s.w;
+        const T* r1 = r0 + s.w;
+        for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
+          // No branches (on real data the winner is unpredictable): the
+          // maximum, then the first position holding it, 2·i + j.
+          const T a = value(plane, r0[2 * ow]), b = value(plane, r0[2 * ow + 1]);
+          const T c = value(plane, r1[2 * ow]), d = value(plane, r1[2 * ow + 1]);
+          const T max = std::max(std::max(a, b), std::max(c, d));
+          const unsigned not_a = a != max, not_b = b != max, not_c = c != max;
+          const unsigned code = not_a * (1u + not_b * (1u + not_c));
+          choice[o] = {static_cast<std::uint8_t>(code >> 1), static_cast<std::uint8_t>(code & 1u)};
+          out[o] = max;
+        }
+      }
+    return;
+  }
+  for (std::size_t plane = 0; plane < s.n * s.c; ++plane) {
+    const std::size_t base = plane * s.h * s.w;
+    for (std::size_t oh = 0; oh < s.oh; ++oh)
+      for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
+        const T* window = in + base + oh * s.stride * s.w + ow * s.stride;
+        Choice best{0, 0};
+        T max = value(plane, window[0]);
+        for (std::size_t i = 0; i < s.k; ++i)
+          for (std::size_t j = 0; j < s.k; ++j) {
+            const T v = value(plane, window[i * s.w + j]);
+            if (v > max) {  // strict: the first maximum wins
+              max = v;
+              best = {static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(j)};
+            }
+          }
+        choice[o] = best;
+        out[o] = max;
+      }
+  }
+}
+
+// v where keep, else +0, without a branch.
+template <class T>
+T kept_or_zero(bool keep, T v) {
+  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  static_assert(sizeof(Bits) == sizeof(T));
+  return std::bit_cast<T>(std::bit_cast<Bits>(v) & (Bits{0} - Bits{keep}));
+}
+
+// to[argmax] += from (the adjoint of max_pool); when fresh, `to` is
+// uninitialized and every element is written.
+template <class T>
+void max_pool_scatter(const PoolShape& s, const Choice* choice, const T* from, T* to, bool fresh) {
+  if (fresh && s.k == 2 && s.stride == 2 && s.h % 2 == 0 && s.w % 2 == 0) {
+    // The windows tile `to`: write each one whole, its chosen element and zeros.
+    for (std::size_t plane = 0, o = 0; plane < s.n * s.c; ++plane)
+      for (std::size_t oh = 0; oh < s.oh; ++oh) {
+        T* r0 = to + plane * s.h * s.w + 2 * oh * s.w;
+        T* r1 = r0 + s.w;
+        for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
+          const unsigned code = 2u * choice[o].i + choice[o].j;
+          const T v = from[o];
+          r0[2 * ow] = kept_or_zero(code == 0, v);
+          r0[2 * ow + 1] = kept_or_zero(code == 1, v);
+          r1[2 * ow] = kept_or_zero(code == 2, v);
+          r1[2 * ow + 1] = kept_or_zero(code == 3, v);
+        }
+      }
+    return;
+  }
+  if (fresh) std::fill(to, to + s.n * s.c * s.h * s.w, T(0));
+  for_each_choice(s, choice, [&](std::size_t o, std::size_t i) { to[i] += from[o]; });
+}
+
+// out[o] = from[argmax of o] (the tangent of max_pool).
+template <class T>
+void max_pool_gather(const PoolShape& s, const Choice* choice, const T* from, T* out) {
+  for_each_choice(s, choice, [&](std::size_t o, std::size_t i) { out[o] = from[i]; });
 }
 
 }  // namespace detail
@@ -77,50 +165,24 @@ class MaxPool2dOp final : public ad::Op<T> {
 
   Tensor<T> tangent(const ad::OpContext<T>& c) const override {
     Tensor<T> t = Tensor<T>::from_shape(c.output().shape());
-    const T* xdot = c.input_tangent(0).data();
-    T* out = t.data();
-    detail::for_each_choice(s_, choice_, [&](std::size_t o, std::size_t x) { out[o] = xdot[x]; });
+    detail::max_pool_gather(s_, choice_.data(), c.input_tangent(0).data(), t.data());
     return t;
   }
 
   void adjoint(ad::OpContext<T>& c) const override {
     bool fresh = false;
     Tensor<T>& xbar = c.input_adjoint_to_write(0, fresh);
-    scatter(c.adjoint().data(), xbar, fresh);
+    detail::max_pool_scatter(s_, choice_.data(), c.adjoint().data(), xbar.data(), fresh);
   }
 
   void adjoint_tangent(ad::OpContext<T>& c) const override {
     if (!c.has_adjoint_tangent()) return;
     bool fresh = false;
     Tensor<T>& xbar_dot = c.input_adjoint_tangent_to_write(0, fresh);
-    scatter(c.adjoint_tangent().data(), xbar_dot, fresh);
+    detail::max_pool_scatter(s_, choice_.data(), c.adjoint_tangent().data(), xbar_dot.data(), fresh);
   }
 
  private:
-  // to[argmax] += from, where `to` is uninitialized when fresh.
-  void scatter(const T* from, Tensor<T>& to, bool fresh) const {
-    T* x = to.data();
-    if (fresh && s_.k == 2 && s_.stride == 2 && s_.h % 2 == 0 && s_.w % 2 == 0) {
-      // The windows tile x: write each one whole, its chosen element and zeros.
-      for (std::size_t plane = 0, o = 0; plane < s_.n * s_.c; ++plane)
-        for (std::size_t oh = 0; oh < s_.oh; ++oh) {
-          T* r0 = x + plane * s_.h * s_.w + 2 * oh * s_.w;
-          T* r1 = r0 + s_.w;
-          for (std::size_t ow = 0; ow < s_.ow; ++ow, ++o) {
-            const detail::Choice ch = choice_[o];
-            const T v = from[o];
-            r0[2 * ow] = ch.i == 0 && ch.j == 0 ? v : T(0);
-            r0[2 * ow + 1] = ch.i == 0 && ch.j == 1 ? v : T(0);
-            r1[2 * ow] = ch.i == 1 && ch.j == 0 ? v : T(0);
-            r1[2 * ow + 1] = ch.i == 1 && ch.j == 1 ? v : T(0);
-          }
-        }
-      return;
-    }
-    if (fresh) std::fill(x, x + to.size(), T(0));
-    detail::for_each_choice(s_, choice_, [&](std::size_t o, std::size_t i) { x[i] += from[o]; });
-  }
-
   detail::PoolShape s_;
   detail::Choices choice_;
 };
@@ -130,44 +192,7 @@ ad::Var<T> max_pool2d(const ad::Var<T>& x, const Pool2dGeometry& g = {}) {
   const detail::PoolShape s = detail::pool_shape("max_pool2d", x.shape(), g);
   Tensor<T> y = Tensor<T>::from_shape({s.n, s.c, s.oh, s.ow});
   detail::Choices choice(s.out_size());
-  const T* in = x.value().data();
-  T* out = y.data();
-  std::size_t o = 0;
-  if (s.k == 2 && s.stride == 2) {  // the common case, unrolled: the same choices as the loop below
-    for (std::size_t plane = 0; plane < s.n * s.c; ++plane)
-      for (std::size_t oh = 0; oh < s.oh; ++oh) {
-        const T* r0 = in + plane * s.h * s.w + 2 * oh * s.w;
-        const T* r1 = r0 + s.w;
-        for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
-          // No branches (on real data the winner is unpredictable): the
-          // maximum, then the first position holding it, 2·i + j.
-          const T a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-          const T max = std::max(std::max(a, b), std::max(c, d));
-          const unsigned not_a = a != max, not_b = b != max, not_c = c != max;
-          const unsigned code = not_a * (1u + not_b * (1u + not_c));
-          choice[o] = {static_cast<std::uint8_t>(code >> 1), static_cast<std::uint8_t>(code & 1u)};
-          out[o] = max;
-        }
-      }
-    return x.tape().record(std::make_unique<MaxPool2dOp<T>>(s, std::move(choice)), {x}, std::move(y));
-  }
-  for (std::size_t plane = 0; plane < s.n * s.c; ++plane) {
-    const std::size_t base = plane * s.h * s.w;
-    for (std::size_t oh = 0; oh < s.oh; ++oh)
-      for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
-        const T* window = in + base + oh * s.stride * s.w + ow * s.stride;
-        detail::Choice best{0, 0};
-        T max = window[0];
-        for (std::size_t i = 0; i < s.k; ++i)
-          for (std::size_t j = 0; j < s.k; ++j)
-            if (window[i * s.w + j] > max) {  // strict: the first maximum wins
-              max = window[i * s.w + j];
-              best = {static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(j)};
-            }
-        choice[o] = best;
-        out[o] = max;
-      }
-  }
+  detail::max_pool(s, x.value().data(), [](std::size_t, T v) { return v; }, y.data(), choice.data());
   return x.tape().record(std::make_unique<MaxPool2dOp<T>>(s, std::move(choice)), {x}, std::move(y));
 }
 

@@ -1,0 +1,95 @@
+// conv2d_max_pool2d: y = max_pool2d(conv2d(x, W) + b), a convolution and the
+// max-pooling that follows it as one op (what Sequential runs for a Conv2d
+// followed by a MaxPool2d).
+//
+// Why fuse: the convolution's output z (N, O, OH, OW) is the largest tensor
+// of a small CNN — 32×28×28 per sample for the article's, four times the
+// pooled output — and unfused it is written, read back by the pooling, and
+// on the reverse sweep its adjoint (and adjoint tangent) is written whole and
+// read back by the convolution's rules: memory-bound passes that cost more
+// than the convolution's arithmetic. Fused, z lives one sample at a time in
+// a scratch buffer that stays in cache, the tape holds only y and the 2-byte
+// window choices, and the per-sample work runs on TBB's threads.
+//
+// Values: per sample n, zₙ = W cols(xₙ) + b (the same gemm and bias add as
+// conv2d, so y is bit-identical to max_pool2d(conv2d(x, W, b))), and
+// y = max over each window of zₙ with the first maximum in row-major window
+// order chosen. With the choices fixed the op is bilinear in (x, W) plus b,
+// and every rule is conv2d's rule applied to the scattered pooled quantity:
+//   ẏ = gather(conv(ẋ, W) + conv(x, Ẇ) + ḃ)
+//   z̄ = scatter(ȳ):  x̄ₙ += col2im(Wᵀ z̄ₙ),  W̄ += Σₙ z̄ₙ cols(xₙ)ᵀ,  b̄ += Σ ȳ
+//   ż̄ = scatter(ȳ̇): x̄̇ₙ += col2im(Wᵀ ż̄ₙ + Ẇᵀ z̄ₙ),
+//                    W̄̇ += Σₙ ż̄ₙ cols(xₙ)ᵀ + z̄ₙ cols(ẋₙ)ᵀ,  b̄̇ += Σ ȳ̇
+// (scatter puts each pooled value at its window's chosen element, zeros
+// elsewhere; gather reads it back).
+//
+// Determinism: samples are taken in fixed blocks; each block sums its own
+// W̄ and b̄ contributions and the blocks' sums are added in block order, so
+// the result does not depend on the number of threads or their scheduling.
+// The parallel loop runs isolated (tbb::this_task_arena::isolate), so a
+// waiting thread never picks up an unrelated outer task (e.g. another of the
+// Accumulator's minibatches) and the number of live tapes stays bounded.
+//
+// Instantiated for float and double (in nn/src/conv2d_max_pool2d.cpp).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+
+#include "curv/autodiff.hpp"
+#include "curv/nn/ops/conv2d.hpp"
+#include "curv/nn/ops/max_pool2d.hpp"
+#include "curv/nn/ops/slot.hpp"
+
+namespace curv::nn::ops {
+
+namespace detail {
+
+// Records the fused op: x is input 0 of `inputs`, W and b are read through
+// their slots. Checks the pooling geometry against the convolution's output.
+template <class T>
+ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& pool, const ad::Var<T>& x,
+                                    std::initializer_list<ad::Var<T>> inputs, Slot w, std::optional<Slot> b);
+
+extern template ad::Var<float> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&,
+                                                        const ad::Var<float>&, std::initializer_list<ad::Var<float>>,
+                                                        Slot, std::optional<Slot>);
+extern template ad::Var<double> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&,
+                                                         const ad::Var<double>&,
+                                                         std::initializer_list<ad::Var<double>>, Slot,
+                                                         std::optional<Slot>);
+
+}  // namespace detail
+
+// y = max_pool2d(conv2d(x, W) + b).
+template <class T>
+ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& w, const ad::Var<T>& b,
+                             const Conv2dGeometry& conv = {}, const Pool2dGeometry& pool = {}) {
+  const detail::ConvShape s = detail::conv_shape(x.shape(), w.shape(), conv);
+  detail::check_conv_bias(s, b);
+  return detail::conv2d_max_pool2d_record(s, pool, x, {x, w, b}, Slot{1, 0}, Slot{2, 0});
+}
+
+// y = max_pool2d(conv2d(x, W)).
+template <class T>
+ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& w, const Conv2dGeometry& conv = {},
+                             const Pool2dGeometry& pool = {}) {
+  const detail::ConvShape s = detail::conv_shape(x.shape(), w.shape(), conv);
+  return detail::conv2d_max_pool2d_record<T>(s, pool, x, {x, w}, Slot{1, 0}, std::nullopt);
+}
+
+// The same with W of shape `weight` (O, C, k, k) at flat[weight_offset, …) and,
+// when bias_offset is given, b (O) at flat[bias_offset, …), read in place.
+template <class T>
+ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& flat, const Shape& weight,
+                             std::size_t weight_offset, std::optional<std::size_t> bias_offset,
+                             const Conv2dGeometry& conv, const Pool2dGeometry& pool) {
+  const detail::ConvShape s = detail::conv_shape(x.shape(), weight, conv);
+  detail::check_flat_range("conv2d_max_pool2d", flat, weight_offset, s.o * s.ckk(), "the weight");
+  if (bias_offset) detail::check_flat_range("conv2d_max_pool2d", flat, *bias_offset, s.o, "the bias");
+  std::optional<Slot> b;
+  if (bias_offset) b = Slot{1, *bias_offset};
+  return detail::conv2d_max_pool2d_record(s, pool, x, {x, flat}, Slot{1, weight_offset}, b);
+}
+
+}  // namespace curv::nn::ops

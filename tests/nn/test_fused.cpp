@@ -1,0 +1,173 @@
+// The fused convolution + max-pooling (ops::conv2d_max_pool2d), which
+// Sequential runs for a Conv2d followed by a MaxPool2d: the same values as the
+// two ops (bit for bit), the same derivatives (to rounding: sums run in
+// another order), derivatives against finite differences, results that do
+// not depend on the thread count, and a tape without the convolution's output.
+#include <gtest/gtest.h>
+
+#include <oneapi/tbb/global_control.h>
+
+#include <memory>
+#include <string>
+
+#include "harness.hpp"
+
+namespace {
+
+using namespace curv;
+using namespace curv::nn;
+using namespace curv::nn::testing;
+
+struct FusedCase {
+  std::size_t n, in, out, h, w;  // input (n, in, h, w); output channels
+  std::size_t k, stride, padding;
+  Pool2dOptions pool;
+  bool bias = true;
+  Conv2dOptions conv() const { return Conv2dOptions{in, out, k, stride, padding, bias}; }
+};
+
+std::string describe(const FusedCase& c) {
+  return Conv2d<double>(c.conv()).describe() + " then " + MaxPool2d<double>(c.pool).describe() + " on (" +
+         std::to_string(c.n) + ", " + std::to_string(c.in) + ", " + std::to_string(c.h) + ", " + std::to_string(c.w) +
+         ")";
+}
+
+template <class T>
+Sequential<T> conv_then_pool(const FusedCase& c) {
+  Sequential<T> net;
+  net.template emplace<Conv2d<T>>("conv", c.conv());
+  net.template emplace<MaxPool2d<T>>("pool", c.pool);
+  return net;
+}
+
+// The two layers as two ops, the way Sequential ran them before fusing.
+template <class T>
+ad::Var<T> unfused(const Sequential<T>& net, const ad::Var<T>& w, const ad::Var<T>& x) {
+  const ad::Var<T> z = net.child(0).forward(w, x);
+  return net.child(1).forward(w.tape().constant(Tensor<T>::from_shape({0})), z);
+}
+
+class FusedCases : public ::testing::TestWithParam<FusedCase> {};
+
+TEST_P(FusedCases, ValuesAreBitIdenticalToConvThenPool) {
+  const FusedCase& c = GetParam();
+  SCOPED_TRACE(describe(c));
+  const Sequential<double> net = conv_then_pool<double>(c);
+  ad::Tape<double> tape;
+  const ad::Var<double> w = tape.variable(net.initialize(1));
+  const ad::Var<double> x = tape.variable(randn({c.n, c.in, c.h, c.w}, 2));
+  const ad::Var<double> fused = net.forward(w, x);
+  EXPECT_EQ(tape.node(fused.index()).op->name(), "conv2d_max_pool2d");
+  EXPECT_TRUE(fused.value() == unfused(net, w, x).value());
+}
+
+TEST_P(FusedCases, GradientAndHvpMatchConvThenPool) {
+  const FusedCase& c = GetParam();
+  SCOPED_TRACE(describe(c));
+  const Sequential<double> net = conv_then_pool<double>(c);
+  const Shape x_shape{c.n, c.in, c.h, c.w};
+  const Problem pr{net.initialize(3) + randn({net.num_parameters()}, 4, 0.1), randn(x_shape, 5)};
+  const Tensor<double> z = joined(pr), v = randn({z.size()}, 6);
+  const std::size_t p = net.num_parameters();
+  auto split = [&](const ad::Var<double>& zv, auto forward) {
+    const ad::Var<double> w = ad::slice(zv, 0, p);
+    const ad::Var<double> x = ad::reshape(ad::slice(zv, p, zv.size()), x_shape);
+    return readout(forward(w, x));
+  };
+  const auto a = ad::hvp([&](const auto& zv) { return split(zv, [&](auto w, auto x) { return net.forward(w, x); }); }, z, v);
+  const auto b = ad::hvp([&](const auto& zv) { return split(zv, [&](auto w, auto x) { return unfused(net, w, x); }); }, z, v);
+  EXPECT_EQ(a.value, b.value);
+  EXPECT_LT(relative_error(a.grad, b.grad), 1e-14);
+  EXPECT_LT(relative_error(a.hv, b.hv), 1e-14);
+}
+
+TEST_P(FusedCases, DerivativesMatchFiniteDifferences) {
+  const FusedCase& c = GetParam();
+  SCOPED_TRACE(describe(c));
+  const Sequential<double> net = conv_then_pool<double>(c);
+  expect_module_derivatives(net, {net.initialize(7) + randn({net.num_parameters()}, 8, 0.1),
+                                  randn({c.n, c.in, c.h, c.w}, 9)});
+}
+
+TEST_P(FusedCases, Float32MatchesFloat64) {
+  const FusedCase& c = GetParam();
+  SCOPED_TRACE(describe(c));
+  const Sequential<double> net = conv_then_pool<double>(c);
+  expect_float32_matches_float64(conv_then_pool<float>(c), net,
+                                 {net.initialize(10), randn({c.n, c.in, c.h, c.w}, 11)});
+}
+
+// Batches of 1, 5 and 9 samples: one block, a short last block (blocks are 4
+// samples), several blocks. Outputs whose windows tile the convolution's
+// output and ones that leave rows and columns out, overlapping windows,
+// stride and padding, with and without bias.
+INSTANTIATE_TEST_SUITE_P(
+    Geometries, FusedCases,
+    ::testing::Values(FusedCase{9, 1, 4, 8, 8, 3, 1, 1, {2, 0}},         // the article's, small
+                      FusedCase{5, 2, 3, 7, 9, 3, 2, 1, {2, 2}},         // conv 4×5: a column unpooled
+                      FusedCase{1, 2, 3, 6, 7, 3, 1, 0, {3, 2}},         // overlapping 3×3 windows
+                      FusedCase{5, 1, 2, 5, 5, 2, 1, 0, {2, 1}},         // 2×2 windows, stride 1
+                      FusedCase{5, 2, 3, 6, 6, 3, 1, 1, {2, 2}, false},  // no bias
+                      FusedCase{2, 3, 2, 9, 9, 5, 1, 2, {3, 3}}));       // 5×5 kernel, 3×3 pool
+
+TEST(FusedConvPool, ResultsDoNotDependOnTheThreadCount) {
+  const FusedCase c{13, 2, 8, 12, 12, 3, 1, 1, {2, 0}};
+  const Sequential<double> net = conv_then_pool<double>(c);
+  const Tensor<double> x = randn({c.n, c.in, c.h, c.w}, 1);
+  const Tensor<double> w = net.initialize(2), v = randn({net.num_parameters()}, 3);
+  auto f = [&](const ad::Var<double>& p) { return readout(net.forward(p, p.tape().constant(x))); };
+  const auto many = ad::hvp(f, w, v);
+  ad::Hvp<double> one;
+  {
+    const tbb::global_control only_one(tbb::global_control::max_allowed_parallelism, 1);
+    one = ad::hvp(f, w, v);
+  }
+  EXPECT_EQ(many.value, one.value);
+  EXPECT_TRUE(many.grad == one.grad);
+  EXPECT_TRUE(many.hv == one.hv);
+}
+
+TEST(FusedConvPool, SequentialTapeHoldsNoConvolutionOutput) {
+  const Sequential<float> net = models::article_cnn<float>();
+  ad::Tape<float> tape;
+  const ad::Var<float> w = tape.variable(net.initialize(1));
+  Tensor<float> x = Tensor<float>::from_shape({2, 1, 28, 28});
+  x.fill(0.25f);
+  const ad::Var<float> y = net.forward(w, tape.constant(x));
+  std::size_t fused = 0;
+  for (std::size_t i = 0; i < tape.size(); ++i) {
+    if (i == w.index()) continue;
+    const auto& n = tape.node(i);
+    EXPECT_LT(n.value.size(), 2u * 32 * 28 * 28) << "node " << i;
+    if (n.op && n.op->name() == "conv2d_max_pool2d") ++fused;
+  }
+  EXPECT_EQ(fused, 1u);
+  EXPECT_EQ(y.shape(), (Shape{2, 10}));
+}
+
+TEST(FusedConvPool, AnInputThePoolCannotTakeIsReportedByThePoolLayer) {
+  // The convolution's output (1, 1, 2, 2) is smaller than the 3×3 window: the
+  // layers run unfused and the pooling layer's check names it.
+  Sequential<double> net;
+  net.emplace<Conv2d<double>>("conv", Conv2dOptions{1, 1, 1});
+  net.emplace<MaxPool2d<double>>("pool", 3);
+  ad::Tape<double> tape;
+  const std::string msg = error_of(
+      [&] { net.forward(tape.constant(net.initialize(1)), tape.constant(xt::zeros<double>({1, 1, 2, 2}))); });
+  EXPECT_NE(msg.find("layer 'pool'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(1, 1, 2, 2)"), std::string::npos) << msg;
+}
+
+TEST(FusedConvPool, ShapeErrorsNameTheOpAndTheShapes) {
+  ad::Tape<double> tape;
+  const ad::Var<double> x = tape.constant(xt::zeros<double>({1, 2, 5, 5}));
+  const ad::Var<double> w = tape.constant(xt::zeros<double>({3, 1, 3, 3}));
+  const std::string channels = error_of([&] { ops::conv2d_max_pool2d(x, w); });
+  EXPECT_NE(channels.find("input channels 2 differ from the weight's 1"), std::string::npos) << channels;
+  const ad::Var<double> flat = tape.constant(xt::zeros<double>({20}));
+  const std::string range =
+      error_of([&] { ops::conv2d_max_pool2d(x, flat, Shape{1, 2, 3, 3}, 4, 18, {}, ops::Pool2dGeometry{2, 2}); });
+  EXPECT_NE(range.find("the weight needs elements [4, 22)"), std::string::npos) << range;
+}
+
+}  // namespace
