@@ -1,15 +1,86 @@
-// The value loop of curv::nn::ops::tanh (see ops/tanh.hpp); this file is
-// compiled with -fno-trapping-math so that the float loop vectorizes.
+// The loops of curv::nn::ops::tanh's rules (see ops/tanh.hpp). This file is
+// compiled with -fno-trapping-math so that the float clamp vectorizes.
 #include "curv/nn/ops/tanh.hpp"
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
+
+// Clones for wider vectors, chosen at load time by the CPU (GCC on x86-64 with
+// glibc's ifunc). They add vector width only (no FMA, whose contraction would
+// round differently), so every CPU computes the same bits.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define CURV_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CURV_VECTOR_CLONES
+#endif
 
 namespace curv::nn::ops::detail {
 
-void tanh_values(const float* x, float* y, std::size_t n) {
+namespace {
+
+// Elements per parallel chunk; smaller tensors run on the calling thread.
+constexpr std::size_t chunk = std::size_t{1} << 15;
+
+// f(first, last) over [0, n) in fixed chunks, isolated from outer TBB work.
+template <class F>
+void for_each_chunk(std::size_t n, F f) {
+  if (n <= chunk) {
+    f(std::size_t{0}, n);
+    return;
+  }
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, (n + chunk - 1) / chunk, 1),
+        [&](const tbb::blocked_range<std::size_t>& r) {
+          for (std::size_t b = r.begin(); b != r.end(); ++b) f(b * chunk, std::min(n, (b + 1) * chunk));
+        },
+        tbb::simple_partitioner());
+  });
+}
+
+CURV_VECTOR_CLONES void values_f(const float* x, float* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = tanh_value(x[i]);
+}
+void values_d(const double* x, double* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = tanh_value(x[i]);
 }
 
+template <class T>
+void scale(const T* y, const T* d, T* out, std::size_t n, bool accumulate) {
+  if (accumulate)
+    for (std::size_t i = 0; i < n; ++i) out[i] += (T(1) - y[i] * y[i]) * d[i];
+  else
+    for (std::size_t i = 0; i < n; ++i) out[i] = (T(1) - y[i] * y[i]) * d[i];
+}
+
+template <class T>
+void curvature(const T* y, const T* xdot, const T* ybar, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] -= T(2) * y[i] * (T(1) - y[i] * y[i]) * xdot[i] * ybar[i];
+}
+
+}  // namespace
+
+void tanh_values(const float* x, float* y, std::size_t n) {
+  for_each_chunk(n, [&](std::size_t a, std::size_t b) { values_f(x + a, y + a, b - a); });
+}
 void tanh_values(const double* x, double* y, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) y[i] = tanh_value(x[i]);
+  for_each_chunk(n, [&](std::size_t a, std::size_t b) { values_d(x + a, y + a, b - a); });
+}
+
+void tanh_scale(const float* y, const float* d, float* out, std::size_t n, bool accumulate) {
+  for_each_chunk(n, [&](std::size_t a, std::size_t b) { scale(y + a, d + a, out + a, b - a, accumulate); });
+}
+void tanh_scale(const double* y, const double* d, double* out, std::size_t n, bool accumulate) {
+  for_each_chunk(n, [&](std::size_t a, std::size_t b) { scale(y + a, d + a, out + a, b - a, accumulate); });
+}
+
+void tanh_curvature(const float* y, const float* xdot, const float* ybar, float* out, std::size_t n) {
+  for_each_chunk(n, [&](std::size_t a, std::size_t b) { curvature(y + a, xdot + a, ybar + a, out + a, b - a); });
+}
+void tanh_curvature(const double* y, const double* xdot, const double* ybar, double* out, std::size_t n) {
+  for_each_chunk(n, [&](std::size_t a, std::size_t b) { curvature(y + a, xdot + a, ybar + a, out + a, b - a); });
 }
 
 }  // namespace curv::nn::ops::detail

@@ -3,7 +3,10 @@
 // Conv2d and the pools against direct nested-loop references.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cstdint>
 #include <random>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -296,6 +299,37 @@ TEST(TanhOp, FloatValueIsWithin4e7RelativeOfTanh) {
     worst = std::max(worst, std::abs(curv::nn::ops::detail::tanh_value(x) - exact) / std::abs(exact));
   }
   EXPECT_LT(worst, 4e-7);  // about 6 float ulp
+}
+
+TEST(TanhOp, VectorizedThreadedLoopsComputeTheScalarFormulasBits) {
+  // The loops run a clone for the CPU's vector width (AVX-512, AVX2 or the
+  // baseline) in parallel chunks of 32,768 elements: every element must be
+  // the scalar formula's, bit for bit, on any CPU and thread count.
+  const std::size_t n = 100'003;  // three full chunks and a partial one
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> u(-10.0f, 10.0f);
+  std::vector<float> x(n), d(n), e(n), y(n), out(n), acc(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = u(rng), d[i] = u(rng), e[i] = u(rng), acc[i] = u(rng);
+  x[0] = 0.0f, x[1] = -0.0f, x[2] = 1e-30f, x[3] = 8.0f, x[4] = -100.0f;
+  curv::nn::ops::detail::tanh_values(x.data(), y.data(), n);
+  curv::nn::ops::detail::tanh_scale(y.data(), d.data(), out.data(), n, false);
+  std::vector<float> accumulated = acc;
+  curv::nn::ops::detail::tanh_scale(y.data(), d.data(), accumulated.data(), n, true);
+  std::vector<float> curved = acc;
+  curv::nn::ops::detail::tanh_curvature(y.data(), d.data(), e.data(), curved.data(), n);
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float yi = curv::nn::ops::detail::tanh_value(x[i]);
+    const float s = 1.0f - yi * yi;
+    const float sd = s * d[i];
+    const float sum = acc[i] + sd;
+    const float curve = acc[i] - 2.0f * yi * s * d[i] * e[i];
+    mismatches += std::bit_cast<std::uint32_t>(y[i]) != std::bit_cast<std::uint32_t>(yi);
+    mismatches += std::bit_cast<std::uint32_t>(out[i]) != std::bit_cast<std::uint32_t>(sd);
+    mismatches += std::bit_cast<std::uint32_t>(accumulated[i]) != std::bit_cast<std::uint32_t>(sum);
+    mismatches += std::bit_cast<std::uint32_t>(curved[i]) != std::bit_cast<std::uint32_t>(curve);
+  }
+  EXPECT_EQ(mismatches, 0u);
 }
 
 TEST(TanhOp, MatchesTheAutodiffTanh) {

@@ -44,29 +44,47 @@ struct ConvShape {
   std::size_t out_sample() const { return o * oh * ow; }
 };
 
+// The outputs o ∈ [first, last) whose input position o·stride + offset − pad
+// lies inside [0, size): the rest read the zero padding.
+struct ValidRange {
+  std::size_t first, last;
+};
+inline ValidRange valid_range(std::size_t outputs, std::size_t size, std::size_t stride, std::size_t pad,
+                              std::size_t offset) {
+  const std::size_t first = offset >= pad ? 0 : (pad - offset + stride - 1) / stride;
+  if (size + pad <= offset) return {0, 0};
+  const std::size_t last = std::min(outputs, (size + pad - offset - 1) / stride + 1);
+  return {std::min(first, last), last};
+}
+
 // cols (C·k·k × OH·OW), row (c, i, j), column (oh, ow): x[c, oh·s − p + i, ow·s − p + j] or 0.
 template <class T>
 void im2col(const ConvShape& s, const T* x, T* cols) {
   const std::size_t plane = s.out_plane();
   for (std::size_t c = 0; c < s.c; ++c)
-    for (std::size_t i = 0; i < s.k; ++i)
+    for (std::size_t i = 0; i < s.k; ++i) {
+      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
       for (std::size_t j = 0; j < s.k; ++j) {
+        const ValidRange cols_in = valid_range(s.ow, s.w, s.stride, s.pad, j);
         T* row = cols + ((c * s.k + i) * s.k + j) * plane;
         const T* xc = x + c * s.h * s.w;
-        for (std::size_t oh = 0; oh < s.oh; ++oh) {
-          const std::ptrdiff_t r = static_cast<std::ptrdiff_t>(oh * s.stride + i) - static_cast<std::ptrdiff_t>(s.pad);
+        std::fill(row, row + rows.first * s.ow, T(0));
+        for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
           T* out = row + oh * s.ow;
-          if (r < 0 || r >= static_cast<std::ptrdiff_t>(s.h)) {
-            std::fill(out, out + s.ow, T(0));
-            continue;
+          // Output ow reads input column ow·s + j − p, inside the row for ow in cols_in.
+          const T* xr = xc + (oh * s.stride + i - s.pad) * s.w;
+          std::fill(out, out + cols_in.first, T(0));
+          if (cols_in.first < cols_in.last) {
+            if (s.stride == 1)
+              std::copy(xr + (cols_in.first + j - s.pad), xr + (cols_in.last + j - s.pad), out + cols_in.first);
+            else
+              for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) out[ow] = xr[ow * s.stride + j - s.pad];
           }
-          const T* xr = xc + static_cast<std::size_t>(r) * s.w;
-          for (std::size_t ow = 0; ow < s.ow; ++ow) {
-            const std::ptrdiff_t col = static_cast<std::ptrdiff_t>(ow * s.stride + j) - static_cast<std::ptrdiff_t>(s.pad);
-            out[ow] = (col < 0 || col >= static_cast<std::ptrdiff_t>(s.w)) ? T(0) : xr[col];
-          }
+          std::fill(out + cols_in.last, out + s.ow, T(0));
         }
+        std::fill(row + rows.last * s.ow, row + plane, T(0));
       }
+    }
 }
 
 // x += col2im(cols): the adjoint of im2col (overlapping windows add up).
@@ -74,21 +92,19 @@ template <class T>
 void col2im_add(const ConvShape& s, const T* cols, T* x) {
   const std::size_t plane = s.out_plane();
   for (std::size_t c = 0; c < s.c; ++c)
-    for (std::size_t i = 0; i < s.k; ++i)
+    for (std::size_t i = 0; i < s.k; ++i) {
+      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
       for (std::size_t j = 0; j < s.k; ++j) {
+        const ValidRange cols_in = valid_range(s.ow, s.w, s.stride, s.pad, j);
         const T* row = cols + ((c * s.k + i) * s.k + j) * plane;
         T* xc = x + c * s.h * s.w;
-        for (std::size_t oh = 0; oh < s.oh; ++oh) {
-          const std::ptrdiff_t r = static_cast<std::ptrdiff_t>(oh * s.stride + i) - static_cast<std::ptrdiff_t>(s.pad);
-          if (r < 0 || r >= static_cast<std::ptrdiff_t>(s.h)) continue;
-          T* xr = xc + static_cast<std::size_t>(r) * s.w;
+        for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
           const T* in = row + oh * s.ow;
-          for (std::size_t ow = 0; ow < s.ow; ++ow) {
-            const std::ptrdiff_t col = static_cast<std::ptrdiff_t>(ow * s.stride + j) - static_cast<std::ptrdiff_t>(s.pad);
-            if (col >= 0 && col < static_cast<std::ptrdiff_t>(s.w)) xr[col] += in[ow];
-          }
+          T* xr = xc + (oh * s.stride + i - s.pad) * s.w;
+          for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) xr[ow * s.stride + j - s.pad] += in[ow];
         }
       }
+    }
 }
 
 // y (+)= conv(x, W) without bias: per sample, y_n = W cols(x_n) + beta y_n.

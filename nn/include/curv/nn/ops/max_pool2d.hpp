@@ -9,13 +9,11 @@
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "curv/autodiff.hpp"
@@ -48,10 +46,9 @@ PoolShape pool_shape(std::string_view op, const S& x, const Pool2dGeometry& g) {
   return {x[0], x[1], x[2], x[3], g.kernel, stride, (x[2] - g.kernel) / stride + 1, (x[3] - g.kernel) / stride + 1};
 }
 
-// The window element an output took: row i and column j within its window.
-struct Choice {
-  std::uint8_t i, j;
-};
+// The window element an output took, as its row-major index in the window
+// (i·k + j for row i, column j; k ≤ 256 fits two bytes).
+using Choice = std::uint16_t;
 using Choices = std::vector<Choice, BufferAllocator<Choice>>;
 
 // f(o, flat index into x) for every output o, in order.
@@ -62,8 +59,10 @@ void for_each_choice(const PoolShape& s, const Choice* choice, F f) {
     const std::size_t base = plane * s.h * s.w;
     for (std::size_t oh = 0; oh < s.oh; ++oh) {
       const std::size_t row = base + oh * s.stride * s.w;
-      for (std::size_t ow = 0; ow < s.ow; ++ow, ++o)
-        f(o, row + std::size_t{choice[o].i} * s.w + ow * s.stride + choice[o].j);
+      for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
+        const std::size_t i = choice[o] / s.k, j = choice[o] % s.k;
+        f(o, row + i * s.w + ow * s.stride + j);
+      }
     }
   }
 }
@@ -77,19 +76,20 @@ void max_pool(const PoolShape& s, const T* in, Value value, T* out, Choice* choi
   std::size_t o = 0;
   if (s.k == 2 && s.stride == 2) {  // the common case, unrolled: the same choices as the loop below
     for (std::size_t plane = 0; plane < s.n * s.c; ++plane)
-      for (std::size_t oh = 0; oh < s.oh; ++oh) {
+      for (std::size_t oh = 0; oh < s.oh; ++oh, o += s.ow) {
         const T* r0 = in + plane * s.h * s.w + 2 * oh * s.w;
         const T* r1 = r0 + s.w;
-        for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
-          // No branches (on real data the winner is unpredictable): the
-          // maximum, then the first position holding it, 2·i + j.
+        T* y = out + o;
+        Choice* ch = choice + o;
+        // Selects, not branches (on real data the winner is unpredictable),
+        // so that the loop vectorizes: the maximum, then the first position
+        // holding it.
+        for (std::size_t ow = 0; ow < s.ow; ++ow) {
           const T a = value(plane, r0[2 * ow]), b = value(plane, r0[2 * ow + 1]);
           const T c = value(plane, r1[2 * ow]), d = value(plane, r1[2 * ow + 1]);
           const T max = std::max(std::max(a, b), std::max(c, d));
-          const unsigned not_a = a != max, not_b = b != max, not_c = c != max;
-          const unsigned code = not_a * (1u + not_b * (1u + not_c));
-          choice[o] = {static_cast<std::uint8_t>(code >> 1), static_cast<std::uint8_t>(code & 1u)};
-          out[o] = max;
+          ch[ow] = a == max ? Choice{0} : b == max ? Choice{1} : c == max ? Choice{2} : Choice{3};
+          y[ow] = max;
         }
       }
     return;
@@ -99,14 +99,14 @@ void max_pool(const PoolShape& s, const T* in, Value value, T* out, Choice* choi
     for (std::size_t oh = 0; oh < s.oh; ++oh)
       for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
         const T* window = in + base + oh * s.stride * s.w + ow * s.stride;
-        Choice best{0, 0};
+        Choice best = 0;
         T max = value(plane, window[0]);
         for (std::size_t i = 0; i < s.k; ++i)
           for (std::size_t j = 0; j < s.k; ++j) {
             const T v = value(plane, window[i * s.w + j]);
             if (v > max) {  // strict: the first maximum wins
               max = v;
-              best = {static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(j)};
+              best = static_cast<Choice>(i * s.k + j);
             }
           }
         choice[o] = best;
@@ -115,31 +115,24 @@ void max_pool(const PoolShape& s, const T* in, Value value, T* out, Choice* choi
   }
 }
 
-// v where keep, else +0, without a branch.
-template <class T>
-T kept_or_zero(bool keep, T v) {
-  using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-  static_assert(sizeof(Bits) == sizeof(T));
-  return std::bit_cast<T>(std::bit_cast<Bits>(v) & (Bits{0} - Bits{keep}));
-}
-
 // to[argmax] += from (the adjoint of max_pool); when fresh, `to` is
 // uninitialized and every element is written.
 template <class T>
 void max_pool_scatter(const PoolShape& s, const Choice* choice, const T* from, T* to, bool fresh) {
   if (fresh && s.k == 2 && s.stride == 2 && s.h % 2 == 0 && s.w % 2 == 0) {
-    // The windows tile `to`: write each one whole, its chosen element and zeros.
+    // The windows tile `to`: write each one whole, its chosen element and
+    // zeros (selects, so that the loop vectorizes).
     for (std::size_t plane = 0, o = 0; plane < s.n * s.c; ++plane)
-      for (std::size_t oh = 0; oh < s.oh; ++oh) {
+      for (std::size_t oh = 0; oh < s.oh; ++oh, o += s.ow) {
         T* r0 = to + plane * s.h * s.w + 2 * oh * s.w;
         T* r1 = r0 + s.w;
-        for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
-          const unsigned code = 2u * choice[o].i + choice[o].j;
-          const T v = from[o];
-          r0[2 * ow] = kept_or_zero(code == 0, v);
-          r0[2 * ow + 1] = kept_or_zero(code == 1, v);
-          r1[2 * ow] = kept_or_zero(code == 2, v);
-          r1[2 * ow + 1] = kept_or_zero(code == 3, v);
+        const T* v = from + o;
+        const Choice* ch = choice + o;
+        for (std::size_t ow = 0; ow < s.ow; ++ow) {
+          r0[2 * ow] = ch[ow] == 0 ? v[ow] : T(0);
+          r0[2 * ow + 1] = ch[ow] == 1 ? v[ow] : T(0);
+          r1[2 * ow] = ch[ow] == 2 ? v[ow] : T(0);
+          r1[2 * ow + 1] = ch[ow] == 3 ? v[ow] : T(0);
         }
       }
     return;

@@ -58,10 +58,20 @@ inline double tanh_value(double x) {
   return std::copysign(r, x);
 }
 
-// y[i] = tanh_value(x[i]); compiled in src/tanh.cpp with -fno-trapping-math,
-// without which GCC does not vectorize the clamp.
+// The rules' loops over raw storage, compiled in src/tanh.cpp: with
+// -fno-trapping-math (without which GCC does not vectorize the clamp), for
+// the CPU's vector width where GCC can clone functions by target (x86-64:
+// AVX-512, AVX2, baseline), and spread over TBB's threads in fixed chunks
+// for large tensors (elementwise, so the values do not depend on threads).
+//   tanh_values:    y[i] = tanh_value(x[i])
+//   tanh_scale:     out[i] (+)= (1 − y[i]²) d[i]   (assign unless accumulate)
+//   tanh_curvature: out[i] −= 2 y[i] (1 − y[i]²) ẋ[i] ȳ[i]
 void tanh_values(const float* x, float* y, std::size_t n);
 void tanh_values(const double* x, double* y, std::size_t n);
+void tanh_scale(const float* y, const float* d, float* out, std::size_t n, bool accumulate);
+void tanh_scale(const double* y, const double* d, double* out, std::size_t n, bool accumulate);
+void tanh_curvature(const float* y, const float* xdot, const float* ybar, float* out, std::size_t n);
+void tanh_curvature(const double* y, const double* xdot, const double* ybar, double* out, std::size_t n);
 
 }  // namespace detail
 
@@ -72,38 +82,22 @@ class TanhOp final : public ad::Op<T> {
 
   Tensor<T> tangent(const ad::OpContext<T>& c) const override {
     Tensor<T> t = Tensor<T>::from_shape(c.output().shape());
-    const T* y = c.output().data();
-    const T* xdot = c.input_tangent(0).data();
-    T* out = t.data();
-    for (std::size_t i = 0, n = t.size(); i < n; ++i) out[i] = (T(1) - y[i] * y[i]) * xdot[i];
+    detail::tanh_scale(c.output().data(), c.input_tangent(0).data(), t.data(), t.size(), false);
     return t;
   }
 
   void adjoint(ad::OpContext<T>& c) const override {
-    const T* y = c.output().data();
-    const T* ybar = c.adjoint().data();
     bool fresh = false;
     T* xbar = c.input_adjoint_to_write(0, fresh).data();
-    const std::size_t n = c.output().size();
-    if (fresh)
-      for (std::size_t i = 0; i < n; ++i) xbar[i] = (T(1) - y[i] * y[i]) * ybar[i];
-    else
-      for (std::size_t i = 0; i < n; ++i) xbar[i] += (T(1) - y[i] * y[i]) * ybar[i];
+    detail::tanh_scale(c.output().data(), c.adjoint().data(), xbar, c.output().size(), !fresh);
   }
 
   void adjoint_tangent(ad::OpContext<T>& c) const override {
     const std::size_t n = c.output().size();
     const T* y = c.output().data();
     T* xbar_dot = c.input_adjoint_tangent(0).data();
-    if (c.has_adjoint_tangent()) {
-      const T* ydot_bar = c.adjoint_tangent().data();
-      for (std::size_t i = 0; i < n; ++i) xbar_dot[i] += (T(1) - y[i] * y[i]) * ydot_bar[i];
-    }
-    if (c.has_tangent(0)) {
-      const T* xdot = c.input_tangent(0).data();
-      const T* ybar = c.adjoint().data();
-      for (std::size_t i = 0; i < n; ++i) xbar_dot[i] -= T(2) * y[i] * (T(1) - y[i] * y[i]) * xdot[i] * ybar[i];
-    }
+    if (c.has_adjoint_tangent()) detail::tanh_scale(y, c.adjoint_tangent().data(), xbar_dot, n, true);
+    if (c.has_tangent(0)) detail::tanh_curvature(y, c.input_tangent(0).data(), c.adjoint().data(), xbar_dot, n);
   }
 };
 
