@@ -51,6 +51,19 @@ ad::Var<T> Linear<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const 
   return ops::linear(input, w, out, offset, bias);
 }
 
+template <class T>
+ad::Var<T> Linear<T>::forward_flattened_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
+  this->check_parameter_range("forward_flattened_at", w, offset);
+  const std::size_t in = options_.in_features, out = options_.out_features;
+  if (input.dimension() < 1 || input.shape()[0] == 0 || input.size() != input.shape()[0] * in)
+    throw std::invalid_argument("curv::nn::" + describe() + ": flattened input has shape " +
+                                shape_string(input.shape()) + ", expected (batch, ...) with " + std::to_string(in) +
+                                " elements per example");
+  std::optional<std::size_t> bias;
+  if (options_.bias) bias = offset + out * in;
+  return ops::linear_flattened(input, w, out, offset, bias);
+}
+
 template class Linear<float>;
 template class Linear<double>;
 

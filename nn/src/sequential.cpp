@@ -5,6 +5,8 @@
 #include <stdexcept>
 
 #include "curv/nn/layers/conv2d.hpp"
+#include "curv/nn/layers/flatten.hpp"
+#include "curv/nn/layers/linear.hpp"
 #include "curv/nn/layers/pooling.hpp"
 
 namespace curv::nn {
@@ -67,6 +69,16 @@ std::optional<ops::Pool2dGeometry> fusable_max_pool(const Module<T>& m, const Mo
   return ops::Pool2dGeometry{o.kernel_size, o.stride};
 }
 
+// Whether children i and i + 1 are a Flatten and a Linear that fit the input:
+// the Linear then reads the unflattened input in place (no copy, nor one of
+// its adjoint).
+template <class T>
+bool fusable_flatten(const Module<T>& m, const Module<T>* next, const ad::Var<T>& x) {
+  const auto* linear = dynamic_cast<const Linear<T>*>(next);
+  if (!dynamic_cast<const Flatten<T>*>(&m) || !linear) return false;
+  return x.dimension() >= 1 && x.shape()[0] > 0 && x.size() == x.shape()[0] * linear->options().in_features;
+}
+
 }  // namespace
 
 template <class T>
@@ -81,6 +93,9 @@ ad::Var<T> Sequential<T>::forward_at(const ad::Var<T>& w, std::size_t offset, co
       if (const auto pool = fusable_max_pool(m, next, x)) {
         x = static_cast<const Conv2d<T>&>(m).forward_max_pooled_at(w, offset + offsets_[i], x, *pool);
         ++i;  // the pooling child is done
+      } else if (fusable_flatten(m, next, x)) {
+        x = static_cast<const Linear<T>&>(*next).forward_flattened_at(w, offset + offsets_[i + 1], x);
+        ++i;  // the linear child is done
       } else if (m.num_parameters() == 0) {
         if (!empty.valid()) empty = w.tape().constant(Tensor<T>::from_shape({0}));
         x = m.forward(empty, x);

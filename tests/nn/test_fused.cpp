@@ -1,8 +1,10 @@
-// The fused convolution + max-pooling (ops::conv2d_max_pool2d), which
-// Sequential runs for a Conv2d followed by a MaxPool2d: the same values as the
-// two ops (bit for bit), the same derivatives (to rounding: sums run in
-// another order), derivatives against finite differences, results that do
-// not depend on the thread count, and a tape without the convolution's output.
+// What Sequential fuses. A Conv2d followed by a MaxPool2d runs as one op
+// (ops::conv2d_max_pool2d): the same values as the two ops (bit for bit), the
+// same derivatives (to rounding: sums run in another order), derivatives
+// against finite differences, results that do not depend on the thread
+// count, and a tape without the convolution's output. A Flatten followed by a
+// Linear reads the unflattened input in place: bit-identical results, no
+// reshape on the tape.
 #include <gtest/gtest.h>
 
 #include <oneapi/tbb/global_control.h>
@@ -168,6 +170,50 @@ TEST(FusedConvPool, ShapeErrorsNameTheOpAndTheShapes) {
   const std::string range =
       error_of([&] { ops::conv2d_max_pool2d(x, flat, Shape{1, 2, 3, 3}, 4, 18, {}, ops::Pool2dGeometry{2, 2}); });
   EXPECT_NE(range.find("the weight needs elements [4, 22)"), std::string::npos) << range;
+}
+
+TEST(FusedFlattenLinear, BitIdenticalToFlattenThenLinearWithoutAReshapeOnTheTape) {
+  Sequential<double> net;
+  net.emplace<Flatten<double>>("flatten");
+  net.emplace<Linear<double>>("fc", LinearOptions{2 * 3 * 4, 5});
+  const Tensor<double> x = randn({6, 2, 3, 4}, 1), v = randn({net.num_parameters()}, 2);
+  const Tensor<double> w = net.initialize(3);
+  auto fused = [&](const ad::Var<double>& p) { return readout(net.forward(p, p.tape().constant(x))); };
+  auto separate = [&](const ad::Var<double>& p) {
+    const ad::Var<double> empty = p.tape().constant(Tensor<double>::from_shape({0}));
+    return readout(net.child(1).forward(p, net.child(0).forward(empty, p.tape().constant(x))));
+  };
+  const auto a = ad::hvp(fused, w, v), b = ad::hvp(separate, w, v);
+  EXPECT_EQ(a.value, b.value);
+  EXPECT_TRUE(a.grad == b.grad);
+  EXPECT_TRUE(a.hv == b.hv);
+  ad::Tape<double> tape;
+  net.forward(tape.constant(w), tape.constant(x));
+  for (std::size_t i = 0; i < tape.size(); ++i) {
+    if (tape.node(i).op) {
+      EXPECT_NE(tape.node(i).op->name(), "reshape");
+    }
+  }
+  // With respect to the input too: x̄ comes back in x's 4-D shape.
+  expect_module_derivatives(net, {w, x});
+}
+
+TEST(FusedFlattenLinear, AnInputOfTheWrongSizeIsReportedByTheLinearLayer) {
+  Sequential<double> net;
+  net.emplace<Flatten<double>>("flatten");
+  net.emplace<Linear<double>>("fc", LinearOptions{7, 2});
+  ad::Tape<double> tape;
+  const std::string msg = error_of(
+      [&] { net.forward(tape.constant(net.initialize(1)), tape.constant(xt::zeros<double>({3, 2, 3}))); });
+  EXPECT_NE(msg.find("layer 'fc'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(3, 6)"), std::string::npos) << msg;
+  const Linear<double> fc(LinearOptions{7, 2});
+  const std::string direct = error_of([&] {
+    fc.forward_flattened_at(tape.constant(fc.initialize(1)), 0, tape.constant(xt::zeros<double>({3, 2, 3})));
+  });
+  EXPECT_NE(direct.find("flattened input has shape (3, 2, 3), expected (batch, ...) with 7 elements per example"),
+            std::string::npos)
+      << direct;
 }
 
 }  // namespace

@@ -26,6 +26,10 @@ class Linear final : public Module<T> {
   ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const override;
   // Reads its weight and bias in place from w (no copies on the tape).
   ad::Var<T> forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const override;
+  // forward_at(w, offset, Flatten()(input)) without the flattened copy: input
+  // (batch, ...) is read as (batch, in_features) in place. Sequential calls it
+  // for a Flatten followed by a Linear.
+  ad::Var<T> forward_flattened_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const;
   std::string describe() const override;
   std::vector<ParameterInfo> parameters() const override;
 

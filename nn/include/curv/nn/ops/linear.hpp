@@ -125,7 +125,7 @@ template <class T>
 ad::Var<T> linear_record(const ad::Var<T>& x, std::initializer_list<ad::Var<T>> inputs, std::size_t out, Slot w,
                          std::optional<Slot> b) {
   const ad::Var<T>* in = inputs.begin();
-  const std::size_t n = x.shape()[0], k = x.shape()[1];
+  const std::size_t n = x.shape()[0], k = n == 0 ? 0 : x.size() / n;  // x is read as (n, k)
   Tensor<T> y = Tensor<T>::from_shape({n, out});
   blas::gemm(blas::Op::none, blas::Op::transpose, n, out, k, T(1), x.value().data(), k, w.value(in[w.input]), k, T(0),
              y.data(), out);
@@ -160,6 +160,22 @@ ad::Var<T> linear(const ad::Var<T>& x, const ad::Var<T>& flat, std::size_t out, 
     throw std::invalid_argument("curv::nn::ops::linear: input has shape " + shape_string(x.shape()) +
                                 ", expected (batch, in)");
   detail::check_flat_range("linear", flat, weight_offset, out * x.shape()[1], "the weight");
+  if (bias_offset) detail::check_flat_range("linear", flat, *bias_offset, out, "the bias");
+  std::optional<Slot> b;
+  if (bias_offset) b = Slot{1, *bias_offset};
+  return detail::linear_record(x, {x, flat}, out, Slot{1, weight_offset}, b);
+}
+
+// The same with x of any shape (batch, ...) read as (batch, in) in place:
+// linear(flatten(x), …) without the flattened copy (nor its adjoint's).
+// x̄ comes back in x's shape.
+template <class T>
+ad::Var<T> linear_flattened(const ad::Var<T>& x, const ad::Var<T>& flat, std::size_t out, std::size_t weight_offset,
+                            std::optional<std::size_t> bias_offset) {
+  if (x.dimension() < 1 || x.shape()[0] == 0)
+    throw std::invalid_argument("curv::nn::ops::linear_flattened: input has shape " + shape_string(x.shape()) +
+                                ", expected (batch, ...) with a batch of at least one");
+  detail::check_flat_range("linear", flat, weight_offset, out * (x.size() / x.shape()[0]), "the weight");
   if (bias_offset) detail::check_flat_range("linear", flat, *bias_offset, out, "the bias");
   std::optional<Slot> b;
   if (bias_offset) b = Slot{1, *bias_offset};
