@@ -41,6 +41,73 @@ TEST(Hvp, QuadraticFormGivesAv) {
   EXPECT_NEAR(h.value, 0.5 * xt::sum(x * xt::linalg::dot(a, x))() + xt::sum(b * x)(), 1e-12);
 }
 
+// f(x) = Σ tanh(A x)·x, nonlinear enough for a non-trivial H·v.
+Tensor<double> forward_over_reverse(bool borrowed, const Tensor<double>& a, const Tensor<double>& x,
+                                    const Tensor<double>& v, Tensor<double>& grad, Tensor<double>& hv) {
+  curv::ad::Tape<double> tape;
+  const Var<double> xv = borrowed ? tape.borrowed_variable(x, v) : tape.variable(x, v);
+  if (borrowed) {
+    EXPECT_EQ(xv.value().data(), x.data());  // read in place, no copy on the tape
+    EXPECT_EQ(xv.tangent().data(), v.data());
+  }
+  const Var<double> y = curv::ad::sum(curv::ad::tanh(curv::ad::matmul(a, xv)) * xv);
+  tape.backward(y);
+  grad = xv.grad();
+  hv = xv.adjoint_tangent();
+  return y.value();
+}
+
+TEST(Tape, BorrowedVariableGivesBitIdenticalValueGradientAndHvToACopiedOne) {
+  const std::size_t n = 9;
+  const Tensor<double> a = random_matrix(n, n, 5);
+  const Tensor<double> x = xt::view(random_matrix(1, n, 6), 0);
+  const Tensor<double> v = xt::view(random_matrix(1, n, 7), 0);
+  Tensor<double> g_copy, hv_copy, g_borrowed, hv_borrowed;
+  const Tensor<double> y_copy = forward_over_reverse(false, a, x, v, g_copy, hv_copy);
+  const Tensor<double> y_borrowed = forward_over_reverse(true, a, x, v, g_borrowed, hv_borrowed);
+  EXPECT_EQ(*y_copy.data(), *y_borrowed.data());
+  ASSERT_EQ(g_copy.shape(), g_borrowed.shape());
+  ASSERT_EQ(hv_copy.shape(), hv_borrowed.shape());
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(g_copy(i), g_borrowed(i)) << i;
+    EXPECT_EQ(hv_copy(i), hv_borrowed(i)) << i;
+  }
+  const auto h = curv::ad::hvp([&](const Var<double>& x) { return curv::ad::sum(curv::ad::tanh(curv::ad::matmul(a, x)) * x); }, x, v);
+  for (std::size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(h.grad(i), g_copy(i)) << i;
+    EXPECT_EQ(h.hv(i), hv_copy(i)) << i;
+  }
+}
+
+TEST(Tape, BorrowedConstantIsReadInPlaceAndGetsNoAdjoint) {
+  curv::ad::Tape<double> tape;
+  const Tensor<double> data = {1.0, 2.0, 3.0};
+  const Tensor<double> x0 = {0.5, -1.0, 2.0};
+  const Var<double> c = tape.borrowed_constant(data);
+  const Var<double> x = tape.variable(x0);
+  EXPECT_EQ(c.value().data(), data.data());
+  EXPECT_EQ(tape.node(c.index()).value.dimension(), 0u);  // the tape holds no copy
+  const Var<double> y = curv::ad::sum(c * x * x);
+  tape.backward(y);
+  EXPECT_EQ(*y.value().data(), 0.25 + 2.0 + 12.0);
+  const Tensor<double> expected_grad = {1.0, -4.0, 12.0};  // 2 c x
+  EXPECT_EQ(x.grad(), expected_grad);
+  EXPECT_EQ(c.grad(), Tensor<double>(xt::zeros<double>({3})));
+}
+
+TEST(Tape, BorrowedVariableRejectsATangentOfAnotherShape) {
+  curv::ad::Tape<double> tape;
+  const Tensor<double> x = {1.0, 2.0, 3.0};
+  const Tensor<double> v = {1.0, 2.0};
+  try {
+    tape.borrowed_variable(x, v);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("tangent has shape (2,), expected the value's shape (3,)"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ValueAndGrad, RejectsNonScalarResult) {
   auto f = [](const Var<double>& x) { return x * x; };
   const Tensor<double> x = {1.0, 2.0};

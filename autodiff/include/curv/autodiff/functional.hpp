@@ -58,13 +58,13 @@ void check_direction(std::string_view fn, const Tensor<T>& x, const Tensor<T>& v
 template <class T>
 Tensor<T> take_adjoint(Tape<T>& tape, const Var<T>& x) {
   Node<T>& n = tape.node(x.index());
-  return n.has_adjoint ? std::move(n.adjoint) : Tensor<T>(xt::zeros<T>(n.value.shape()));
+  return n.has_adjoint ? std::move(n.adjoint) : Tensor<T>(xt::zeros<T>(n.value_of().shape()));
 }
 
 template <class T>
 Tensor<T> take_adjoint_tangent(Tape<T>& tape, const Var<T>& x) {
   Node<T>& n = tape.node(x.index());
-  return n.has_adjoint_tangent ? std::move(n.adjoint_tangent) : Tensor<T>(xt::zeros<T>(n.value.shape()));
+  return n.has_adjoint_tangent ? std::move(n.adjoint_tangent) : Tensor<T>(xt::zeros<T>(n.value_of().shape()));
 }
 
 }  // namespace detail
@@ -72,7 +72,7 @@ Tensor<T> take_adjoint_tangent(Tape<T>& tape, const Var<T>& x) {
 template <class F, class T>
 ValueAndGrad<T> value_and_grad(F&& f, const Tensor<T>& x) {
   Tape<T> tape;
-  const Var<T> xv = tape.variable(x);
+  const Var<T> xv = tape.borrowed_variable(x);  // x outlives the tape: no copy
   const Var<T> y = std::invoke(std::forward<F>(f), xv);
   const T value = detail::scalar_of("value_and_grad", y);
   tape.backward(y);
@@ -83,7 +83,7 @@ template <class F, class T>
 Jvp<T> jvp(F&& f, const Tensor<T>& x, const Tensor<T>& v) {
   detail::check_direction("jvp", x, v);
   Tape<T> tape;
-  const Var<T> xv = tape.variable(x, v);
+  const Var<T> xv = tape.borrowed_variable(x, v);
   const Var<T> y = std::invoke(std::forward<F>(f), xv);
   const T value = detail::scalar_of("jvp", y);
   return {value, y.has_tangent() ? *y.tangent().data() : T(0)};
@@ -93,7 +93,7 @@ template <class F, class T>
 Hvp<T> hvp(F&& f, const Tensor<T>& x, const Tensor<T>& v) {
   detail::check_direction("hvp", x, v);
   Tape<T> tape;
-  const Var<T> xv = tape.variable(x, v);
+  const Var<T> xv = tape.borrowed_variable(x, v);
   const Var<T> y = std::invoke(std::forward<F>(f), xv);
   const T value = detail::scalar_of("hvp", y);
   tape.backward(y);

@@ -5,7 +5,8 @@
 // direction), its adjoint (gradient of the swept output) and the adjoint's
 // tangent (H·v at the inputs after a tangent-seeded forward pass). The reverse
 // sweep walks the nodes backwards once: creation order is a topological order.
-// Tapes are not shared between threads; there is no global tape.
+// A leaf may borrow its value (and tangent) from the caller instead of owning a
+// copy. Tapes are not shared between threads; there is no global tape.
 #pragma once
 
 #include <cassert>
@@ -57,8 +58,8 @@ class Var {
 
 template <class T>
 struct Node {
-  Tensor<T> value;
-  Tensor<T> tangent;
+  Tensor<T> value;  // empty (0-d) for a borrowed leaf: read it through value_of()
+  Tensor<T> tangent;  // likewise: tangent_of()
   Tensor<T> adjoint;
   Tensor<T> adjoint_tangent;
   std::unique_ptr<Op<T>> op;  // null for leaves
@@ -67,6 +68,13 @@ struct Node {
   bool has_adjoint = false;
   bool has_adjoint_tangent = false;
   bool requires_grad = false;  // some variable upstream wants an adjoint
+  // A borrowed leaf's value and tangent, owned by the caller (Tape::borrowed_variable,
+  // Tape::borrowed_constant).
+  const Tensor<T>* borrowed_value = nullptr;
+  const Tensor<T>* borrowed_tangent = nullptr;
+
+  const Tensor<T>& value_of() const { return borrowed_value ? *borrowed_value : value; }
+  const Tensor<T>& tangent_of() const { return borrowed_tangent ? *borrowed_tangent : tangent; }
 };
 
 template <class T>
@@ -82,6 +90,19 @@ class Tape {
   Var<T> variable(Tensor<T> value, Tensor<T> tangent);
   // A leaf with no adjoint and no tangent (data, targets, scalars).
   Var<T> constant(Tensor<T> value);
+
+  // The same three leaves reading the caller's tensors in place instead of
+  // copying them: for a parameter vector w (and direction v) shared by many
+  // tapes at once, each copy is a parameter-sized buffer per tape. The tensors
+  // must outlive the tape and stay unchanged while it is in use.
+  Var<T> borrowed_variable(const Tensor<T>& value);
+  Var<T> borrowed_variable(const Tensor<T>& value, const Tensor<T>& tangent);
+  Var<T> borrowed_constant(const Tensor<T>& value);
+  // Temporaries would dangle.
+  Var<T> borrowed_variable(Tensor<T>&&) = delete;
+  Var<T> borrowed_variable(Tensor<T>&&, const Tensor<T>&) = delete;
+  Var<T> borrowed_variable(const Tensor<T>&, Tensor<T>&&) = delete;
+  Var<T> borrowed_constant(Tensor<T>&&) = delete;
 
   // Appends an op's node. `value` is the op's output; its tangent is computed
   // now when any input has one. All inputs must be on this tape.
@@ -106,6 +127,7 @@ class Tape {
 
  private:
   Var<T> push_leaf(Tensor<T> value, bool requires_grad);
+  static void check_tangent_shape(const Tensor<T>& value, const Tensor<T>& tangent);
   void sweep(const Var<T>& output, Tensor<T> seed, std::optional<Tensor<T>> seed_tangent);
   void check_owned(const Var<T>& v, std::string_view what) const;
 
@@ -120,11 +142,11 @@ class OpContext {
 
   std::size_t arity() const { return node_.inputs.size(); }
 
-  const Tensor<T>& input(std::size_t i) const { return in(i).value; }
+  const Tensor<T>& input(std::size_t i) const { return in(i).value_of(); }
   bool has_tangent(std::size_t i) const { return in(i).has_tangent; }
   const Tensor<T>& input_tangent(std::size_t i) const {
     assert(in(i).has_tangent);
-    return in(i).tangent;
+    return in(i).tangent_of();
   }
 
   const Tensor<T>& output() const { return node_.value; }
@@ -149,7 +171,7 @@ class OpContext {
   Tensor<T>& input_adjoint(std::size_t i) {
     Node<T>& n = in(i);
     if (!n.has_adjoint) {
-      n.adjoint = xt::zeros<T>(n.value.shape());
+      n.adjoint = xt::zeros<T>(n.value_of().shape());
       n.has_adjoint = true;
     }
     return n.adjoint;
@@ -157,7 +179,7 @@ class OpContext {
   Tensor<T>& input_adjoint_tangent(std::size_t i) {
     Node<T>& n = in(i);
     if (!n.has_adjoint_tangent) {
-      n.adjoint_tangent = xt::zeros<T>(n.value.shape());
+      n.adjoint_tangent = xt::zeros<T>(n.value_of().shape());
       n.has_adjoint_tangent = true;
     }
     return n.adjoint_tangent;
@@ -172,7 +194,7 @@ class OpContext {
     Node<T>& n = in(i);
     fresh = !n.has_adjoint;
     if (fresh) {
-      n.adjoint = Tensor<T>::from_shape(n.value.shape());
+      n.adjoint = Tensor<T>::from_shape(n.value_of().shape());
       n.has_adjoint = true;
     }
     return n.adjoint;
@@ -181,7 +203,7 @@ class OpContext {
     Node<T>& n = in(i);
     fresh = !n.has_adjoint_tangent;
     if (fresh) {
-      n.adjoint_tangent = Tensor<T>::from_shape(n.value.shape());
+      n.adjoint_tangent = Tensor<T>::from_shape(n.value_of().shape());
       n.has_adjoint_tangent = true;
     }
     return n.adjoint_tangent;
@@ -198,7 +220,7 @@ class OpContext {
 
 template <class T>
 const Tensor<T>& Var<T>::value() const {
-  return tape_->node(index_).value;
+  return tape_->node(index_).value_of();
 }
 
 template <class T>
@@ -211,19 +233,19 @@ const Tensor<T>& Var<T>::tangent() const {
   const Node<T>& n = tape_->node(index_);
   if (!n.has_tangent)
     throw std::logic_error("curv::ad::Var::tangent: this node carries no tangent (seed one with Tape::variable(value, tangent))");
-  return n.tangent;
+  return n.tangent_of();
 }
 
 template <class T>
 Tensor<T> Var<T>::grad() const {
   const Node<T>& n = tape_->node(index_);
-  return n.has_adjoint ? n.adjoint : Tensor<T>(xt::zeros<T>(n.value.shape()));
+  return n.has_adjoint ? n.adjoint : Tensor<T>(xt::zeros<T>(n.value_of().shape()));
 }
 
 template <class T>
 Tensor<T> Var<T>::adjoint_tangent() const {
   const Node<T>& n = tape_->node(index_);
-  return n.has_adjoint_tangent ? n.adjoint_tangent : Tensor<T>(xt::zeros<T>(n.value.shape()));
+  return n.has_adjoint_tangent ? n.adjoint_tangent : Tensor<T>(xt::zeros<T>(n.value_of().shape()));
 }
 
 template <class T>
@@ -240,11 +262,16 @@ Var<T> Tape<T>::variable(Tensor<T> value) {
 }
 
 template <class T>
-Var<T> Tape<T>::variable(Tensor<T> value, Tensor<T> tangent) {
+void Tape<T>::check_tangent_shape(const Tensor<T>& value, const Tensor<T>& tangent) {
   if (value.shape() != tangent.shape())
     throw std::invalid_argument("curv::ad::Tape::variable: tangent has shape " +
                                 shape_string(tangent.shape()) + ", expected the value's shape " +
                                 shape_string(value.shape()));
+}
+
+template <class T>
+Var<T> Tape<T>::variable(Tensor<T> value, Tensor<T> tangent) {
+  check_tangent_shape(value, tangent);
   Var<T> v = push_leaf(std::move(value), true);
   Node<T>& n = nodes_.back();
   n.tangent = std::move(tangent);
@@ -255,6 +282,31 @@ Var<T> Tape<T>::variable(Tensor<T> value, Tensor<T> tangent) {
 template <class T>
 Var<T> Tape<T>::constant(Tensor<T> value) {
   return push_leaf(std::move(value), false);
+}
+
+template <class T>
+Var<T> Tape<T>::borrowed_variable(const Tensor<T>& value) {
+  Var<T> v = push_leaf(Tensor<T>(), true);
+  nodes_.back().borrowed_value = &value;
+  return v;
+}
+
+template <class T>
+Var<T> Tape<T>::borrowed_variable(const Tensor<T>& value, const Tensor<T>& tangent) {
+  check_tangent_shape(value, tangent);
+  Var<T> v = push_leaf(Tensor<T>(), true);
+  Node<T>& n = nodes_.back();
+  n.borrowed_value = &value;
+  n.borrowed_tangent = &tangent;
+  n.has_tangent = true;
+  return v;
+}
+
+template <class T>
+Var<T> Tape<T>::borrowed_constant(const Tensor<T>& value) {
+  Var<T> v = push_leaf(Tensor<T>(), false);
+  nodes_.back().borrowed_value = &value;
+  return v;
 }
 
 template <class T>
@@ -289,7 +341,7 @@ Var<T> Tape<T>::record(std::unique_ptr<Op<T>> op, std::span<const Var<T>> inputs
   const std::size_t index = nodes_.size() - 1;
   if (has_tangent) {
     Tensor<T> t = nodes_[index].op->tangent(OpContext<T>(*this, index));
-    assert(t.shape() == nodes_[index].value.shape());
+    assert(t.shape() == nodes_[index].value_of().shape());
     nodes_[index].tangent = std::move(t);
     nodes_[index].has_tangent = true;
   }
@@ -320,14 +372,14 @@ template <class T>
 void Tape<T>::sweep(const Var<T>& output, Tensor<T> seed, std::optional<Tensor<T>> seed_tangent) {
   check_owned(output, "Tape::backward");
   Node<T>& out = nodes_[output.index()];
-  if (seed.shape() != out.value.shape())
+  if (seed.shape() != out.value_of().shape())
     throw std::invalid_argument("curv::ad::Tape::backward: seed has shape " +
                                 shape_string(seed.shape()) + ", expected the output's shape " +
-                                shape_string(out.value.shape()));
-  if (seed_tangent && seed_tangent->shape() != out.value.shape())
+                                shape_string(out.value_of().shape()));
+  if (seed_tangent && seed_tangent->shape() != out.value_of().shape())
     throw std::invalid_argument("curv::ad::Tape::backward: seed tangent has shape " +
                                 shape_string(seed_tangent->shape()) +
-                                ", expected the output's shape " + shape_string(out.value.shape()));
+                                ", expected the output's shape " + shape_string(out.value_of().shape()));
   zero_adjoints();
   out.adjoint = std::move(seed);
   out.has_adjoint = true;
