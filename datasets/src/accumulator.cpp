@@ -48,7 +48,7 @@ void add_into(std::vector<double>& total, const Tensor<T>& part) {
 template <class T>
 Tensor<T> take_adjoint(ad::Tape<T>& tape, const ad::Var<T>& leaf, bool tangent) {
   ad::Node<T>& node = tape.node(leaf.index());
-  if (tangent ? !node.has_adjoint_tangent : !node.has_adjoint) return xt::zeros<T>(node.value.shape());
+  if (tangent ? !node.has_adjoint_tangent : !node.has_adjoint) return xt::zeros<T>(node.value_of().shape());
   return std::move(tangent ? node.adjoint_tangent : node.adjoint);
 }
 
@@ -127,13 +127,14 @@ typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, Batch<T> batch,
     s.second = std::move(gn.gv);
     return s;
   }
+  // w and v are shared by every batch's tape at once: borrowed, not copied.
   ad::Tape<T> tape;
   ad::Var<T> wv;
   switch (ask) {
     case Ask::value:
-    case Ask::evaluate: wv = tape.constant(w); break;
-    case Ask::grad: wv = tape.variable(w); break;
-    default: wv = tape.variable(w, *v); break;
+    case Ask::evaluate: wv = tape.borrowed_constant(w); break;
+    case Ask::grad: wv = tape.borrowed_variable(w); break;
+    default: wv = tape.borrowed_variable(w, *v); break;
   }
   const ad::Var<T> out = model_.forward(wv, tape.constant(std::move(batch.inputs)));
   const ad::Var<T> l = loss_.forward(out, batch.targets, nn::Reduction::sum);

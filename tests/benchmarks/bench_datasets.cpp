@@ -2,7 +2,8 @@
 // scripts/fetch-data.sh) with the article CNN: seconds per full pass of the
 // accumulated gradient and of the accumulated gradient + H·v, at batch sizes
 // 32, 256, 1024 and −1 (the whole set at once), float32 and float64, on all
-// cores. Counters: peak resident memory of the process (VmHWM) and the
+// cores. Counters: peak resident memory of the process (VmHWM), its resident
+// memory before the first pass (VmRSS) and the
 // dataset's bytes. CURV_BENCH_THREADS=k limits the accumulator to k threads.
 // VmHWM only grows, so measure one configuration per process:
 //   for f in float double; do for b in 32 256 1024 -1; do for k in Grad Hvp; do
@@ -33,12 +34,12 @@ fs::path mnist_dir() {
   return fs::path(__FILE__).parent_path().parent_path().parent_path() / "data" / "mnist";
 }
 
-// Peak resident set size of this process in MiB (VmHWM of /proc/self/status).
-double peak_rss_mib() {
+// A field of /proc/self/status in MiB: VmHWM (peak resident set) or VmRSS (now).
+double status_mib(const std::string& field) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;
   return 0;
 }
 
@@ -86,6 +87,7 @@ void run(benchmark::State& state) {
                                      {.batch_size = state.range(0), .threads = threads ? std::atoi(threads) : 0});
   Tensor<T> g, hv;
   double value = 0;
+  const double rss_before = status_mib("VmRSS");
   const double cpu_before = process_cpu_seconds();
   for (auto _ : state) {
     value = with_hvp ? acc.hvp(w, v, g, hv) : acc.value_and_grad(w, g);
@@ -97,7 +99,10 @@ void run(benchmark::State& state) {
   state.counters["threads"] = acc.threads();
   state.counters["loss"] = value;
   state.counters["dataset_MiB"] = static_cast<double>(data.bytes()) / (1024.0 * 1024.0);
-  state.counters["peak_rss_MiB"] = peak_rss_mib();
+  state.counters["peak_rss_MiB"] = status_mib("VmHWM");
+  // What the process held before the first pass (libraries, dataset, w, v):
+  // peak_rss_MiB minus this is what the passes added.
+  state.counters["rss_before_MiB"] = rss_before;
 }
 
 template <class T>
