@@ -362,6 +362,51 @@ TEST(Accumulator, WorksOnAnyDatasetTypeGatheringEachBatchOnceAtMostThreadsAtATim
   EXPECT_TRUE(bit_identical(g, g_ref));
 }
 
+// Holds back the first batch so that the others finish before it and have to
+// wait for their turn in the in-order sum.
+class SlowFirstBatchDataset {
+ public:
+  explicit SlowFirstBatchDataset(const TensorDataset<double>& data) : data_(data) {}
+  std::size_t size() const { return data_.size(); }
+  curv::datasets::Batch<double> get_batch(std::span<const std::size_t> indices) const {
+    const int fetched = ++fetched_;
+    int seen = most_in_flight_;
+    const int in_flight = fetched - added_;
+    while (in_flight > seen && !most_in_flight_.compare_exchange_weak(seen, in_flight)) {
+    }
+    if (indices.front() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return data_.get_batch(indices);
+  }
+  void added_one() const { ++added_; }
+  int most_in_flight() const { return most_in_flight_; }
+
+ private:
+  const TensorDataset<double>& data_;
+  mutable std::atomic<int> fetched_{0}, added_{0}, most_in_flight_{0};
+};
+
+TEST(Accumulator, KeepsAtMostThreadsBatchesInFlightWhileAddingInBatchOrder) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 23);
+  const SlowFirstBatchDataset slow(data);
+  const TinyMlp<double> model(features, 4, 3);
+  const CrossEntropy<double> loss;
+  const Tensor<double> w = curv::test::uniform<double>({model.num_parameters()}, 3);
+  const Tensor<double> v = curv::test::uniform<double>({model.num_parameters()}, 4);
+  for (const int threads : {2, 3}) {
+    Accumulator<double> acc(model, loss, slow, {.batch_size = 7, .threads = threads});
+    acc.set_progress([&](std::size_t, std::size_t) { slow.added_one(); });
+    Tensor<double> g, hv, g_ref, hv_ref;
+    const double value = acc.hvp(w, v, g, hv);
+    // A batch is in flight from its gathering until its sums are added; the
+    // finished slots waiting behind the slow first batch count too.
+    EXPECT_LE(slow.most_in_flight(), threads) << threads << " threads";
+    const Accumulator<double> serial(model, loss, data, {.batch_size = 7, .threads = 1});
+    EXPECT_EQ(value, serial.hvp(w, v, g_ref, hv_ref));
+    EXPECT_TRUE(bit_identical(g, g_ref));
+    EXPECT_TRUE(bit_identical(hv, hv_ref));
+  }
+}
+
 TEST(Accumulator, RestoresOpenBlasThreadCountAfterAPass) {
   const TensorDataset<double> data = curv::test::synthetic<double>(20, features, 2);
   const TinyMlp<double> model(features, 4, 3);
