@@ -126,14 +126,7 @@ TEST(LbfgsState, StartHoldsTheFirstPointAndAnEmptyMemoryAndTheMemoryIsBounded) {
 
 TEST(LineSearchStates, AFailedLineSearchLeavesThePointAndSaysWhy) {
   // A gradient pointing the wrong way: no step along −g decreases f.
-  struct WrongGradient {
-    std::size_t dim() const { return 2; }
-    double value(const Tensor<double>& w) { return w(0) * w(0) + w(1) * w(1); }
-    double value_and_grad(const Tensor<double>& w, Tensor<double>& g) {
-      g = -2.0 * w;
-      return value(w);
-    }
-  } obj;
+  test::WrongGradient obj;
   const Tensor<double> x0 = {1.0, 1.0};
   const LBFGS<double> lbfgs;
   auto l = lbfgs.start(obj, x0);

@@ -116,14 +116,7 @@ TEST(StopReasons, ScgStallsWhenEveryTrialPointIsNonFinite) {
 
 TEST(StopReasons, LbfgsReportsAFailedLineSearch) {
   // A gradient pointing the wrong way: no step along −g decreases f.
-  struct WrongGradient {
-    std::size_t dim() const { return 2; }
-    double value(const Tensor<double>& w) { return w(0) * w(0) + w(1) * w(1); }
-    double value_and_grad(const Tensor<double>& w, Tensor<double>& g) {
-      g = -2.0 * w;
-      return value(w);
-    }
-  } obj;
+  test::WrongGradient obj;
   const auto r = LBFGS<double>().minimize(obj, Tensor<double>{1.0, 1.0});
   EXPECT_EQ(r.stop_reason, StopReason::line_search_failed) << r.message;
   EXPECT_FALSE(r.converged);

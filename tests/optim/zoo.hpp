@@ -29,6 +29,17 @@ struct Problem {
   double f_min = 0;
 };
 
+// |w|² on R², reporting the gradient with the wrong sign (−2w): every line
+// search along −g goes uphill and must fail cleanly.
+struct WrongGradient {
+  std::size_t dim() const { return 2; }
+  double value(const Tensor<double>& w) { return w(0) * w(0) + w(1) * w(1); }
+  double value_and_grad(const Tensor<double>& w, Tensor<double>& g) {
+    g = -2.0 * w;
+    return value(w);
+  }
+};
+
 inline Var<double> component(const Var<double>& x, std::size_t i) { return curv::ad::slice(x, i, i + 1); }
 
 // Σᵢ 100(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)², minimum 0 at (1, …, 1).
