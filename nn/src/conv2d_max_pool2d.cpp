@@ -40,7 +40,99 @@ struct FusedShape {
   std::size_t pooled() const { return pool.c * pool.oh * pool.ow; }  // y elements per sample
   std::size_t conv_out() const { return conv.out_sample(); }          // z elements per sample
   bool parallel() const { return conv.o * conv.ckk() * conv.out_plane() < blas_single_threaded_work; }
+  // 2×2 windows with stride 2 tiling the convolution's output: the columns
+  // (of cols, z and z̄) are then kept in window-major order (see below).
+  bool tiled() const { return pool.k == 2 && pool.stride == 2 && conv.oh % 2 == 0 && conv.ow % 2 == 0; }
 };
+
+// Column order of one sample's cols (C·k·k × OH·OW), z and z̄ (O × OH·OW).
+// The gemms do not care in which order the OH·OW output positions come, as
+// long as cols and z agree. When 2×2 windows tile the output, each output
+// plane is stored as four runs of OH/2 · OW/2 values, one per window element
+// e = 2·(h%2) + w%2 (the choice's code), each in pooled-output order:
+//   position (h, w) at  e · OH/2 · OW/2 + h/2 · OW/2 + w/2,
+// so that the pooling compares four contiguous runs element by element and
+// the adjoint writes z̄ plainly, both without shuffles (they vectorize).
+// Otherwise the order is conv2d's row-major one and the max_pool2d kernels
+// apply.
+struct WindowRuns {
+  std::size_t row;   // OW / 2: windows per pooled row
+  std::size_t size;  // OH / 2 · OW / 2: windows per plane, the length of a run
+  // Where conv row h's columns w = 2·q + wj start (q = 0, 1, …).
+  std::size_t at(std::size_t h, std::size_t wj) const { return (2 * (h & 1) + wj) * size + (h >> 1) * row; }
+};
+
+// The run positions w/2 ∈ [first, last) whose column w = 2·(w/2) + wj is in
+// `valid`.
+inline ValidRange run_range(ValidRange valid, std::size_t wj) {
+  auto count_below = [wj](std::size_t end) { return end > wj ? (end - wj + 1) / 2 : 0; };
+  return {count_below(valid.first), count_below(valid.last)};
+}
+
+// cols of one sample in window-run order (im2col's values).
+template <class T>
+void im2col_windowed(const ConvShape& s, const T* x, T* cols) {
+  const WindowRuns runs{s.ow / 2, s.oh / 2 * (s.ow / 2)};
+  const std::size_t plane = s.out_plane();
+  for (std::size_t c = 0; c < s.c; ++c)
+    for (std::size_t i = 0; i < s.k; ++i) {
+      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
+      for (std::size_t j = 0; j < s.k; ++j) {
+        const ValidRange cols_in = valid_range(s.ow, s.w, s.stride, s.pad, j);
+        T* row = cols + ((c * s.k + i) * s.k + j) * plane;
+        for (std::size_t h = 0; h < s.oh; ++h)
+          for (std::size_t wj = 0; wj < 2; ++wj) {
+            T* dst = row + runs.at(h, wj);
+            if (h < rows.first || h >= rows.last) {
+              std::fill(dst, dst + runs.row, T(0));
+              continue;
+            }
+            const T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
+            const ValidRange r = run_range(cols_in, wj);
+            std::fill(dst, dst + r.first, T(0));
+            for (std::size_t q = r.first; q < r.last; ++q) dst[q] = xr[(2 * q + wj) * s.stride + j - s.pad];
+            std::fill(dst + r.last, dst + runs.row, T(0));
+          }
+      }
+    }
+}
+
+// x += the fold of window-run cols (the adjoint of im2col_windowed).
+template <class T>
+void col2im_windowed_add(const ConvShape& s, const T* cols, T* x) {
+  const WindowRuns runs{s.ow / 2, s.oh / 2 * (s.ow / 2)};
+  const std::size_t plane = s.out_plane();
+  for (std::size_t c = 0; c < s.c; ++c)
+    for (std::size_t i = 0; i < s.k; ++i) {
+      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
+      for (std::size_t j = 0; j < s.k; ++j) {
+        const ValidRange cols_in = valid_range(s.ow, s.w, s.stride, s.pad, j);
+        const T* row = cols + ((c * s.k + i) * s.k + j) * plane;
+        for (std::size_t h = rows.first; h < rows.last; ++h)
+          for (std::size_t wj = 0; wj < 2; ++wj) {
+            const T* src = row + runs.at(h, wj);
+            T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
+            const ValidRange r = run_range(cols_in, wj);
+            for (std::size_t q = r.first; q < r.last; ++q) xr[(2 * q + wj) * s.stride + j - s.pad] += src[q];
+          }
+      }
+    }
+}
+
+// One plane's pooling in window-run order: y[q] = the maximum of a[q], b[q],
+// c[q], d[q] (after value()), ch[q] = the first run holding it.
+// (Not inlined, so that GCC keeps the restrict pointers and vectorizes it.)
+template <class T, class Value>
+[[gnu::noinline]] void pool_runs(const T* __restrict a, const T* __restrict b, const T* __restrict c,
+                                 const T* __restrict d, Value value, T* __restrict y, Choice* __restrict ch,
+                                 std::size_t n) {
+  for (std::size_t q = 0; q < n; ++q) {
+    const T va = value(a[q]), vb = value(b[q]), vc = value(c[q]), vd = value(d[q]);
+    const T max = std::max(std::max(va, vb), std::max(vc, vd));
+    ch[q] = static_cast<Choice>(Choice(va != max) * Choice(1 + Choice(vb != max) * Choice(1 + Choice(vc != max))));
+    y[q] = max;
+  }
+}
 
 // f(block, first sample, end sample) for every block of samples, on TBB's
 // threads when the shape allows it.
@@ -91,13 +183,83 @@ void add_plane_sums(const FusedShape& s, const T* y, T* sums) {
   }
 }
 
+// The per-sample steps, in the shape's column order (window-major when tiled).
+template <class T>
+class Sample {
+ public:
+  explicit Sample(const FusedShape& s)
+      : s_(s), o_(s.conv.o), ckk_(s.conv.ckk()), p_(s.conv.out_plane()), q_(s.pool.oh * s.pool.ow) {}
+
+  std::size_t cols_size() const { return ckk_ * p_; }
+
+  // cols = the unfolded input of one sample.
+  void unfold(const T* x, T* cols) const {
+    if (s_.tiled())
+      im2col_windowed(s_.conv, x, cols);
+    else
+      im2col(s_.conv, x, cols);
+  }
+  // z = W cols + beta z.
+  void product(const T* w, const T* cols, T beta, T* z) const {
+    blas::gemm(blas::Op::none, blas::Op::none, o_, p_, ckk_, T(1), w, ckk_, cols, p_, beta, z, p_);
+  }
+  // W̄ += z̄ colsᵀ.
+  void weight_product(const T* zbar, const T* cols, T* wbar) const {
+    blas::gemm(blas::Op::none, blas::Op::transpose, o_, ckk_, p_, T(1), zbar, p_, cols, p_, T(1), wbar, ckk_);
+  }
+  // x̄ += fold(W₁ᵀ z̄₁ + W₂ᵀ z̄₂), the second term when w2 is given; cols is scratch.
+  void input_product(const T* w1, const T* z1, const T* w2, const T* z2, T* cols, T* xbar) const {
+    blas::gemm(blas::Op::transpose, blas::Op::none, ckk_, p_, o_, T(1), w1, ckk_, z1, p_, T(0), cols, p_);
+    if (w2) blas::gemm(blas::Op::transpose, blas::Op::none, ckk_, p_, o_, T(1), w2, ckk_, z2, p_, T(1), cols, p_);
+    if (s_.tiled())
+      col2im_windowed_add(s_.conv, cols, xbar);
+    else
+      col2im_add(s_.conv, cols, xbar);
+  }
+  // y, ch = the pooling of z (value(o, x) applied first).
+  template <class Value>
+  void pool(const T* z, Value value, T* y, Choice* ch) const {
+    if (!s_.tiled()) return max_pool(s_.pool, z, value, y, ch);
+    for (std::size_t o = 0; o < o_; ++o) {
+      const T* a = z + o * p_;
+      pool_runs(a, a + q_, a + 2 * q_, a + 3 * q_, [&value, o](T x) { return value(o, x); }, y + o * q_, ch + o * q_,
+                q_);
+    }
+  }
+  // z̄ = the pooled v at the chosen positions, zeros elsewhere (all written).
+  void scatter(const Choice* ch, const T* v, T* zbar) const {
+    if (!s_.tiled()) return max_pool_scatter(s_.pool, ch, v, zbar, true);
+    std::fill(zbar, zbar + o_ * p_, T(0));
+    for_each_chosen(ch, [&](std::size_t q, std::size_t at) { zbar[at] = v[q]; });
+  }
+  // out = z at the chosen positions.
+  void gather(const Choice* ch, const T* z, T* out) const {
+    if (!s_.tiled()) return max_pool_gather(s_.pool, ch, z, out);
+    for_each_chosen(ch, [&](std::size_t q, std::size_t at) { out[q] = z[at]; });
+  }
+
+ private:
+  // f(pooled output, its chosen position in z) in window-run order.
+  template <class F>
+  void for_each_chosen(const Choice* ch, F f) const {
+    for (std::size_t o = 0, q = 0; o < o_; ++o)
+      for (std::size_t k = 0; k < q_; ++k, ++q) f(q, o * p_ + ch[q] * q_ + k);
+  }
+
+  const FusedShape& s_;
+  std::size_t o_, ckk_, p_, q_;
+};
+
 }  // namespace
 
 template <class T>
 class Conv2dMaxPool2dOp final : public ad::Op<T> {
  public:
-  Conv2dMaxPool2dOp(FusedShape s, Slot w, std::optional<Slot> b, Choices choice)
-      : s_(s), w_(w), b_(b), choice_(std::move(choice)) {}
+  // cols_x: every sample's unfolded input, kept from the forward pass when
+  // it is no larger than the convolution's output (C·k·k ≤ O, as in a first
+  // layer), or empty: the rules then unfold x again where they need it.
+  Conv2dMaxPool2dOp(FusedShape s, Slot w, std::optional<Slot> b, Choices choice, Scratch<T> cols_x)
+      : s_(s), w_(w), b_(b), choice_(std::move(choice)), cols_x_(std::move(cols_x)) {}
 
   std::string_view name() const override { return "conv2d_max_pool2d"; }
 
@@ -109,16 +271,19 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
     const T* w = w_.value(c);
     const T* wdot = c.has_tangent(w_.input) ? w_.tangent(c) : nullptr;
     const T* bdot = b_ && c.has_tangent(b_->input) ? b_->tangent(c) : nullptr;
+    const Sample<T> k(s_);
     for_each_block(s_, [&](std::size_t, std::size_t first, std::size_t end) {
-      Scratch<T> z(s_.conv_out());
-      std::vector<T> cols;
+      Scratch<T> z(s_.conv_out()), cols(k.cols_size());
       for (std::size_t n = first; n < end; ++n) {
         const std::size_t in = n * s_.conv.in_sample();
-        if (xdot) conv_forward(s_.conv, xdot + in, w, T(0), z.data(), cols);
-        if (wdot) conv_forward(s_.conv, x + in, wdot, xdot ? T(1) : T(0), z.data(), cols);
+        if (xdot) {
+          k.unfold(xdot + in, cols.data());
+          k.product(w, cols.data(), T(0), z.data());
+        }
+        if (wdot) k.product(wdot, cols_of_x(k, n, x + in, cols), xdot ? T(1) : T(0), z.data());
         if (!xdot && !wdot) std::fill(z.begin(), z.end(), T(0));
         T* out = t.data() + n * s_.pooled();
-        max_pool_gather(s_.pool, choices(n), z.data(), out);
+        k.gather(choices(n), z.data(), out);
         if (bdot) add_bias(bdot, out);
       }
     });
@@ -132,17 +297,18 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
     T* bbar = b_ && c.needs_adjoint(b_->input) ? b_->adjoint(c) : nullptr;
     const T* x = c.input(0).data();
     const T* w = w_.value(c);
+    const Sample<T> k(s_);
     BlockSums<T> wsum(s_, wbar ? s_.conv.o * s_.conv.ckk() : 0), bsum(s_, bbar ? s_.conv.o : 0);
     for_each_block(s_, [&](std::size_t b, std::size_t first, std::size_t end) {
-      Scratch<T> zbar(xbar || wbar ? s_.conv_out() : 0);
-      std::vector<T> cols;
+      Scratch<T> zbar(xbar || wbar ? s_.conv_out() : 0), cols(xbar || wbar ? k.cols_size() : 0);
       for (std::size_t n = first; n < end; ++n) {
+        const std::size_t in = n * s_.conv.in_sample();
         const T* ybar_n = ybar + n * s_.pooled();
         if (bbar) add_plane_sums(s_, ybar_n, bsum.block(b));
         if (!xbar && !wbar) continue;
-        max_pool_scatter(s_.pool, choices(n), ybar_n, zbar.data(), true);
-        if (xbar) conv_input_adjoint<T>(s_.conv, w, zbar.data(), nullptr, nullptr, xbar + n * s_.conv.in_sample(), cols);
-        if (wbar) conv_weight_adjoint(s_.conv, x + n * s_.conv.in_sample(), zbar.data(), wsum.block(b), cols);
+        k.scatter(choices(n), ybar_n, zbar.data());
+        if (wbar) k.weight_product(zbar.data(), cols_of_x(k, n, x + in, cols), wsum.block(b));
+        if (xbar) k.input_product(w, zbar.data(), nullptr, nullptr, cols.data(), xbar + in);
       }
     });
     if (wbar) wsum.add_into(wbar);
@@ -164,25 +330,30 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
     // z̄ (scattered ȳ) is needed for Ẇᵀ z̄ in x̄̇ and for z̄ cols(ẋ)ᵀ in W̄̇.
     const bool need_zbar = (xbar_dot && wdot) || (wbar_dot && xdot);
     const bool need_zdot_bar = ydot_bar && (xbar_dot || wbar_dot);
+    const Sample<T> k(s_);
     BlockSums<T> wsum(s_, wbar_dot ? s_.conv.o * s_.conv.ckk() : 0), bsum(s_, bbar_dot ? s_.conv.o : 0);
     for_each_block(s_, [&](std::size_t b, std::size_t first, std::size_t end) {
       Scratch<T> zbar(need_zbar ? s_.conv_out() : 0), zdot_bar(need_zdot_bar ? s_.conv_out() : 0);
-      std::vector<T> cols;
+      Scratch<T> cols(xbar_dot || wbar_dot ? k.cols_size() : 0);
       for (std::size_t n = first; n < end; ++n) {
         const std::size_t in = n * s_.conv.in_sample();
         if (bbar_dot) add_plane_sums(s_, ydot_bar + n * s_.pooled(), bsum.block(b));
-        if (need_zbar) max_pool_scatter(s_.pool, choices(n), ybar + n * s_.pooled(), zbar.data(), true);
-        if (need_zdot_bar) max_pool_scatter(s_.pool, choices(n), ydot_bar + n * s_.pooled(), zdot_bar.data(), true);
-        if (xbar_dot) {
-          // x̄̇ₙ += col2im(Wᵀ ż̄ₙ + Ẇᵀ z̄ₙ), either term possibly absent.
-          const T* w1 = ydot_bar ? w : wdot;
-          const T* z1 = ydot_bar ? zdot_bar.data() : zbar.data();
-          const T* w2 = ydot_bar && wdot ? wdot : nullptr;
-          conv_input_adjoint(s_.conv, w1, z1, w2, w2 ? zbar.data() : nullptr, xbar_dot + in, cols);
-        }
+        if (need_zbar) k.scatter(choices(n), ybar + n * s_.pooled(), zbar.data());
+        if (need_zdot_bar) k.scatter(choices(n), ydot_bar + n * s_.pooled(), zdot_bar.data());
         if (wbar_dot) {
-          if (ydot_bar) conv_weight_adjoint(s_.conv, x + in, zdot_bar.data(), wsum.block(b), cols);
-          if (xdot) conv_weight_adjoint(s_.conv, xdot + in, zbar.data(), wsum.block(b), cols);
+          // W̄̇ += ż̄ cols(x)ᵀ + z̄ cols(ẋ)ᵀ, either term possibly absent.
+          if (ydot_bar) k.weight_product(zdot_bar.data(), cols_of_x(k, n, x + in, cols), wsum.block(b));
+          if (xdot) {
+            k.unfold(xdot + in, cols.data());
+            k.weight_product(zbar.data(), cols.data(), wsum.block(b));
+          }
+        }
+        if (xbar_dot) {
+          // x̄̇ += fold(Wᵀ ż̄ + Ẇᵀ z̄), either term possibly absent.
+          if (ydot_bar)
+            k.input_product(w, zdot_bar.data(), wdot, wdot ? zbar.data() : nullptr, cols.data(), xbar_dot + in);
+          else
+            k.input_product(wdot, zbar.data(), nullptr, nullptr, cols.data(), xbar_dot + in);
         }
       }
     });
@@ -192,6 +363,13 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
 
  private:
   const Choice* choices(std::size_t n) const { return choice_.data() + n * s_.pooled(); }
+
+  // Sample n's unfolded input: kept from the forward pass, or unfolded into scratch.
+  const T* cols_of_x(const Sample<T>& k, std::size_t n, const T* x_n, Scratch<T>& scratch) const {
+    if (!cols_x_.empty()) return cols_x_.data() + n * k.cols_size();
+    k.unfold(x_n, scratch.data());
+    return scratch.data();
+  }
 
   // out[o, :] += b[o] over one sample's planes.
   void add_bias(const T* b, T* out) const {
@@ -204,6 +382,7 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
   Slot w_;
   std::optional<Slot> b_;
   Choices choice_;
+  Scratch<T> cols_x_;
 };
 
 template <class T>
@@ -219,22 +398,25 @@ ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& po
   const T* bv = b ? b->value(in[b->input]) : nullptr;
   Tensor<T> y = Tensor<T>::from_shape({s.n, p.c, p.oh, p.ow});
   Choices choice(s.n * f.pooled());
+  const Sample<T> k(f);
+  Scratch<T> cols_x(s.ckk() <= s.o ? s.n * k.cols_size() : 0);
   for_each_block(f, [&](std::size_t, std::size_t first, std::size_t end) {
-    Scratch<T> z(f.conv_out());
-    std::vector<T> cols;
+    Scratch<T> z(f.conv_out()), scratch(cols_x.empty() ? k.cols_size() : 0);
     for (std::size_t n = first; n < end; ++n) {
-      conv_forward(one, xv + n * s.in_sample(), wv, T(0), z.data(), cols);
+      T* cols = cols_x.empty() ? scratch.data() : cols_x.data() + n * k.cols_size();
+      k.unfold(xv + n * s.in_sample(), cols);
+      k.product(wv, cols, T(0), z.data());
       // The bias is added before the comparison, as conv2d then max_pool2d
       // would: the same values and the same choices.
       T* out = y.data() + n * f.pooled();
       Choice* ch = choice.data() + n * f.pooled();
       if (bv)
-        max_pool(p, z.data(), [bv](std::size_t o, T v) { return v + bv[o]; }, out, ch);
+        k.pool(z.data(), [bv](std::size_t o, T v) { return v + bv[o]; }, out, ch);
       else
-        max_pool(p, z.data(), [](std::size_t, T v) { return v; }, out, ch);
+        k.pool(z.data(), [](std::size_t, T v) { return v; }, out, ch);
     }
   });
-  return x.tape().record(std::make_unique<Conv2dMaxPool2dOp<T>>(f, w, b, std::move(choice)), inputs, std::move(y));
+  return x.tape().record(std::make_unique<Conv2dMaxPool2dOp<T>>(f, w, b, std::move(choice), std::move(cols_x)), inputs, std::move(y));
 }
 
 template ad::Var<float> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&, const ad::Var<float>&,

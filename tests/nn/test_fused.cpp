@@ -1,6 +1,6 @@
 // What Sequential fuses. A Conv2d followed by a MaxPool2d runs as one op
-// (ops::conv2d_max_pool2d): the same values as the two ops (bit for bit), the
-// same derivatives (to rounding: sums run in another order), derivatives
+// (ops::conv2d_max_pool2d): the same values and derivatives as the two ops
+// (to rounding: sums run in another order), derivatives
 // against finite differences, results that do not depend on the thread
 // count, and a tape without the convolution's output. A Flatten followed by a
 // Linear reads the unflattened input in place: bit-identical results, no
@@ -51,7 +51,11 @@ ad::Var<T> unfused(const Sequential<T>& net, const ad::Var<T>& w, const ad::Var<
 
 class FusedCases : public ::testing::TestWithParam<FusedCase> {};
 
-TEST_P(FusedCases, ValuesAreBitIdenticalToConvThenPool) {
+// Where 2×2 windows tile the convolution's output the fused op hands the
+// gemm the output positions in window order, and BLAS kernels may round a
+// column differently by where it sits: equal to rounding. Otherwise it runs
+// conv2d's very gemm: bit-identical.
+TEST_P(FusedCases, ValuesMatchConvThenPool) {
   const FusedCase& c = GetParam();
   SCOPED_TRACE(describe(c));
   const Sequential<double> net = conv_then_pool<double>(c);
@@ -60,7 +64,13 @@ TEST_P(FusedCases, ValuesAreBitIdenticalToConvThenPool) {
   const ad::Var<double> x = tape.variable(randn({c.n, c.in, c.h, c.w}, 2));
   const ad::Var<double> fused = net.forward(w, x);
   EXPECT_EQ(tape.node(fused.index()).op->name(), "conv2d_max_pool2d");
-  EXPECT_TRUE(fused.value() == unfused(net, w, x).value());
+  const Tensor<double> reference = unfused(net, w, x).value();
+  const std::size_t oh = (c.h + 2 * c.padding - c.k) / c.stride + 1, ow = (c.w + 2 * c.padding - c.k) / c.stride + 1;
+  const bool tiled = c.pool.kernel_size == 2 && (c.pool.stride == 0 || c.pool.stride == 2) && oh % 2 == 0 && ow % 2 == 0;
+  if (tiled)
+    EXPECT_LT(relative_error(fused.value(), reference), 1e-15);
+  else
+    EXPECT_TRUE(fused.value() == reference);
 }
 
 TEST_P(FusedCases, GradientAndHvpMatchConvThenPool) {
@@ -102,7 +112,8 @@ TEST_P(FusedCases, Float32MatchesFloat64) {
 // Batches of 1, 5 and 9 samples: one block, a short last block (blocks are 4
 // samples), several blocks. Outputs whose windows tile the convolution's
 // output and ones that leave rows and columns out, overlapping windows,
-// stride and padding, with and without bias.
+// stride and padding, with and without bias, with the unfolded input kept
+// from the forward pass (C·k·k ≤ O) and unfolded again.
 INSTANTIATE_TEST_SUITE_P(
     Geometries, FusedCases,
     ::testing::Values(FusedCase{9, 1, 4, 8, 8, 3, 1, 1, {2, 0}},         // the article's, small
@@ -110,7 +121,10 @@ INSTANTIATE_TEST_SUITE_P(
                       FusedCase{1, 2, 3, 6, 7, 3, 1, 0, {3, 2}},         // overlapping 3×3 windows
                       FusedCase{5, 1, 2, 5, 5, 2, 1, 0, {2, 1}},         // 2×2 windows, stride 1
                       FusedCase{5, 2, 3, 6, 6, 3, 1, 1, {2, 2}, false},  // no bias
-                      FusedCase{2, 3, 2, 9, 9, 5, 1, 2, {3, 3}}));       // 5×5 kernel, 3×3 pool
+                      FusedCase{2, 3, 2, 9, 9, 5, 1, 2, {3, 3}},         // 5×5 kernel, 3×3 pool
+                      // C·k·k ≤ O: the unfolded input is kept from the forward pass
+                      FusedCase{5, 1, 9, 8, 8, 3, 1, 1, {2, 0}},         // tiled
+                      FusedCase{3, 1, 6, 7, 7, 2, 1, 0, {3, 2}}));       // not tiled
 
 TEST(FusedConvPool, ResultsDoNotDependOnTheThreadCount) {
   const FusedCase c{13, 2, 8, 12, 12, 3, 1, 1, {2, 0}};

@@ -11,10 +11,13 @@
 // a scratch buffer that stays in cache, the tape holds only y and the 2-byte
 // window choices, and the per-sample work runs on TBB's threads.
 //
-// Values: per sample n, zₙ = W cols(xₙ) + b (the same gemm and bias add as
-// conv2d, so y is bit-identical to max_pool2d(conv2d(x, W, b))), and
-// y = max over each window of zₙ with the first maximum in row-major window
-// order chosen. With the choices fixed the op is bilinear in (x, W) plus b,
+// Values: per sample n, zₙ = W cols(xₙ) + b (conv2d's gemm and bias add, the
+// bias added before the comparison as the two ops do), and y = max over each
+// window of zₙ with the first maximum in row-major window order chosen. When
+// 2×2 windows tile zₙ, its positions are stored in window order (so that
+// pooling and its adjoint vectorize) and the gemm may round a position
+// differently than in conv2d's order: y equals max_pool2d(conv2d(x, W, b)) to
+// rounding; otherwise bit for bit. With the choices fixed the op is bilinear in (x, W) plus b,
 // and every rule is conv2d's rule applied to the scattered pooled quantity:
 //   ẏ = gather(conv(ẋ, W) + conv(x, Ẇ) + ḃ)
 //   z̄ = scatter(ȳ):  x̄ₙ += col2im(Wᵀ z̄ₙ),  W̄ += Σₙ z̄ₙ cols(xₙ)ᵀ,  b̄ += Σ ȳ

@@ -67,6 +67,37 @@ void for_each_choice(const PoolShape& s, const Choice* choice, F f) {
   }
 }
 
+// One output row of a 2×2, stride-2 max-pool: y[ow] = the maximum of the
+// window under rows r0, r1 at columns 2·ow, 2·ow + 1 (after value()), ch[ow]
+// = the first position holding it. Arithmetic instead of branches (on real
+// data the winner is unpredictable) and restrict pointers: GCC vectorizes it.
+template <class T, class Value>
+void max_pool_2x2_row(const T* __restrict r0, const T* __restrict r1, Value value, T* __restrict y,
+                      Choice* __restrict ch, std::size_t n) {
+  for (std::size_t ow = 0; ow < n; ++ow) {
+    const T a = value(r0[2 * ow]), b = value(r0[2 * ow + 1]), c = value(r1[2 * ow]), d = value(r1[2 * ow + 1]);
+    const T max = std::max(std::max(a, b), std::max(c, d));
+    ch[ow] = static_cast<Choice>(Choice(a != max) * Choice(1 + Choice(b != max) * Choice(1 + Choice(c != max))));
+    y[ow] = max;
+  }
+}
+
+// The adjoint of one such row when its windows tile the input: each window
+// written whole, v[ow] at its chosen element and zeros elsewhere (selects on
+// restrict pointers: GCC vectorizes it).
+template <class T>
+void max_pool_2x2_scatter_row(const Choice* __restrict ch, const T* __restrict v, T* __restrict r0,
+                              T* __restrict r1, std::size_t n) {
+  for (std::size_t ow = 0; ow < n; ++ow) {
+    const unsigned c = ch[ow];
+    const T x = v[ow];
+    r0[2 * ow] = c == 0 ? x : T(0);
+    r0[2 * ow + 1] = c == 1 ? x : T(0);
+    r1[2 * ow] = c == 2 ? x : T(0);
+    r1[2 * ow + 1] = c == 3 ? x : T(0);
+  }
+}
+
 // out = the maximum of value(plane, x) over each window of every plane of in,
 // choice = where it was (the first maximum in row-major window order).
 // value(plane, x) is x for max_pool2d, x + b[channel] for the fused
@@ -74,24 +105,14 @@ void for_each_choice(const PoolShape& s, const Choice* choice, F f) {
 template <class T, class Value>
 void max_pool(const PoolShape& s, const T* in, Value value, T* out, Choice* choice) {
   std::size_t o = 0;
-  if (s.k == 2 && s.stride == 2) {  // the common case, unrolled: the same choices as the loop below
-    for (std::size_t plane = 0; plane < s.n * s.c; ++plane)
+  if (s.k == 2 && s.stride == 2) {  // the common case: the same choices as the loop below
+    for (std::size_t plane = 0; plane < s.n * s.c; ++plane) {
+      auto plane_value = [&value, plane](T x) { return value(plane, x); };
       for (std::size_t oh = 0; oh < s.oh; ++oh, o += s.ow) {
         const T* r0 = in + plane * s.h * s.w + 2 * oh * s.w;
-        const T* r1 = r0 + s.w;
-        T* y = out + o;
-        Choice* ch = choice + o;
-        // Selects, not branches (on real data the winner is unpredictable),
-        // so that the loop vectorizes: the maximum, then the first position
-        // holding it.
-        for (std::size_t ow = 0; ow < s.ow; ++ow) {
-          const T a = value(plane, r0[2 * ow]), b = value(plane, r0[2 * ow + 1]);
-          const T c = value(plane, r1[2 * ow]), d = value(plane, r1[2 * ow + 1]);
-          const T max = std::max(std::max(a, b), std::max(c, d));
-          ch[ow] = a == max ? Choice{0} : b == max ? Choice{1} : c == max ? Choice{2} : Choice{3};
-          y[ow] = max;
-        }
+        max_pool_2x2_row(r0, r0 + s.w, plane_value, out + o, choice + o, s.ow);
       }
+    }
     return;
   }
   for (std::size_t plane = 0; plane < s.n * s.c; ++plane) {
@@ -120,20 +141,11 @@ void max_pool(const PoolShape& s, const T* in, Value value, T* out, Choice* choi
 template <class T>
 void max_pool_scatter(const PoolShape& s, const Choice* choice, const T* from, T* to, bool fresh) {
   if (fresh && s.k == 2 && s.stride == 2 && s.h % 2 == 0 && s.w % 2 == 0) {
-    // The windows tile `to`: write each one whole, its chosen element and
-    // zeros (selects, so that the loop vectorizes).
+    // The windows tile `to`: write each one whole.
     for (std::size_t plane = 0, o = 0; plane < s.n * s.c; ++plane)
       for (std::size_t oh = 0; oh < s.oh; ++oh, o += s.ow) {
         T* r0 = to + plane * s.h * s.w + 2 * oh * s.w;
-        T* r1 = r0 + s.w;
-        const T* v = from + o;
-        const Choice* ch = choice + o;
-        for (std::size_t ow = 0; ow < s.ow; ++ow) {
-          r0[2 * ow] = ch[ow] == 0 ? v[ow] : T(0);
-          r0[2 * ow + 1] = ch[ow] == 1 ? v[ow] : T(0);
-          r1[2 * ow] = ch[ow] == 2 ? v[ow] : T(0);
-          r1[2 * ow + 1] = ch[ow] == 3 ? v[ow] : T(0);
-        }
+        max_pool_2x2_scatter_row(choice + o, from + o, r0, r0 + s.w, s.ow);
       }
     return;
   }
