@@ -226,12 +226,12 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
   // A pipeline rather than waves: batch numbers are issued in order, computed
   // in parallel, and added into the totals strictly in batch order by the
   // serial last stage. At most `threads` batches are alive at once, tapes being
-  // recorded and finished slots waiting their turn together: a thread waiting
-  // inside an op's own parallel loop may pick up pipeline work, so more tokens
-  // would let more tapes than threads be alive (measured: float64 H·v of the
-  // article CNN at batch 32 peaked 16-35 MiB higher with 2·threads tokens, at
-  // no gain in time). A thread whose batch finished early helps the others'
-  // parallel ops rather than waiting for a whole wave.
+  // recorded and finished slots waiting their turn together. Each more token
+  // would let a thread start another tape while its finished batch's slot
+  // (a gradient and an H·v, parameter-sized) waits behind a slower one:
+  // float64 H·v of the article CNN at batch 32 peaked 10-35 MiB higher with
+  // 2·threads tokens, at no gain in time. A thread whose batch finished early
+  // helps the other batches' parallel ops rather than waiting for a wave.
   const SingleThreadedBlas blas_guard;
   // Ops that spread their own work over threads (the fused convolution and
   // pooling) run inside this arena too, so `threads` bounds every pass.
