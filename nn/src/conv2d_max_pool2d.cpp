@@ -69,6 +69,15 @@ inline ValidRange run_range(ValidRange valid, std::size_t wj) {
   return {count_below(valid.first), count_below(valid.last)};
 }
 
+// a[q] = src[2q], b[q] = src[2q + 1].
+template <class T>
+[[gnu::noinline]] void deinterleave(const T* __restrict src, T* __restrict a, T* __restrict b, std::size_t n) {
+  for (std::size_t q = 0; q < n; ++q) {
+    a[q] = src[2 * q];
+    b[q] = src[2 * q + 1];
+  }
+}
+
 // cols of one sample in window-run order (im2col's values).
 template <class T>
 void im2col_windowed(const ConvShape& s, const T* x, T* cols) {
@@ -80,19 +89,27 @@ void im2col_windowed(const ConvShape& s, const T* x, T* cols) {
       for (std::size_t j = 0; j < s.k; ++j) {
         const ValidRange cols_in = valid_range(s.ow, s.w, s.stride, s.pad, j);
         T* row = cols + ((c * s.k + i) * s.k + j) * plane;
-        for (std::size_t h = 0; h < s.oh; ++h)
-          for (std::size_t wj = 0; wj < 2; ++wj) {
-            T* dst = row + runs.at(h, wj);
-            if (h < rows.first || h >= rows.last) {
-              std::fill(dst, dst + runs.row, T(0));
-              continue;
-            }
-            const T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
-            const ValidRange r = run_range(cols_in, wj);
-            std::fill(dst, dst + r.first, T(0));
-            for (std::size_t q = r.first; q < r.last; ++q) dst[q] = xr[(2 * q + wj) * s.stride + j - s.pad];
-            std::fill(dst + r.last, dst + runs.row, T(0));
+        const ValidRange r0 = run_range(cols_in, 0), r1 = run_range(cols_in, 1);
+        // Runs whose both columns are inside the input (stride 1: a plain deinterleave).
+        const ValidRange both{std::max(r0.first, r1.first), std::min(r0.last, r1.last)};
+        for (std::size_t h = 0; h < s.oh; ++h) {
+          T* dst0 = row + runs.at(h, 0);
+          T* dst1 = row + runs.at(h, 1);
+          if (h < rows.first || h >= rows.last) {
+            std::fill(dst0, dst0 + runs.row, T(0));
+            std::fill(dst1, dst1 + runs.row, T(0));
+            continue;
           }
+          const T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
+          auto at = [&](std::size_t w) { return w >= cols_in.first && w < cols_in.last ? xr[w * s.stride + j - s.pad] : T(0); };
+          if (s.stride == 1 && both.first < both.last) {
+            for (std::size_t q = 0; q < both.first; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
+            deinterleave(xr + 2 * both.first + j - s.pad, dst0 + both.first, dst1 + both.first, both.last - both.first);
+            for (std::size_t q = both.last; q < runs.row; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
+          } else {
+            for (std::size_t q = 0; q < runs.row; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
+          }
+        }
       }
     }
 }
@@ -229,6 +246,8 @@ class Sample {
   // z̄ = the pooled v at the chosen positions, zeros elsewhere (all written).
   void scatter(const Choice* ch, const T* v, T* zbar) const {
     if (!s_.tiled()) return max_pool_scatter(s_.pool, ch, v, zbar, true);
+    // Zeros, then one store per window: no branch (a select on the 2-byte
+    // choice does not vectorize on the baseline instruction set).
     std::fill(zbar, zbar + o_ * p_, T(0));
     for_each_chosen(ch, [&](std::size_t q, std::size_t at) { zbar[at] = v[q]; });
   }
