@@ -17,10 +17,11 @@ GaussNewtonProduct<T> gauss_newton_product(const Module<T>& module, const Loss<T
     throw std::invalid_argument("curv::nn::gauss_newton_product: w has shape " + shape_string(w.shape()) +
                                 ", expected a 1-D parameter vector");
 
-  // Forward with tangents: J v at the output.
+  // Forward with tangents: J v at the output. w, v and the inputs outlive the
+  // tape: it reads them in place.
   ad::Tape<T> tape;
-  const ad::Var<T> wv = tape.variable(w, v);
-  const ad::Var<T> output = module.forward(wv, tape.constant(inputs));
+  const ad::Var<T> wv = tape.borrowed_variable(w, v);
+  const ad::Var<T> output = module.forward(wv, tape.borrowed_constant(inputs));
   const Tensor<T> jv = output.has_tangent() ? output.tangent() : Tensor<T>(xt::zeros<T>(output.shape()));
 
   // The loss and its gradient at the output, on a tape of its own.
@@ -41,8 +42,8 @@ GaussNewtonProduct<T> gauss_newton_product(const Module<T>& module, const Loss<T
     n.has_tangent = false;
   }
   tape.backward(output, y.grad(), std::move(hjv));
-  result.grad = wv.grad();
-  result.gv = wv.adjoint_tangent();
+  result.grad = ad::detail::take_adjoint(tape, wv);  // moved out, not copied
+  result.gv = ad::detail::take_adjoint_tangent(tape, wv);
   return result;
 }
 

@@ -35,7 +35,7 @@ class FunctionObjective {
     check("value", w);
     ++counts_.value;
     ad::Tape<T> tape;
-    const ad::Var<T> y = std::invoke(f_, tape.constant(w));
+    const ad::Var<T> y = std::invoke(f_, tape.borrowed_constant(w));  // w outlives the tape: no copy
     return ad::detail::scalar_of("make_objective(f, n).value", y);
   }
 
