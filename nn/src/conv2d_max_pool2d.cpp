@@ -137,12 +137,19 @@ void col2im_windowed_add(const ConvShape& s, const T* cols, T* x) {
 }
 
 // One plane's pooling in window-run order: y[q] = the maximum of a[q], b[q],
-// c[q], d[q] (after value()), ch[q] = the first run holding it.
-// (Not inlined, so that GCC keeps the restrict pointers and vectorizes it.)
-template <class T, class Value>
+// c[q], d[q] (plus the channel's bias when Biased), ch[q] = the first run
+// holding it. (Not inlined, so that GCC keeps the restrict pointers and
+// vectorizes it.)
+template <bool Biased, class T>
 [[gnu::noinline]] void pool_runs(const T* __restrict a, const T* __restrict b, const T* __restrict c,
-                                 const T* __restrict d, Value value, T* __restrict y, Choice* __restrict ch,
+                                 const T* __restrict d, T bias, T* __restrict y, Choice* __restrict ch,
                                  std::size_t n) {
+  auto value = [bias](T x) {
+    if constexpr (Biased)
+      return x + bias;
+    else
+      return x;
+  };
   for (std::size_t q = 0; q < n; ++q) {
     const T va = value(a[q]), vb = value(b[q]), vc = value(c[q]), vd = value(d[q]);
     const T max = std::max(std::max(va, vb), std::max(vc, vd));
@@ -189,14 +196,22 @@ class BlockSums {
   std::vector<T> sums_;
 };
 
-// sums[o] += Σ over sample's plane o of y.
+// sums[o] += Σ over sample's plane o of y, in eight interleaved partial
+// sums (a fixed order, so deterministic; independent adds, so they vectorize
+// and do not wait on each other).
 template <class T>
 void add_plane_sums(const FusedShape& s, const T* y, T* sums) {
-  const std::size_t plane = s.pool.oh * s.pool.ow;
+  constexpr std::size_t lanes = 8;
+  const std::size_t plane = s.pool.oh * s.pool.ow, whole = plane / lanes * lanes;
   for (std::size_t o = 0; o < s.pool.c; ++o) {
-    T acc = T(0);
-    for (std::size_t q = 0; q < plane; ++q) acc += y[o * plane + q];
-    sums[o] += acc;
+    const T* p = y + o * plane;
+    T acc[lanes] = {};
+    for (std::size_t q = 0; q < whole; q += lanes)
+      for (std::size_t l = 0; l < lanes; ++l) acc[l] += p[q + l];
+    T total = T(0);
+    for (std::size_t l = 0; l < lanes; ++l) total += acc[l];
+    for (std::size_t q = whole; q < plane; ++q) total += p[q];
+    sums[o] += total;
   }
 }
 
@@ -233,14 +248,20 @@ class Sample {
     else
       col2im_add(s_.conv, cols, xbar);
   }
-  // y, ch = the pooling of z (value(o, x) applied first).
-  template <class Value>
-  void pool(const T* z, Value value, T* y, Choice* ch) const {
-    if (!s_.tiled()) return max_pool(s_.pool, z, value, y, ch);
+  // y, ch = the pooling of z + bias[o] (bias may be null). The bias is added
+  // before the comparison, as conv2d then max_pool2d would: the same values
+  // and the same choices.
+  void pool(const T* z, const T* bias, T* y, Choice* ch) const {
+    if (!s_.tiled()) {
+      if (bias) return max_pool(s_.pool, z, [bias](std::size_t o, T v) { return v + bias[o]; }, y, ch);
+      return max_pool(s_.pool, z, [](std::size_t, T v) { return v; }, y, ch);
+    }
     for (std::size_t o = 0; o < o_; ++o) {
       const T* a = z + o * p_;
-      pool_runs(a, a + q_, a + 2 * q_, a + 3 * q_, [&value, o](T x) { return value(o, x); }, y + o * q_, ch + o * q_,
-                q_);
+      if (bias)
+        pool_runs<true>(a, a + q_, a + 2 * q_, a + 3 * q_, bias[o], y + o * q_, ch + o * q_, q_);
+      else
+        pool_runs<false>(a, a + q_, a + 2 * q_, a + 3 * q_, T(0), y + o * q_, ch + o * q_, q_);
     }
   }
   // z̄ = the pooled v at the chosen positions, zeros elsewhere (all written).
@@ -425,14 +446,7 @@ ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& po
       T* cols = cols_x.empty() ? scratch.data() : cols_x.data() + n * k.cols_size();
       k.unfold(xv + n * s.in_sample(), cols);
       k.product(wv, cols, T(0), z.data());
-      // The bias is added before the comparison, as conv2d then max_pool2d
-      // would: the same values and the same choices.
-      T* out = y.data() + n * f.pooled();
-      Choice* ch = choice.data() + n * f.pooled();
-      if (bv)
-        k.pool(z.data(), [bv](std::size_t o, T v) { return v + bv[o]; }, out, ch);
-      else
-        k.pool(z.data(), [](std::size_t, T v) { return v; }, out, ch);
+      k.pool(z.data(), bv, y.data() + n * f.pooled(), choice.data() + n * f.pooled());
     }
   });
   return x.tape().record(std::make_unique<Conv2dMaxPool2dOp<T>>(f, w, b, std::move(choice), std::move(cols_x)), inputs, std::move(y));
