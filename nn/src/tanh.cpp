@@ -43,7 +43,7 @@ void for_each_chunk(std::size_t n, F f) {
 CURV_VECTOR_CLONES void values_f(const float* x, float* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = tanh_value(x[i]);
 }
-void values_d(const double* x, double* y, std::size_t n) {
+CURV_VECTOR_CLONES void values_d(const double* x, double* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = tanh_value(x[i]);
 }
 

@@ -332,6 +332,23 @@ TEST(TanhOp, VectorizedThreadedLoopsComputeTheScalarFormulasBits) {
   EXPECT_EQ(mismatches, 0u);
 }
 
+TEST(TanhOp, DoubleLoopComputesTheScalarFormulasBits) {
+  // The double value loop also runs in CPU-specific clones and chunks.
+  const std::size_t n = 70'001;
+  std::mt19937_64 rng(4);
+  std::uniform_real_distribution<double> u(-25.0, 25.0);
+  std::vector<double> x(n), y(n);
+  for (double& e : x) e = u(rng);
+  x[0] = 0.0, x[1] = -0.0, x[2] = 1e-310, x[3] = 0.5, x[4] = -1e300;
+  curv::nn::ops::detail::tanh_values(x.data(), y.data(), n);
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    mismatches += std::bit_cast<std::uint64_t>(y[i]) !=
+                  std::bit_cast<std::uint64_t>(curv::nn::ops::detail::tanh_value(x[i]));
+  EXPECT_EQ(mismatches, 0u);
+  EXPECT_EQ(y[4], -1.0);
+}
+
 TEST(TanhOp, MatchesTheAutodiffTanh) {
   using namespace curv::nn::testing;
   const curv::Tensor<double> x = randn({3, 5}, 57), v = randn({3, 5}, 58);
