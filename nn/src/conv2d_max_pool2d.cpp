@@ -83,35 +83,31 @@ template <class T>
 void im2col_windowed(const ConvShape& s, const T* x, T* cols) {
   const WindowRuns runs{s.ow / 2, s.oh / 2 * (s.ow / 2)};
   const std::size_t plane = s.out_plane();
-  for (std::size_t c = 0; c < s.c; ++c)
-    for (std::size_t i = 0; i < s.k; ++i) {
-      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
-      for (std::size_t j = 0; j < s.k; ++j) {
-        const ValidRange cols_in = valid_range(s.ow, s.w, s.stride, s.pad, j);
-        T* row = cols + ((c * s.k + i) * s.k + j) * plane;
-        const ValidRange r0 = run_range(cols_in, 0), r1 = run_range(cols_in, 1);
-        // Runs whose both columns are inside the input (stride 1: a plain deinterleave).
-        const ValidRange both{std::max(r0.first, r1.first), std::min(r0.last, r1.last)};
-        for (std::size_t h = 0; h < s.oh; ++h) {
-          T* dst0 = row + runs.at(h, 0);
-          T* dst1 = row + runs.at(h, 1);
-          if (h < rows.first || h >= rows.last) {
-            std::fill(dst0, dst0 + runs.row, T(0));
-            std::fill(dst1, dst1 + runs.row, T(0));
-            continue;
-          }
-          const T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
-          auto at = [&](std::size_t w) { return w >= cols_in.first && w < cols_in.last ? xr[w * s.stride + j - s.pad] : T(0); };
-          if (s.stride == 1 && both.first < both.last) {
-            for (std::size_t q = 0; q < both.first; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
-            deinterleave(xr + 2 * both.first + j - s.pad, dst0 + both.first, dst1 + both.first, both.last - both.first);
-            for (std::size_t q = both.last; q < runs.row; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
-          } else {
-            for (std::size_t q = 0; q < runs.row; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
-          }
-        }
+  for_each_unfold_row(s, [&](const UnfoldRow& u) {
+    const auto [c, i, j, index, rows, cols_in] = u;
+    T* row = cols + index * plane;
+    const ValidRange r0 = run_range(cols_in, 0), r1 = run_range(cols_in, 1);
+    // Runs whose both columns are inside the input (stride 1: a plain deinterleave).
+    const ValidRange both{std::max(r0.first, r1.first), std::min(r0.last, r1.last)};
+    for (std::size_t h = 0; h < s.oh; ++h) {
+      T* dst0 = row + runs.at(h, 0);
+      T* dst1 = row + runs.at(h, 1);
+      if (h < rows.first || h >= rows.last) {
+        std::fill(dst0, dst0 + runs.row, T(0));
+        std::fill(dst1, dst1 + runs.row, T(0));
+        continue;
+      }
+      const T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
+      auto at = [&](std::size_t w) { return w >= cols_in.first && w < cols_in.last ? xr[w * s.stride + j - s.pad] : T(0); };
+      if (s.stride == 1 && both.first < both.last) {
+        for (std::size_t q = 0; q < both.first; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
+        deinterleave(xr + 2 * both.first + j - s.pad, dst0 + both.first, dst1 + both.first, both.last - both.first);
+        for (std::size_t q = both.last; q < runs.row; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
+      } else {
+        for (std::size_t q = 0; q < runs.row; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
       }
     }
+  });
 }
 
 // x += the fold of window-run cols (the adjoint of im2col_windowed).
@@ -119,21 +115,17 @@ template <class T>
 void col2im_windowed_add(const ConvShape& s, const T* cols, T* x) {
   const WindowRuns runs{s.ow / 2, s.oh / 2 * (s.ow / 2)};
   const std::size_t plane = s.out_plane();
-  for (std::size_t c = 0; c < s.c; ++c)
-    for (std::size_t i = 0; i < s.k; ++i) {
-      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
-      for (std::size_t j = 0; j < s.k; ++j) {
-        const ValidRange cols_in = valid_range(s.ow, s.w, s.stride, s.pad, j);
-        const T* row = cols + ((c * s.k + i) * s.k + j) * plane;
-        for (std::size_t h = rows.first; h < rows.last; ++h)
-          for (std::size_t wj = 0; wj < 2; ++wj) {
-            const T* src = row + runs.at(h, wj);
-            T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
-            const ValidRange r = run_range(cols_in, wj);
-            for (std::size_t q = r.first; q < r.last; ++q) xr[(2 * q + wj) * s.stride + j - s.pad] += src[q];
-          }
+  for_each_unfold_row(s, [&](const UnfoldRow& u) {
+    const auto [c, i, j, index, rows, cols_in] = u;
+    const T* row = cols + index * plane;
+    for (std::size_t h = rows.first; h < rows.last; ++h)
+      for (std::size_t wj = 0; wj < 2; ++wj) {
+        const T* src = row + runs.at(h, wj);
+        T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
+        const ValidRange r = run_range(cols_in, wj);
+        for (std::size_t q = r.first; q < r.last; ++q) xr[(2 * q + wj) * s.stride + j - s.pad] += src[q];
       }
-    }
+  });
 }
 
 // One plane's pooling in window-run order: y[q] = the maximum of a[q], b[q],

@@ -57,54 +57,66 @@ inline ValidRange valid_range(std::size_t outputs, std::size_t size, std::size_t
   return {std::min(first, last), last};
 }
 
+// One row (c, i, j) of the unfolded input cols (C·k·k × OH·OW): the outputs
+// (oh, ow) reading x[c, oh·s − p + i, ow·s − p + j], inside the input for oh
+// in `rows` and ow in `cols_in`.
+struct UnfoldRow {
+  std::size_t c, i, j;
+  std::size_t index;  // (c·k + i)·k + j
+  ValidRange rows, cols_in;
+};
+
+// f(row) for every row of the unfolded input, in order.
+template <class F>
+void for_each_unfold_row(const ConvShape& s, F f) {
+  for (std::size_t c = 0; c < s.c; ++c)
+    for (std::size_t i = 0; i < s.k; ++i) {
+      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
+      for (std::size_t j = 0; j < s.k; ++j)
+        f(UnfoldRow{c, i, j, (c * s.k + i) * s.k + j, rows, valid_range(s.ow, s.w, s.stride, s.pad, j)});
+    }
+}
+
 // cols (C·k·k × OH·OW), row (c, i, j), column (oh, ow): x[c, oh·s − p + i, ow·s − p + j] or 0.
 template <class T>
 void im2col(const ConvShape& s, const T* x, T* cols) {
   const std::size_t plane = s.out_plane();
-  for (std::size_t c = 0; c < s.c; ++c)
-    for (std::size_t i = 0; i < s.k; ++i) {
-      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
-      for (std::size_t j = 0; j < s.k; ++j) {
-        const ValidRange cols_in = valid_range(s.ow, s.w, s.stride, s.pad, j);
-        T* row = cols + ((c * s.k + i) * s.k + j) * plane;
-        const T* xc = x + c * s.h * s.w;
-        std::fill(row, row + rows.first * s.ow, T(0));
-        for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
-          T* out = row + oh * s.ow;
-          // Output ow reads input column ow·s + j − p, inside the row for ow in cols_in.
-          const T* xr = xc + (oh * s.stride + i - s.pad) * s.w;
-          std::fill(out, out + cols_in.first, T(0));
-          if (cols_in.first < cols_in.last) {
-            if (s.stride == 1)
-              std::copy(xr + (cols_in.first + j - s.pad), xr + (cols_in.last + j - s.pad), out + cols_in.first);
-            else
-              for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) out[ow] = xr[ow * s.stride + j - s.pad];
-          }
-          std::fill(out + cols_in.last, out + s.ow, T(0));
-        }
-        std::fill(row + rows.last * s.ow, row + plane, T(0));
+  for_each_unfold_row(s, [&](const UnfoldRow& u) {
+    const auto [c, i, j, index, rows, cols_in] = u;
+    T* row = cols + index * plane;
+    const T* xc = x + c * s.h * s.w;
+    std::fill(row, row + rows.first * s.ow, T(0));
+    for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
+      T* out = row + oh * s.ow;
+      // Output ow reads input column ow·s + j − p, inside the row for ow in cols_in.
+      const T* xr = xc + (oh * s.stride + i - s.pad) * s.w;
+      std::fill(out, out + cols_in.first, T(0));
+      if (cols_in.first < cols_in.last) {
+        if (s.stride == 1)
+          std::copy(xr + (cols_in.first + j - s.pad), xr + (cols_in.last + j - s.pad), out + cols_in.first);
+        else
+          for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) out[ow] = xr[ow * s.stride + j - s.pad];
       }
+      std::fill(out + cols_in.last, out + s.ow, T(0));
     }
+    std::fill(row + rows.last * s.ow, row + plane, T(0));
+  });
 }
 
 // x += col2im(cols): the adjoint of im2col (overlapping windows add up).
 template <class T>
 void col2im_add(const ConvShape& s, const T* cols, T* x) {
   const std::size_t plane = s.out_plane();
-  for (std::size_t c = 0; c < s.c; ++c)
-    for (std::size_t i = 0; i < s.k; ++i) {
-      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
-      for (std::size_t j = 0; j < s.k; ++j) {
-        const ValidRange cols_in = valid_range(s.ow, s.w, s.stride, s.pad, j);
-        const T* row = cols + ((c * s.k + i) * s.k + j) * plane;
-        T* xc = x + c * s.h * s.w;
-        for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
-          const T* in = row + oh * s.ow;
-          T* xr = xc + (oh * s.stride + i - s.pad) * s.w;
-          for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) xr[ow * s.stride + j - s.pad] += in[ow];
-        }
-      }
+  for_each_unfold_row(s, [&](const UnfoldRow& u) {
+    const auto [c, i, j, index, rows, cols_in] = u;
+    const T* row = cols + index * plane;
+    T* xc = x + c * s.h * s.w;
+    for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
+      const T* in = row + oh * s.ow;
+      T* xr = xc + (oh * s.stride + i - s.pad) * s.w;
+      for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) xr[ow * s.stride + j - s.pad] += in[ow];
     }
+  });
 }
 
 // y (+)= conv(x, W) without bias: per sample, y_n = W cols(x_n) + beta y_n.
