@@ -57,15 +57,6 @@ void add_into(std::optional<Tensor<double>>& total, Tensor<T>&& part) {
   for (std::size_t i = 0; i < total->size(); ++i) t[i] += p[i];
 }
 
-// The adjoint (or its tangent) of a tape's leaf, moved out rather than
-// copied; zeros when the sweep never reached it.
-template <class T>
-Tensor<T> take_adjoint(ad::Tape<T>& tape, const ad::Var<T>& leaf, bool tangent) {
-  ad::Node<T>& node = tape.node(leaf.index());
-  if (tangent ? !node.has_adjoint_tangent : !node.has_adjoint) return xt::zeros<T>(node.value_of().shape());
-  return std::move(tangent ? node.adjoint_tangent : node.adjoint);
-}
-
 // total / n as T, in the total's own buffer when T = double.
 template <class T>
 Tensor<T> mean_of(std::optional<Tensor<double>>&& total, std::size_t n, std::size_t dim) {
@@ -164,8 +155,8 @@ typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, Batch<T> batch,
   s.loss = scalar(l);
   if (ask == Ask::grad || ask == Ask::hvp) {
     tape.backward(l);
-    s.first = take_adjoint(tape, wv, false);
-    if (ask == Ask::hvp) s.second = take_adjoint(tape, wv, true);
+    s.first = ad::detail::take_adjoint(tape, wv);  // moved out of the tape, not copied
+    if (ask == Ask::hvp) s.second = ad::detail::take_adjoint_tangent(tape, wv);
   }
   if (ask == Ask::evaluate) {
     const Tensor<T>& o = out.value();
