@@ -87,11 +87,12 @@ ad::Var<T> Conv2d<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const 
 
 template <class T>
 ad::Var<T> Conv2d<T>::forward_max_pooled_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input,
-                                            const ops::Pool2dGeometry& pool) const {
+                                            const ops::Pool2dGeometry& pool,
+                                            ops::PooledActivation activation) const {
   this->check_parameter_range("forward_max_pooled_at", w, offset);
   check_input(input);
   return ops::conv2d_max_pool2d(input, w, weight_shape(), offset, bias_offset(offset),
-                                ops::Conv2dGeometry{options_.stride, options_.padding}, pool);
+                                ops::Conv2dGeometry{options_.stride, options_.padding}, pool, activation);
 }
 
 template class Conv2d<float>;

@@ -2,6 +2,8 @@
 // per-sample loop (see the header for the math).
 #include "curv/nn/ops/conv2d_max_pool2d.hpp"
 
+#include "curv/nn/ops/tanh.hpp"
+
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
@@ -150,6 +152,30 @@ template <bool Biased, class T>
   }
 }
 
+// y = a(y) over n pooled values, as ops::tanh and ad::relu compute it.
+template <class T>
+void activate(PooledActivation a, T* y, std::size_t n) {
+  switch (a) {
+    case PooledActivation::identity: return;
+    case PooledActivation::tanh: return tanh_values(y, y, n);
+    case PooledActivation::relu:
+      for (std::size_t i = 0; i < n; ++i) y[i] = y[i] > T(0) ? y[i] : T(0);
+      return;
+  }
+}
+
+// out = a'·d over n pooled values, a' from the outputs y (see the header).
+template <class T>
+void activation_slope(PooledActivation a, const T* y, const T* d, T* out, std::size_t n) {
+  switch (a) {
+    case PooledActivation::identity: std::copy(d, d + n, out); return;
+    case PooledActivation::tanh: return tanh_scale(y, d, out, n, false);
+    case PooledActivation::relu:
+      for (std::size_t i = 0; i < n; ++i) out[i] = T(y[i] > T(0)) * d[i];
+      return;
+  }
+}
+
 // f(block, first sample, end sample) for every block of samples, on TBB's
 // threads when the shape allows it.
 template <class F>
@@ -290,12 +316,19 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
   // cols_x: every sample's unfolded input, kept from the forward pass when
   // it is no larger than the convolution's output (C·k·k ≤ O, as in a first
   // layer), or empty: the rules then unfold x again where they need it.
-  Conv2dMaxPool2dOp(FusedShape s, Slot w, std::optional<Slot> b, Choices choice, Scratch<T> cols_x)
-      : s_(s), w_(w), b_(b), choice_(std::move(choice)), cols_x_(std::move(cols_x)) {}
+  Conv2dMaxPool2dOp(FusedShape s, Slot w, std::optional<Slot> b, PooledActivation a, Choices choice,
+                    Scratch<T> cols_x)
+      : s_(s), w_(w), b_(b), a_(a), choice_(std::move(choice)), cols_x_(std::move(cols_x)) {}
 
-  std::string_view name() const override { return "conv2d_max_pool2d"; }
+  std::string_view name() const override {
+    switch (a_) {
+      case PooledActivation::tanh: return "conv2d_max_pool2d_tanh";
+      case PooledActivation::relu: return "conv2d_max_pool2d_relu";
+      default: return "conv2d_max_pool2d";
+    }
+  }
 
-  // ẏ = gather(conv(ẋ, W) + conv(x, Ẇ)) + ḃ.
+  // ẏ = a'·(gather(conv(ẋ, W) + conv(x, Ẇ)) + ḃ).
   Tensor<T> tangent(const ad::OpContext<T>& c) const override {
     Tensor<T> t = Tensor<T>::from_shape(c.output().shape());
     const T* x = c.input(0).data();
@@ -317,6 +350,7 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
         T* out = t.data() + n * s_.pooled();
         k.gather(choices(n), z.data(), out);
         if (bdot) add_bias(bdot, out);
+        if (a_ != PooledActivation::identity) activation_slope(a_, outputs(c, n), out, out, s_.pooled());
       }
     });
     return t;
@@ -333,12 +367,16 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
     BlockSums<T> wsum(s_, wbar ? s_.conv.o * s_.conv.ckk() : 0), bsum(s_, bbar ? s_.conv.o : 0);
     for_each_block(s_, [&](std::size_t b, std::size_t first, std::size_t end) {
       Scratch<T> zbar(xbar || wbar ? s_.conv_out() : 0), cols(xbar || wbar ? k.cols_size() : 0);
+      Scratch<T> ubar(activated() ? s_.pooled() : 0);
       for (std::size_t n = first; n < end; ++n) {
         const std::size_t in = n * s_.conv.in_sample();
+        // ū = a'·ȳ: the adjoint of the pooled (pre-activation) value.
         const T* ybar_n = ybar + n * s_.pooled();
-        if (bbar) add_plane_sums(s_, ybar_n, bsum.block(b));
+        if (activated()) activation_slope(a_, outputs(c, n), ybar_n, ubar.data(), s_.pooled());
+        const T* ubar_n = activated() ? ubar.data() : ybar_n;
+        if (bbar) add_plane_sums(s_, ubar_n, bsum.block(b));
         if (!xbar && !wbar) continue;
-        k.scatter(choices(n), ybar_n, zbar.data());
+        k.scatter(choices(n), ubar_n, zbar.data());
         if (wbar) k.weight_product(zbar.data(), cols_of_x(k, n, x + in, cols), wsum.block(b));
         if (xbar) k.input_product(w, zbar.data(), nullptr, nullptr, cols.data(), xbar + in);
       }
@@ -350,31 +388,46 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
   void adjoint_tangent(ad::OpContext<T>& c) const override {
     const T* ybar = c.adjoint().data();
     const T* ydot_bar = c.has_adjoint_tangent() ? c.adjoint_tangent().data() : nullptr;
+    // tanh's curvature term −2y·ẏ·ȳ of ū̇ needs the op's output tangent.
+    const T* ydot = a_ == PooledActivation::tanh && c.has_output_tangent() ? c.output_tangent().data() : nullptr;
+    const bool has_udot_bar = ydot_bar || ydot;
     const T* x = c.input(0).data();
     const T* xdot = c.has_tangent(0) ? c.input_tangent(0).data() : nullptr;
     const T* w = w_.value(c);
     const T* wdot = c.has_tangent(w_.input) ? w_.tangent(c) : nullptr;
-    // Which terms exist: x̄̇ needs ȳ̇ or Ẇ, W̄̇ needs ȳ̇ or ẋ, b̄̇ needs ȳ̇.
-    T* xbar_dot = c.needs_adjoint(0) && (ydot_bar || wdot) ? c.input_adjoint_tangent(0).data() : nullptr;
-    T* wbar_dot = c.needs_adjoint(w_.input) && (ydot_bar || xdot) ? w_.adjoint_tangent(c) : nullptr;
-    T* bbar_dot = b_ && c.needs_adjoint(b_->input) && ydot_bar ? b_->adjoint_tangent(c) : nullptr;
+    // Which terms exist: x̄̇ needs ū̇ or Ẇ, W̄̇ needs ū̇ or ẋ, b̄̇ needs ū̇.
+    T* xbar_dot = c.needs_adjoint(0) && (has_udot_bar || wdot) ? c.input_adjoint_tangent(0).data() : nullptr;
+    T* wbar_dot = c.needs_adjoint(w_.input) && (has_udot_bar || xdot) ? w_.adjoint_tangent(c) : nullptr;
+    T* bbar_dot = b_ && c.needs_adjoint(b_->input) && has_udot_bar ? b_->adjoint_tangent(c) : nullptr;
     if (!xbar_dot && !wbar_dot && !bbar_dot) return;
-    // z̄ (scattered ȳ) is needed for Ẇᵀ z̄ in x̄̇ and for z̄ cols(ẋ)ᵀ in W̄̇.
+    // z̄ (scattered ū) is needed for Ẇᵀ z̄ in x̄̇ and for z̄ cols(ẋ)ᵀ in W̄̇.
     const bool need_zbar = (xbar_dot && wdot) || (wbar_dot && xdot);
-    const bool need_zdot_bar = ydot_bar && (xbar_dot || wbar_dot);
+    const bool need_zdot_bar = has_udot_bar && (xbar_dot || wbar_dot);
     const Sample<T> k(s_);
     BlockSums<T> wsum(s_, wbar_dot ? s_.conv.o * s_.conv.ckk() : 0), bsum(s_, bbar_dot ? s_.conv.o : 0);
     for_each_block(s_, [&](std::size_t b, std::size_t first, std::size_t end) {
       Scratch<T> zbar(need_zbar ? s_.conv_out() : 0), zdot_bar(need_zdot_bar ? s_.conv_out() : 0);
       Scratch<T> cols(xbar_dot || wbar_dot ? k.cols_size() : 0);
+      Scratch<T> ubar(activated() && need_zbar ? s_.pooled() : 0);
+      Scratch<T> udot_bar(activated() && has_udot_bar ? s_.pooled() : 0);
       for (std::size_t n = first; n < end; ++n) {
-        const std::size_t in = n * s_.conv.in_sample();
-        if (bbar_dot) add_plane_sums(s_, ydot_bar + n * s_.pooled(), bsum.block(b));
-        if (need_zbar) k.scatter(choices(n), ybar + n * s_.pooled(), zbar.data());
-        if (need_zdot_bar) k.scatter(choices(n), ydot_bar + n * s_.pooled(), zdot_bar.data());
+        const std::size_t in = n * s_.conv.in_sample(), out = n * s_.pooled();
+        // ū = a'·ȳ and ū̇ = a'·ȳ̇ + a''·u̇·ȳ, the pooled (pre-activation) adjoint and its tangent.
+        const T* ubar_n = ybar + out;
+        const T* udot_bar_n = ydot_bar ? ydot_bar + out : nullptr;
+        if (activated()) {
+          if (need_zbar) activation_slope(a_, outputs(c, n), ybar + out, ubar.data(), s_.pooled());
+          if (has_udot_bar) pooled_adjoint_tangent(c, n, ybar + out, ydot_bar ? ydot_bar + out : nullptr,
+                                                   ydot ? ydot + out : nullptr, udot_bar.data());
+          ubar_n = ubar.data();
+          udot_bar_n = udot_bar.data();
+        }
+        if (bbar_dot) add_plane_sums(s_, udot_bar_n, bsum.block(b));
+        if (need_zbar) k.scatter(choices(n), ubar_n, zbar.data());
+        if (need_zdot_bar) k.scatter(choices(n), udot_bar_n, zdot_bar.data());
         if (wbar_dot) {
           // W̄̇ += ż̄ cols(x)ᵀ + z̄ cols(ẋ)ᵀ, either term possibly absent.
-          if (ydot_bar) k.weight_product(zdot_bar.data(), cols_of_x(k, n, x + in, cols), wsum.block(b));
+          if (has_udot_bar) k.weight_product(zdot_bar.data(), cols_of_x(k, n, x + in, cols), wsum.block(b));
           if (xdot) {
             k.unfold(xdot + in, cols.data());
             k.weight_product(zbar.data(), cols.data(), wsum.block(b));
@@ -382,7 +435,7 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
         }
         if (xbar_dot) {
           // x̄̇ += fold(Wᵀ ż̄ + Ẇᵀ z̄), either term possibly absent.
-          if (ydot_bar)
+          if (has_udot_bar)
             k.input_product(w, zdot_bar.data(), wdot, wdot ? zbar.data() : nullptr, cols.data(), xbar_dot + in);
           else
             k.input_product(wdot, zbar.data(), nullptr, nullptr, cols.data(), xbar_dot + in);
@@ -395,6 +448,22 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
 
  private:
   const Choice* choices(std::size_t n) const { return choice_.data() + n * s_.pooled(); }
+  bool activated() const { return a_ != PooledActivation::identity; }
+  // Sample n's outputs y = a(u).
+  const T* outputs(const ad::OpContext<T>& c, std::size_t n) const { return c.output().data() + n * s_.pooled(); }
+
+  // ū̇ = a'·ȳ̇ + a''·u̇·ȳ for sample n (ȳ̇ or ẏ may be absent: their terms are 0).
+  void pooled_adjoint_tangent(const ad::OpContext<T>& c, std::size_t n, const T* ybar, const T* ydot_bar,
+                              const T* ydot, T* udot_bar) const {
+    const T* y = outputs(c, n);
+    const std::size_t count = s_.pooled();
+    if (ydot_bar)
+      activation_slope(a_, y, ydot_bar, udot_bar, count);
+    else
+      std::fill(udot_bar, udot_bar + count, T(0));
+    if (ydot)  // tanh: a''·u̇ = −2y(1 − y²)·u̇ = −2y·ẏ
+      for (std::size_t i = 0; i < count; ++i) udot_bar[i] -= T(2) * y[i] * ydot[i] * ybar[i];
+  }
 
   // Sample n's unfolded input: kept from the forward pass, or unfolded into scratch.
   const T* cols_of_x(const Sample<T>& k, std::size_t n, const T* x_n, Scratch<T>& scratch) const {
@@ -413,13 +482,15 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
   FusedShape s_;
   Slot w_;
   std::optional<Slot> b_;
+  PooledActivation a_;
   Choices choice_;
   Scratch<T> cols_x_;
 };
 
 template <class T>
 ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& pool, const ad::Var<T>& x,
-                                    std::initializer_list<ad::Var<T>> inputs, Slot w, std::optional<Slot> b) {
+                                    std::initializer_list<ad::Var<T>> inputs, Slot w, std::optional<Slot> b,
+                                    PooledActivation activation) {
   ConvShape one = s;
   one.n = 1;
   const PoolShape p = pool_shape("conv2d_max_pool2d", Shape{1, s.o, s.oh, s.ow}, pool);
@@ -438,17 +509,22 @@ ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& po
       T* cols = cols_x.empty() ? scratch.data() : cols_x.data() + n * k.cols_size();
       k.unfold(xv + n * s.in_sample(), cols);
       k.product(wv, cols, T(0), z.data());
-      k.pool(z.data(), bv, y.data() + n * f.pooled(), choice.data() + n * f.pooled());
+      T* y_n = y.data() + n * f.pooled();
+      k.pool(z.data(), bv, y_n, choice.data() + n * f.pooled());
+      activate(activation, y_n, f.pooled());
     }
   });
-  return x.tape().record(std::make_unique<Conv2dMaxPool2dOp<T>>(f, w, b, std::move(choice), std::move(cols_x)), inputs, std::move(y));
+  return x.tape().record(
+      std::make_unique<Conv2dMaxPool2dOp<T>>(f, w, b, activation, std::move(choice), std::move(cols_x)), inputs,
+      std::move(y));
 }
 
 template ad::Var<float> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&, const ad::Var<float>&,
-                                                 std::initializer_list<ad::Var<float>>, Slot, std::optional<Slot>);
+                                                 std::initializer_list<ad::Var<float>>, Slot, std::optional<Slot>,
+                                                 PooledActivation);
 template ad::Var<double> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&, const ad::Var<double>&,
                                                   std::initializer_list<ad::Var<double>>, Slot,
-                                                  std::optional<Slot>);
+                                                  std::optional<Slot>, PooledActivation);
 
 }  // namespace detail
 

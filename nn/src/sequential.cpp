@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "curv/nn/layers/activation.hpp"
 #include "curv/nn/layers/conv2d.hpp"
 #include "curv/nn/layers/flatten.hpp"
 #include "curv/nn/layers/linear.hpp"
@@ -69,6 +70,16 @@ std::optional<ops::Pool2dGeometry> fusable_max_pool(const Module<T>& m, const Mo
   return ops::Pool2dGeometry{o.kernel_size, o.stride};
 }
 
+// The activation child i + 2 applies after a fused Conv2d + MaxPool2d: a Tanh
+// or a ReLU joins the fused op (its input, the pooled output, is then never
+// stored either); anything else stays a layer of its own.
+template <class T>
+ops::PooledActivation fusable_activation(const Module<T>* after_pool) {
+  if (dynamic_cast<const Tanh<T>*>(after_pool)) return ops::PooledActivation::tanh;
+  if (dynamic_cast<const ReLU<T>*>(after_pool)) return ops::PooledActivation::relu;
+  return ops::PooledActivation::identity;
+}
+
 // Whether children i and i + 1 are a Flatten and a Linear that fit the input:
 // the Linear then reads the unflattened input in place (no copy, nor one of
 // its adjoint).
@@ -91,8 +102,10 @@ ad::Var<T> Sequential<T>::forward_at(const ad::Var<T>& w, std::size_t offset, co
     try {
       const Module<T>* next = i + 1 < children_.size() ? children_[i + 1].second.get() : nullptr;
       if (const auto pool = fusable_max_pool(m, next, x)) {
-        x = static_cast<const Conv2d<T>&>(m).forward_max_pooled_at(w, offset + offsets_[i], x, *pool);
-        ++i;  // the pooling child is done
+        const Module<T>* after = i + 2 < children_.size() ? children_[i + 2].second.get() : nullptr;
+        const ops::PooledActivation a = fusable_activation(after);
+        x = static_cast<const Conv2d<T>&>(m).forward_max_pooled_at(w, offset + offsets_[i], x, *pool, a);
+        i += a == ops::PooledActivation::identity ? 1 : 2;  // the pooling (and activation) children are done
       } else if (fusable_flatten(m, next, x)) {
         x = static_cast<const Linear<T>&>(*next).forward_flattened_at(w, offset + offsets_[i + 1], x);
         ++i;  // the linear child is done

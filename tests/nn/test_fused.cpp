@@ -1,6 +1,6 @@
-// What Sequential fuses. A Conv2d followed by a MaxPool2d runs as one op
-// (ops::conv2d_max_pool2d): the same values and derivatives as the two ops
-// (to rounding: sums run in another order), derivatives
+// What Sequential fuses. A Conv2d followed by a MaxPool2d (and a Tanh or
+// ReLU) runs as one op (ops::conv2d_max_pool2d): the same values and
+// derivatives as the separate ops (to rounding: sums run in another order), derivatives
 // against finite differences, results that do not depend on the thread
 // count, and a tape without the convolution's output. A Flatten followed by a
 // Linear reads the unflattened input in place: bit-identical results, no
@@ -10,7 +10,9 @@
 #include <oneapi/tbb/global_control.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -25,28 +27,49 @@ struct FusedCase {
   std::size_t k, stride, padding;
   Pool2dOptions pool;
   bool bias = true;
+  ops::PooledActivation activation = ops::PooledActivation::identity;  // a layer after the pooling
   Conv2dOptions conv() const { return Conv2dOptions{in, out, k, stride, padding, bias}; }
 };
 
-std::string describe(const FusedCase& c) {
-  return Conv2d<double>(c.conv()).describe() + " then " + MaxPool2d<double>(c.pool).describe() + " on (" +
-         std::to_string(c.n) + ", " + std::to_string(c.in) + ", " + std::to_string(c.h) + ", " + std::to_string(c.w) +
-         ")";
+const char* activation_name(ops::PooledActivation a) {
+  switch (a) {
+    case ops::PooledActivation::tanh: return "tanh";
+    case ops::PooledActivation::relu: return "relu";
+    default: return "";
+  }
 }
+
+std::string describe(const FusedCase& c) {
+  const std::string a = activation_name(c.activation);
+  return Conv2d<double>(c.conv()).describe() + " then " + MaxPool2d<double>(c.pool).describe() +
+         (a.empty() ? "" : " then " + a) + " on (" + std::to_string(c.n) + ", " + std::to_string(c.in) + ", " +
+         std::to_string(c.h) + ", " + std::to_string(c.w) + ")";
+}
+
+void PrintTo(const FusedCase& c, std::ostream* os) { *os << describe(c); }
 
 template <class T>
 Sequential<T> conv_then_pool(const FusedCase& c) {
   Sequential<T> net;
   net.template emplace<Conv2d<T>>("conv", c.conv());
   net.template emplace<MaxPool2d<T>>("pool", c.pool);
+  if (c.activation == ops::PooledActivation::tanh) net.template emplace<Tanh<T>>("act");
+  if (c.activation == ops::PooledActivation::relu) net.template emplace<ReLU<T>>("act");
   return net;
 }
 
-// The two layers as two ops, the way Sequential ran them before fusing.
+// The layers as separate ops, the way Sequential ran them before fusing.
 template <class T>
 ad::Var<T> unfused(const Sequential<T>& net, const ad::Var<T>& w, const ad::Var<T>& x) {
-  const ad::Var<T> z = net.child(0).forward(w, x);
-  return net.child(1).forward(w.tape().constant(Tensor<T>::from_shape({0})), z);
+  const ad::Var<T> none = w.tape().constant(Tensor<T>::from_shape({0}));
+  ad::Var<T> y = net.child(1).forward(none, net.child(0).forward(w, x));
+  if (net.size() > 2) y = net.child(2).forward(none, y);
+  return y;
+}
+
+std::string fused_op_name(const FusedCase& c) {
+  const std::string a = activation_name(c.activation);
+  return a.empty() ? "conv2d_max_pool2d" : "conv2d_max_pool2d_" + a;
 }
 
 class FusedCases : public ::testing::TestWithParam<FusedCase> {};
@@ -63,7 +86,7 @@ TEST_P(FusedCases, ValuesMatchConvThenPool) {
   const ad::Var<double> w = tape.variable(net.initialize(1));
   const ad::Var<double> x = tape.variable(randn({c.n, c.in, c.h, c.w}, 2));
   const ad::Var<double> fused = net.forward(w, x);
-  EXPECT_EQ(tape.node(fused.index()).op->name(), "conv2d_max_pool2d");
+  EXPECT_EQ(tape.node(fused.index()).op->name(), fused_op_name(c));
   const Tensor<double> reference = unfused(net, w, x).value();
   const std::size_t oh = (c.h + 2 * c.padding - c.k) / c.stride + 1, ow = (c.w + 2 * c.padding - c.k) / c.stride + 1;
   const bool tiled = c.pool.kernel_size == 2 && (c.pool.stride == 0 || c.pool.stride == 2) && oh % 2 == 0 && ow % 2 == 0;
@@ -113,18 +136,29 @@ TEST_P(FusedCases, Float32MatchesFloat64) {
 // samples), several blocks. Outputs whose windows tile the convolution's
 // output and ones that leave rows and columns out, overlapping windows,
 // stride and padding, with and without bias, with the unfolded input kept
-// from the forward pass (C·k·k ≤ O) and unfolded again.
-INSTANTIATE_TEST_SUITE_P(
-    Geometries, FusedCases,
-    ::testing::Values(FusedCase{9, 1, 4, 8, 8, 3, 1, 1, {2, 0}},         // the article's, small
-                      FusedCase{5, 2, 3, 7, 9, 3, 2, 1, {2, 2}},         // conv 4×5: a column unpooled
-                      FusedCase{1, 2, 3, 6, 7, 3, 1, 0, {3, 2}},         // overlapping 3×3 windows
-                      FusedCase{5, 1, 2, 5, 5, 2, 1, 0, {2, 1}},         // 2×2 windows, stride 1
-                      FusedCase{5, 2, 3, 6, 6, 3, 1, 1, {2, 2}, false},  // no bias
-                      FusedCase{2, 3, 2, 9, 9, 5, 1, 2, {3, 3}},         // 5×5 kernel, 3×3 pool
-                      // C·k·k ≤ O: the unfolded input is kept from the forward pass
-                      FusedCase{5, 1, 9, 8, 8, 3, 1, 1, {2, 0}},         // tiled
-                      FusedCase{3, 1, 6, 7, 7, 2, 1, 0, {3, 2}}));       // not tiled
+// from the forward pass (C·k·k ≤ O) and unfolded again; each without an
+// activation, with a Tanh and with a ReLU after the pooling.
+std::vector<FusedCase> fused_cases() {
+  const FusedCase geometries[] = {
+      FusedCase{9, 1, 4, 8, 8, 3, 1, 1, {2, 0}},         // the article's, small
+      FusedCase{5, 2, 3, 7, 9, 3, 2, 1, {2, 2}},         // conv 4×5: a column unpooled
+      FusedCase{1, 2, 3, 6, 7, 3, 1, 0, {3, 2}},         // overlapping 3×3 windows
+      FusedCase{5, 1, 2, 5, 5, 2, 1, 0, {2, 1}},         // 2×2 windows, stride 1
+      FusedCase{5, 2, 3, 6, 6, 3, 1, 1, {2, 2}, false},  // no bias
+      FusedCase{2, 3, 2, 9, 9, 5, 1, 2, {3, 3}},         // 5×5 kernel, 3×3 pool
+      // C·k·k ≤ O: the unfolded input is kept from the forward pass
+      FusedCase{5, 1, 9, 8, 8, 3, 1, 1, {2, 0}},  // tiled
+      FusedCase{3, 1, 6, 7, 7, 2, 1, 0, {3, 2}},  // not tiled
+  };
+  std::vector<FusedCase> all;
+  for (const auto a : {ops::PooledActivation::identity, ops::PooledActivation::tanh, ops::PooledActivation::relu})
+    for (FusedCase c : geometries) {
+      c.activation = a;
+      all.push_back(c);
+    }
+  return all;
+}
+INSTANTIATE_TEST_SUITE_P(Geometries, FusedCases, ::testing::ValuesIn(fused_cases()));
 
 TEST(FusedConvPool, ResultsDoNotDependOnTheThreadCount) {
   const FusedCase c{13, 2, 8, 12, 12, 3, 1, 1, {2, 0}};
@@ -150,14 +184,17 @@ TEST(FusedConvPool, SequentialTapeHoldsNoConvolutionOutput) {
   Tensor<float> x = Tensor<float>::from_shape({2, 1, 28, 28});
   x.fill(0.25f);
   const ad::Var<float> y = net.forward(w, tape.constant(x));
-  std::size_t fused = 0;
+  // Nor the pooled output before its tanh: one node of 2×32×14×14 values.
+  std::size_t fused = 0, pooled = 0;
   for (std::size_t i = 0; i < tape.size(); ++i) {
     if (i == w.index()) continue;
     const auto& n = tape.node(i);
     EXPECT_LT(n.value.size(), 2u * 32 * 28 * 28) << "node " << i;
-    if (n.op && n.op->name() == "conv2d_max_pool2d") ++fused;
+    if (n.value.size() == 2u * 32 * 14 * 14) ++pooled;
+    if (n.op && n.op->name() == "conv2d_max_pool2d_tanh") ++fused;
   }
   EXPECT_EQ(fused, 1u);
+  EXPECT_EQ(pooled, 1u);
   EXPECT_EQ(y.shape(), (Shape{2, 10}));
 }
 

@@ -33,11 +33,13 @@ class Conv2d final : public Module<T> {
   std::string describe() const override;
   std::vector<ParameterInfo> parameters() const override;
 
-  // max_pool2d(forward_at(w, offset, input), pool) as one op
-  // (ops::conv2d_max_pool2d: the convolution's output is never stored).
-  // Sequential calls it for a Conv2d followed by a MaxPool2d.
+  // a(max_pool2d(forward_at(w, offset, input), pool)) as one op
+  // (ops::conv2d_max_pool2d: the convolution's output, and the pooled one
+  // before the activation, are never stored). Sequential calls it for a
+  // Conv2d followed by a MaxPool2d (and a Tanh or ReLU).
   ad::Var<T> forward_max_pooled_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input,
-                                   const ops::Pool2dGeometry& pool) const;
+                                   const ops::Pool2dGeometry& pool,
+                                   ops::PooledActivation activation = ops::PooledActivation::identity) const;
   // The output shape (N, O, OH, OW) for an input shape, or nothing when the
   // input does not fit this layer.
   std::optional<Shape> output_shape(const Shape& input) const;

@@ -1,6 +1,7 @@
-// conv2d_max_pool2d: y = max_pool2d(conv2d(x, W) + b), a convolution and the
-// max-pooling that follows it as one op (what Sequential runs for a Conv2d
-// followed by a MaxPool2d).
+// conv2d_max_pool2d: y = a(max_pool2d(conv2d(x, W) + b)), a convolution, the
+// max-pooling that follows it and optionally an elementwise activation a
+// (tanh or relu) after the pooling, as one op: what Sequential runs for a
+// Conv2d followed by a MaxPool2d (and a Tanh or ReLU).
 //
 // Why fuse: the convolution's output z (N, O, OH, OW) is the largest tensor
 // of a small CNN — 32×28×28 per sample for the article's, four times the
@@ -26,6 +27,14 @@
 // (scatter puts each pooled value at its window's chosen element, zeros
 // elsewhere; gather reads it back).
 //
+// With an activation, u = the pooled value above and y = a(u); the tape keeps
+// y only (not u), and a's rules, written in terms of y, wrap the ones above:
+//   ẏ = a'·u̇,   ū = a'·ȳ,   ū̇ = a'·ȳ̇ + a''·u̇·ȳ
+// with tanh: a' = 1 − y², a''·u̇ = −2y·ẏ (ẏ, the op's own output tangent,
+// already holds (1 − y²)·u̇); relu: a' = [y > 0] (0 at 0, as ad::relu), a'' = 0.
+// Values are those of ops::tanh / ad::relu applied to the pooled output, bit
+// for bit.
+//
 // Determinism: samples are taken in fixed blocks; each block sums its own
 // W̄ and b̄ contributions and the blocks' sums are added in block order, so
 // the result does not depend on the number of threads or their scheduling.
@@ -46,39 +55,45 @@
 
 namespace curv::nn::ops {
 
+// The elementwise activation applied after the pooling.
+enum class PooledActivation { identity, tanh, relu };
+
 namespace detail {
 
 // Records the fused op: x is input 0 of `inputs`, W and b are read through
 // their slots. Checks the pooling geometry against the convolution's output.
 template <class T>
 ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& pool, const ad::Var<T>& x,
-                                    std::initializer_list<ad::Var<T>> inputs, Slot w, std::optional<Slot> b);
+                                    std::initializer_list<ad::Var<T>> inputs, Slot w, std::optional<Slot> b,
+                                    PooledActivation activation);
 
 extern template ad::Var<float> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&,
                                                         const ad::Var<float>&, std::initializer_list<ad::Var<float>>,
-                                                        Slot, std::optional<Slot>);
+                                                        Slot, std::optional<Slot>, PooledActivation);
 extern template ad::Var<double> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&,
                                                          const ad::Var<double>&,
                                                          std::initializer_list<ad::Var<double>>, Slot,
-                                                         std::optional<Slot>);
+                                                         std::optional<Slot>, PooledActivation);
 
 }  // namespace detail
 
-// y = max_pool2d(conv2d(x, W) + b).
+// y = a(max_pool2d(conv2d(x, W) + b)).
 template <class T>
 ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& w, const ad::Var<T>& b,
-                             const Conv2dGeometry& conv = {}, const Pool2dGeometry& pool = {}) {
+                             const Conv2dGeometry& conv = {}, const Pool2dGeometry& pool = {},
+                             PooledActivation activation = PooledActivation::identity) {
   const detail::ConvShape s = detail::conv_shape(x.shape(), w.shape(), conv);
   detail::check_conv_bias(s, b);
-  return detail::conv2d_max_pool2d_record(s, pool, x, {x, w, b}, Slot{1, 0}, Slot{2, 0});
+  return detail::conv2d_max_pool2d_record(s, pool, x, {x, w, b}, Slot{1, 0}, Slot{2, 0}, activation);
 }
 
-// y = max_pool2d(conv2d(x, W)).
+// y = a(max_pool2d(conv2d(x, W))).
 template <class T>
 ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& w, const Conv2dGeometry& conv = {},
-                             const Pool2dGeometry& pool = {}) {
+                             const Pool2dGeometry& pool = {},
+                             PooledActivation activation = PooledActivation::identity) {
   const detail::ConvShape s = detail::conv_shape(x.shape(), w.shape(), conv);
-  return detail::conv2d_max_pool2d_record<T>(s, pool, x, {x, w}, Slot{1, 0}, std::nullopt);
+  return detail::conv2d_max_pool2d_record<T>(s, pool, x, {x, w}, Slot{1, 0}, std::nullopt, activation);
 }
 
 // The same with W of shape `weight` (O, C, k, k) at flat[weight_offset, …) and,
@@ -86,13 +101,14 @@ ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& w, const Con
 template <class T>
 ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& flat, const Shape& weight,
                              std::size_t weight_offset, std::optional<std::size_t> bias_offset,
-                             const Conv2dGeometry& conv, const Pool2dGeometry& pool) {
+                             const Conv2dGeometry& conv, const Pool2dGeometry& pool,
+                             PooledActivation activation = PooledActivation::identity) {
   const detail::ConvShape s = detail::conv_shape(x.shape(), weight, conv);
   detail::check_flat_range("conv2d_max_pool2d", flat, weight_offset, s.o * s.ckk(), "the weight");
   if (bias_offset) detail::check_flat_range("conv2d_max_pool2d", flat, *bias_offset, s.o, "the bias");
   std::optional<Slot> b;
   if (bias_offset) b = Slot{1, *bias_offset};
-  return detail::conv2d_max_pool2d_record(s, pool, x, {x, flat}, Slot{1, weight_offset}, b);
+  return detail::conv2d_max_pool2d_record(s, pool, x, {x, flat}, Slot{1, weight_offset}, b, activation);
 }
 
 }  // namespace curv::nn::ops
