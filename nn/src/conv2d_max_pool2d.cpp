@@ -3,6 +3,7 @@
 #include "curv/nn/ops/conv2d_max_pool2d.hpp"
 
 #include "curv/nn/ops/tanh.hpp"
+#include "window_runs.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -29,6 +30,13 @@ constexpr std::size_t samples_per_block = 4;
 // TBB's threads; larger convolutions keep the samples in order on the calling
 // thread and let BLAS use its threads for each product.
 constexpr std::size_t blas_single_threaded_work = 65536 * 4;
+
+// Output planes per block when 2×2 windows tile the output: the convolution's
+// output and its adjoint are then made and consumed a block of planes at a
+// time (8 planes of the article's 28×28 are 25 KB in float), so they stay in
+// the core's nearest caches instead of a whole sample's (100 KB) going out
+// and back through L2.
+constexpr std::size_t planes_per_block = 8;
 
 template <class T>
 using Scratch = std::vector<T, BufferAllocator<T>>;
@@ -130,28 +138,6 @@ void col2im_windowed_add(const ConvShape& s, const T* cols, T* x) {
   });
 }
 
-// One plane's pooling in window-run order: y[q] = the maximum of a[q], b[q],
-// c[q], d[q] (plus the channel's bias when Biased), ch[q] = the first run
-// holding it. (Not inlined, so that GCC keeps the restrict pointers and
-// vectorizes it.)
-template <bool Biased, class T>
-[[gnu::noinline]] void pool_runs(const T* __restrict a, const T* __restrict b, const T* __restrict c,
-                                 const T* __restrict d, T bias, T* __restrict y, Choice* __restrict ch,
-                                 std::size_t n) {
-  auto value = [bias](T x) {
-    if constexpr (Biased)
-      return x + bias;
-    else
-      return x;
-  };
-  for (std::size_t q = 0; q < n; ++q) {
-    const T va = value(a[q]), vb = value(b[q]), vc = value(c[q]), vd = value(d[q]);
-    const T max = std::max(std::max(va, vb), std::max(vc, vd));
-    ch[q] = static_cast<Choice>(Choice(va != max) * Choice(1 + Choice(vb != max) * Choice(1 + Choice(vc != max))));
-    y[q] = max;
-  }
-}
-
 // y = a(y) over n pooled values, as ops::tanh and ad::relu compute it.
 template <class T>
 void activate(PooledActivation a, T* y, std::size_t n) {
@@ -241,6 +227,38 @@ class Sample {
       : s_(s), o_(s.conv.o), ckk_(s.conv.ckk()), p_(s.conv.out_plane()), q_(s.pool.oh * s.pool.ow) {}
 
   std::size_t cols_size() const { return ckk_ * p_; }
+  // Planes of z (or z̄) made at a time by convolve_and_pool and
+  // scattered_weight_product, and the scratch they need.
+  std::size_t block_planes() const { return s_.tiled() ? std::min(o_, planes_per_block) : o_; }
+  std::size_t block_size() const { return block_planes() * p_; }
+
+  // y, ch = the pooling of W cols + bias[o] (bias may be null); z is scratch
+  // of block_size().
+  void convolve_and_pool(const T* w, const T* cols, const T* bias, T* z, T* y, Choice* ch) const {
+    if (!s_.tiled()) {
+      product(w, cols, T(0), z);
+      return pool(z, bias, y, ch);
+    }
+    for (std::size_t o = 0; o < o_; o += block_planes()) {
+      const std::size_t planes = std::min(block_planes(), o_ - o);
+      blas::gemm(blas::Op::none, blas::Op::none, planes, p_, ckk_, T(1), w + o * ckk_, ckk_, cols, p_, T(0), z, p_);
+      pool_window_runs(z, bias ? bias + o : nullptr, planes, q_, y + o * q_, ch + o * q_);
+    }
+  }
+  // W̄ += z̄ colsᵀ with z̄ = the scatter of the pooled u, made in zbar (scratch
+  // of block_size()) a block of planes at a time.
+  void scattered_weight_product(const Choice* ch, const T* u, const T* cols, T* zbar, T* wbar) const {
+    if (!s_.tiled()) {
+      scatter(ch, u, zbar);
+      return weight_product(zbar, cols, wbar);
+    }
+    for (std::size_t o = 0; o < o_; o += block_planes()) {
+      const std::size_t planes = std::min(block_planes(), o_ - o);
+      scatter_window_runs(ch + o * q_, u + o * q_, planes, q_, zbar);
+      blas::gemm(blas::Op::none, blas::Op::transpose, planes, ckk_, p_, T(1), zbar, p_, cols, p_, T(1),
+                 wbar + o * ckk_, ckk_);
+    }
+  }
 
   // cols = the unfolded input of one sample.
   void unfold(const T* x, T* cols) const {
@@ -274,36 +292,20 @@ class Sample {
       if (bias) return max_pool(s_.pool, z, [bias](std::size_t o, T v) { return v + bias[o]; }, y, ch);
       return max_pool(s_.pool, z, [](std::size_t, T v) { return v; }, y, ch);
     }
-    for (std::size_t o = 0; o < o_; ++o) {
-      const T* a = z + o * p_;
-      if (bias)
-        pool_runs<true>(a, a + q_, a + 2 * q_, a + 3 * q_, bias[o], y + o * q_, ch + o * q_, q_);
-      else
-        pool_runs<false>(a, a + q_, a + 2 * q_, a + 3 * q_, T(0), y + o * q_, ch + o * q_, q_);
-    }
+    pool_window_runs(z, bias, o_, q_, y, ch);
   }
   // z̄ = the pooled v at the chosen positions, zeros elsewhere (all written).
   void scatter(const Choice* ch, const T* v, T* zbar) const {
     if (!s_.tiled()) return max_pool_scatter(s_.pool, ch, v, zbar, true);
-    // Zeros, then one store per window: no branch (a select on the 2-byte
-    // choice does not vectorize on the baseline instruction set).
-    std::fill(zbar, zbar + o_ * p_, T(0));
-    for_each_chosen(ch, [&](std::size_t q, std::size_t at) { zbar[at] = v[q]; });
+    scatter_window_runs(ch, v, o_, q_, zbar);
   }
   // out = z at the chosen positions.
   void gather(const Choice* ch, const T* z, T* out) const {
     if (!s_.tiled()) return max_pool_gather(s_.pool, ch, z, out);
-    for_each_chosen(ch, [&](std::size_t q, std::size_t at) { out[q] = z[at]; });
+    gather_window_runs(ch, z, o_, q_, out);
   }
 
  private:
-  // f(pooled output, its chosen position in z) in window-run order.
-  template <class F>
-  void for_each_chosen(const Choice* ch, F f) const {
-    for (std::size_t o = 0, q = 0; o < o_; ++o)
-      for (std::size_t k = 0; k < q_; ++k, ++q) f(q, o * p_ + ch[q] * q_ + k);
-  }
-
   const FusedShape& s_;
   std::size_t o_, ckk_, p_, q_;
 };
@@ -366,7 +368,8 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
     const Sample<T> k(s_);
     BlockSums<T> wsum(s_, wbar ? s_.conv.o * s_.conv.ckk() : 0), bsum(s_, bbar ? s_.conv.o : 0);
     for_each_block(s_, [&](std::size_t b, std::size_t first, std::size_t end) {
-      Scratch<T> zbar(xbar || wbar ? s_.conv_out() : 0), cols(xbar || wbar ? k.cols_size() : 0);
+      // Whole z̄ when x̄ needs it, else (W̄ alone) a block of planes at a time.
+      Scratch<T> zbar(xbar ? s_.conv_out() : (wbar ? k.block_size() : 0)), cols(xbar || wbar ? k.cols_size() : 0);
       Scratch<T> ubar(activated() ? s_.pooled() : 0);
       for (std::size_t n = first; n < end; ++n) {
         const std::size_t in = n * s_.conv.in_sample();
@@ -375,10 +378,13 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
         if (activated()) activation_slope(a_, outputs(c, n), ybar_n, ubar.data(), s_.pooled());
         const T* ubar_n = activated() ? ubar.data() : ybar_n;
         if (bbar) add_plane_sums(s_, ubar_n, bsum.block(b));
-        if (!xbar && !wbar) continue;
-        k.scatter(choices(n), ubar_n, zbar.data());
-        if (wbar) k.weight_product(zbar.data(), cols_of_x(k, n, x + in, cols), wsum.block(b));
-        if (xbar) k.input_product(w, zbar.data(), nullptr, nullptr, cols.data(), xbar + in);
+        if (xbar) {
+          k.scatter(choices(n), ubar_n, zbar.data());
+          if (wbar) k.weight_product(zbar.data(), cols_of_x(k, n, x + in, cols), wsum.block(b));
+          k.input_product(w, zbar.data(), nullptr, nullptr, cols.data(), xbar + in);
+        } else if (wbar) {
+          k.scattered_weight_product(choices(n), ubar_n, cols_of_x(k, n, x + in, cols), zbar.data(), wsum.block(b));
+        }
       }
     });
     if (wbar) wsum.add_into(wbar);
@@ -400,15 +406,17 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
     T* wbar_dot = c.needs_adjoint(w_.input) && (has_udot_bar || xdot) ? w_.adjoint_tangent(c) : nullptr;
     T* bbar_dot = b_ && c.needs_adjoint(b_->input) && has_udot_bar ? b_->adjoint_tangent(c) : nullptr;
     if (!xbar_dot && !wbar_dot && !bbar_dot) return;
-    // z̄ (scattered ū) is needed for Ẇᵀ z̄ in x̄̇ and for z̄ cols(ẋ)ᵀ in W̄̇.
-    const bool need_zbar = (xbar_dot && wdot) || (wbar_dot && xdot);
-    const bool need_zdot_bar = has_udot_bar && (xbar_dot || wbar_dot);
+    // ū is needed for Ẇᵀ z̄ in x̄̇ and for z̄ cols(ẋ)ᵀ in W̄̇. x̄̇ takes whole
+    // scattered planes (z̄, ż̄); W̄̇ alone scatters a block of planes at a time.
+    const bool need_ubar = (xbar_dot && wdot) || (wbar_dot && xdot);
+    const bool whole = xbar_dot != nullptr;
     const Sample<T> k(s_);
     BlockSums<T> wsum(s_, wbar_dot ? s_.conv.o * s_.conv.ckk() : 0), bsum(s_, bbar_dot ? s_.conv.o : 0);
     for_each_block(s_, [&](std::size_t b, std::size_t first, std::size_t end) {
-      Scratch<T> zbar(need_zbar ? s_.conv_out() : 0), zdot_bar(need_zdot_bar ? s_.conv_out() : 0);
+      Scratch<T> zbar(whole && need_ubar ? s_.conv_out() : 0), zdot_bar(whole && has_udot_bar ? s_.conv_out() : 0);
+      Scratch<T> block(!whole && wbar_dot ? k.block_size() : 0);
       Scratch<T> cols(xbar_dot || wbar_dot ? k.cols_size() : 0);
-      Scratch<T> ubar(activated() && need_zbar ? s_.pooled() : 0);
+      Scratch<T> ubar(activated() && need_ubar ? s_.pooled() : 0);
       Scratch<T> udot_bar(activated() && has_udot_bar ? s_.pooled() : 0);
       for (std::size_t n = first; n < end; ++n) {
         const std::size_t in = n * s_.conv.in_sample(), out = n * s_.pooled();
@@ -416,21 +424,28 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
         const T* ubar_n = ybar + out;
         const T* udot_bar_n = ydot_bar ? ydot_bar + out : nullptr;
         if (activated()) {
-          if (need_zbar) activation_slope(a_, outputs(c, n), ybar + out, ubar.data(), s_.pooled());
+          if (need_ubar) activation_slope(a_, outputs(c, n), ybar + out, ubar.data(), s_.pooled());
           if (has_udot_bar) pooled_adjoint_tangent(c, n, ybar + out, ydot_bar ? ydot_bar + out : nullptr,
                                                    ydot ? ydot + out : nullptr, udot_bar.data());
           ubar_n = ubar.data();
           udot_bar_n = udot_bar.data();
         }
         if (bbar_dot) add_plane_sums(s_, udot_bar_n, bsum.block(b));
-        if (need_zbar) k.scatter(choices(n), ubar_n, zbar.data());
-        if (need_zdot_bar) k.scatter(choices(n), udot_bar_n, zdot_bar.data());
+        if (whole && need_ubar) k.scatter(choices(n), ubar_n, zbar.data());
+        if (whole && has_udot_bar) k.scatter(choices(n), udot_bar_n, zdot_bar.data());
+        // W̄ += z̄(u) c̄ᵀ from the whole scattered planes or a block at a time.
+        auto weight_product = [&](const T* u, const T* scattered, const T* c_n) {
+          if (whole)
+            k.weight_product(scattered, c_n, wsum.block(b));
+          else
+            k.scattered_weight_product(choices(n), u, c_n, block.data(), wsum.block(b));
+        };
         if (wbar_dot) {
           // W̄̇ += ż̄ cols(x)ᵀ + z̄ cols(ẋ)ᵀ, either term possibly absent.
-          if (has_udot_bar) k.weight_product(zdot_bar.data(), cols_of_x(k, n, x + in, cols), wsum.block(b));
+          if (has_udot_bar) weight_product(udot_bar_n, zdot_bar.data(), cols_of_x(k, n, x + in, cols));
           if (xdot) {
             k.unfold(xdot + in, cols.data());
-            k.weight_product(zbar.data(), cols.data(), wsum.block(b));
+            weight_product(ubar_n, zbar.data(), cols.data());
           }
         }
         if (xbar_dot) {
@@ -504,13 +519,12 @@ ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& po
   const Sample<T> k(f);
   Scratch<T> cols_x(s.ckk() <= s.o ? s.n * k.cols_size() : 0);
   for_each_block(f, [&](std::size_t, std::size_t first, std::size_t end) {
-    Scratch<T> z(f.conv_out()), scratch(cols_x.empty() ? k.cols_size() : 0);
+    Scratch<T> z(k.block_size()), scratch(cols_x.empty() ? k.cols_size() : 0);
     for (std::size_t n = first; n < end; ++n) {
       T* cols = cols_x.empty() ? scratch.data() : cols_x.data() + n * k.cols_size();
       k.unfold(xv + n * s.in_sample(), cols);
-      k.product(wv, cols, T(0), z.data());
       T* y_n = y.data() + n * f.pooled();
-      k.pool(z.data(), bv, y_n, choice.data() + n * f.pooled());
+      k.convolve_and_pool(wv, cols, bv, z.data(), y_n, choice.data() + n * f.pooled());
       activate(activation, y_n, f.pooled());
     }
   });
