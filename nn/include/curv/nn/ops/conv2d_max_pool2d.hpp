@@ -9,8 +9,9 @@
 // on the reverse sweep its adjoint (and adjoint tangent) is written whole and
 // read back by the convolution's rules: memory-bound passes that cost more
 // than the convolution's arithmetic. Fused, z lives one sample at a time in
-// a scratch buffer that stays in cache, the tape holds only y and the 2-byte
-// window choices, and the per-sample work runs on TBB's threads.
+// a scratch buffer that stays in cache (a block of 8 planes at a time when
+// 2×2 windows tile it), the tape holds only y and the 2-byte window choices,
+// and the per-sample work runs on TBB's threads.
 //
 // Values: per sample n, zₙ = W cols(xₙ) + b (conv2d's gemm and bias add, the
 // bias added before the comparison as the two ops do), and y = max over each
