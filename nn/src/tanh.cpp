@@ -48,16 +48,29 @@ CURV_VECTOR_CLONES void values_d(const double* x, double* y, std::size_t n) {
 }
 
 template <class T>
-void scale(const T* y, const T* d, T* out, std::size_t n, bool accumulate) {
+[[gnu::always_inline]] inline void scale_body(const T* y, const T* d, T* out, std::size_t n, bool accumulate) {
   if (accumulate)
     for (std::size_t i = 0; i < n; ++i) out[i] += (T(1) - y[i] * y[i]) * d[i];
   else
     for (std::size_t i = 0; i < n; ++i) out[i] = (T(1) - y[i] * y[i]) * d[i];
 }
+CURV_VECTOR_CLONES void scale(const float* y, const float* d, float* out, std::size_t n, bool accumulate) {
+  scale_body(y, d, out, n, accumulate);
+}
+CURV_VECTOR_CLONES void scale(const double* y, const double* d, double* out, std::size_t n, bool accumulate) {
+  scale_body(y, d, out, n, accumulate);
+}
 
 template <class T>
-void curvature(const T* y, const T* xdot, const T* ybar, T* out, std::size_t n) {
+[[gnu::always_inline]] inline void curvature_body(const T* y, const T* xdot, const T* ybar, T* out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] -= T(2) * y[i] * (T(1) - y[i] * y[i]) * xdot[i] * ybar[i];
+}
+CURV_VECTOR_CLONES void curvature(const float* y, const float* xdot, const float* ybar, float* out, std::size_t n) {
+  curvature_body(y, xdot, ybar, out, n);
+}
+CURV_VECTOR_CLONES void curvature(const double* y, const double* xdot, const double* ybar, double* out,
+                                  std::size_t n) {
+  curvature_body(y, xdot, ybar, out, n);
 }
 
 }  // namespace

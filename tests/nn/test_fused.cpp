@@ -9,12 +9,16 @@
 
 #include <oneapi/tbb/global_control.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
+#include <random>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "harness.hpp"
+#include "../../nn/src/window_runs.hpp"
 
 namespace {
 
@@ -189,6 +193,53 @@ TEST(FusedConvPool, FirstLayerDerivativesMatchTheSeparateOps) {
     EXPECT_LT(relative_error(widen(single.grad), separate.grad), 2e-4);
     EXPECT_LT(relative_error(widen(single.hv), separate.hv), 2e-4);
   }
+}
+
+// The vector loops over window runs against their scalar definitions, bit
+// for bit: ties between window elements (the first in order wins, as
+// max_pool2d's choice), ±0, a bias or none; 37 positions per plane, so whole
+// vectors and a tail in float (16 lanes) and double (8).
+template <class T>
+void expect_window_runs_match_their_definitions() {
+  using ops::detail::Choice;
+  const std::size_t planes = 3, q = 37;
+  std::mt19937_64 rng(9);
+  std::uniform_int_distribution<int> level(-2, 2);  // few distinct values: many ties
+  std::vector<T> z(planes * 4 * q), bias{T(0.5), T(-0.25), T(0)}, u(planes * q);
+  for (T& e : z) e = static_cast<T>(level(rng)) / T(4);
+  for (T& e : u) e = static_cast<T>(level(rng)) + T(0.5);
+  z[0] = T(-0.0);  // −0 against +0 elsewhere in its window: equal, the first wins
+  for (const T* b : {static_cast<const T*>(nullptr), static_cast<const T*>(bias.data())}) {
+    std::vector<T> y(planes * q);
+    std::vector<Choice> ch(planes * q);
+    ops::detail::pool_window_runs(z.data(), b, planes, q, y.data(), ch.data());
+    std::size_t mismatches = 0;
+    for (std::size_t o = 0; o < planes; ++o)
+      for (std::size_t k = 0; k < q; ++k) {
+        T v[4];
+        for (std::size_t e = 0; e < 4; ++e) v[e] = b ? z[o * 4 * q + e * q + k] + b[o] : z[o * 4 * q + e * q + k];
+        const T max = std::max(std::max(v[0], v[1]), std::max(v[2], v[3]));
+        const std::size_t first = static_cast<std::size_t>(std::find(v, v + 4, max) - v);
+        mismatches += std::memcmp(&y[o * q + k], &max, sizeof(T)) != 0 || ch[o * q + k] != first;
+      }
+    EXPECT_EQ(mismatches, 0u) << (b ? "with" : "without") << " a bias";
+
+    std::vector<T> zbar(z.size(), T(7)), back(u.size());
+    ops::detail::scatter_window_runs(ch.data(), u.data(), planes, q, zbar.data());
+    ops::detail::gather_window_runs(ch.data(), zbar.data(), planes, q, back.data());
+    mismatches = 0;
+    for (std::size_t o = 0; o < planes; ++o)
+      for (std::size_t k = 0; k < q; ++k)
+        for (std::size_t e = 0; e < 4; ++e)
+          mismatches += zbar[o * 4 * q + e * q + k] != (ch[o * q + k] == e ? u[o * q + k] : T(0));
+    EXPECT_EQ(mismatches, 0u);
+    EXPECT_TRUE(back == u);
+  }
+}
+
+TEST(FusedConvPool, WindowRunLoopsMatchTheirDefinitions) {
+  expect_window_runs_match_their_definitions<float>();
+  expect_window_runs_match_their_definitions<double>();
 }
 
 TEST(FusedConvPool, ResultsDoNotDependOnTheThreadCount) {
