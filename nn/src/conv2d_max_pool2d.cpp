@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace curv::nn::ops {
@@ -38,8 +39,29 @@ constexpr std::size_t blas_single_threaded_work = 65536 * 4;
 // and back through L2.
 constexpr std::size_t planes_per_block = 8;
 
+// Uninitialized scratch from the buffer pool (every use writes it before
+// reading it: a std::vector would first zero, e.g., a batch's 7 MB of
+// unfolded input).
 template <class T>
-using Scratch = std::vector<T, BufferAllocator<T>>;
+class Scratch {
+ public:
+  explicit Scratch(std::size_t n) : n_(n), p_(n ? BufferAllocator<T>().allocate(n) : nullptr) {}
+  Scratch(Scratch&& other) noexcept : n_(std::exchange(other.n_, 0)), p_(std::exchange(other.p_, nullptr)) {}
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  Scratch& operator=(Scratch&&) = delete;
+  ~Scratch() {
+    if (p_) BufferAllocator<T>().deallocate(p_, n_);
+  }
+  T* data() const { return p_; }
+  T* begin() const { return p_; }
+  T* end() const { return p_ + n_; }
+  bool empty() const { return n_ == 0; }
+
+ private:
+  std::size_t n_;
+  T* p_;
+};
 
 // The sizes of one fused call: the convolution per sample (n = 1) and the
 // pooling of its output, per sample and for the batch.
