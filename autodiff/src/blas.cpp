@@ -2,12 +2,34 @@
 #include "curv/autodiff/blas.hpp"
 
 #include <cblas.h>
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
 namespace curv::blas {
 namespace {
+
+// OpenBLAS computes each call on the calling thread (set when curv is loaded;
+// set_num_threads changes it): curv splits large products over TBB itself,
+// so that one thread pool owns the cores. OpenBLAS's own workers, left
+// spinning after each product, took the cores from TBB's between products.
+const bool openblas_on_the_calling_thread = [] {
+  openblas_set_num_threads(1);
+  return true;
+}();
+
+// Products of at least this many multiply-adds are split into blocks of C's
+// rows (or columns, whichever C has more of): at most max_blocks blocks of at
+// least min_block rows, sized in multiples of 16, each computed by one
+// OpenBLAS call on one of TBB's threads. The blocks depend on the shape only,
+// never on the thread count, so neither do the results.
+constexpr double parallel_work = double{1 << 21};
+constexpr std::size_t max_blocks = 8, min_block = 64, block_multiple = 16;
 
 CBLAS_TRANSPOSE flag(Op op) { return op == Op::none ? CblasNoTrans : CblasTrans; }
 
@@ -34,9 +56,37 @@ void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, T alpha
       for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
     return;
   }
-  sgemm_or_dgemm(flag(op_a), flag(op_b), static_cast<blasint>(m), static_cast<blasint>(n),
-                 static_cast<blasint>(k), alpha, a, static_cast<blasint>(lda), b,
-                 static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
+  // C's rows [first, first + rows) × columns [col, col + cols) in one call.
+  auto part = [&](std::size_t first, std::size_t rows, std::size_t col, std::size_t cols) {
+    const T* a_part = op_a == Op::none ? a + first * lda : a + first;
+    const T* b_part = op_b == Op::none ? b + col : b + col * ldb;
+    sgemm_or_dgemm(flag(op_a), flag(op_b), static_cast<blasint>(rows), static_cast<blasint>(cols),
+                   static_cast<blasint>(k), alpha, a_part, static_cast<blasint>(lda), b_part,
+                   static_cast<blasint>(ldb), beta, c + first * ldc + col, static_cast<blasint>(ldc));
+  };
+  const bool by_rows = m >= n;
+  const std::size_t extent = by_rows ? m : n;
+  const std::size_t blocks = std::min(max_blocks, extent / min_block);
+  if (static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < parallel_work || blocks < 2 ||
+      openblas_get_num_threads() > 1)  // asked for OpenBLAS's own threads
+    return part(0, m, 0, n);
+  const std::size_t step = ((extent + blocks - 1) / blocks + block_multiple - 1) / block_multiple * block_multiple;
+  // Isolated: a thread waiting for the blocks never starts an unrelated outer
+  // task (e.g. another minibatch of the Accumulator's).
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, (extent + step - 1) / step, 1),
+        [&](const tbb::blocked_range<std::size_t>& r) {
+          for (std::size_t block = r.begin(); block != r.end(); ++block) {
+            const std::size_t first = block * step, size = std::min(extent, first + step) - first;
+            if (by_rows)
+              part(first, size, 0, n);
+            else
+              part(0, m, first, size);
+          }
+        },
+        tbb::simple_partitioner());
+  });
 }
 
 template <class T>
@@ -61,7 +111,10 @@ void gemm(Op op_a, Op op_b, T alpha, const Tensor<T>& a, const Tensor<T>& b, T b
   gemm(op_a, op_b, m, n, k, alpha, a.data(), a.shape(1), b.data(), b.shape(1), beta, c.data(), n);
 }
 
-void set_num_threads(int threads) { openblas_set_num_threads(threads); }
+void set_num_threads(int threads) {
+  (void)openblas_on_the_calling_thread;
+  openblas_set_num_threads(threads);
+}
 int num_threads() { return openblas_get_num_threads(); }
 
 template void gemm<float>(Op, Op, std::size_t, std::size_t, std::size_t, float, const float*,
