@@ -1,10 +1,12 @@
 // The process-wide pool behind curv::BufferAllocator.
 #include "curv/autodiff/buffer_pool.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace curv {
@@ -39,28 +41,35 @@ struct Block {
 
 class Pool {
  public:
+  ~Pool() {
+    for (const Block& b : blocks_) ::operator delete(b.p, alignment);
+  }
+
   void* allocate(std::size_t bytes) {
     const std::size_t c = class_bytes(bytes);
     {
       std::lock_guard lock(mutex_);
-      // Most recently freed first: the warmest memory.
-      for (std::size_t i = blocks_.size(); i-- > 0;) {
-        if (blocks_[i].bytes != c) continue;
-        void* p = blocks_[i].p;
-        blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
-        cached_ -= c;
-        ++hits_;
-        return p;
-      }
-      ++misses_;
+      if (void* p = take(c)) return p;
     }
-    return ::operator new(c, alignment);
+    void* p = ::operator new(c, alignment);
+    std::lock_guard lock(mutex_);
+    ++misses_;
+    in_use_ += c;
+    peak_ = std::max(peak_, in_use_ + cached_);
+    return p;
   }
 
   void deallocate(void* p, std::size_t bytes) noexcept {
-    const std::size_t c = class_bytes(bytes);
+    std::size_t c = class_bytes(bytes);
     {
       std::lock_guard lock(mutex_);
+      if (!oversized_.empty()) {
+        if (const auto it = oversized_.find(p); it != oversized_.end()) {
+          c = it->second;
+          oversized_.erase(it);
+        }
+      }
+      in_use_ -= c;
       if (cached_ + c <= limit_) {
         try {
           blocks_.push_back({c, p});
@@ -88,22 +97,61 @@ class Pool {
     for (const Block& b : drop) ::operator delete(b.p, alignment);
   }
 
-  BufferPoolStats stats() {
+  void reset_peak() {
     std::lock_guard lock(mutex_);
-    return {cached_, limit_, hits_, misses_};
+    peak_ = in_use_ + cached_;
   }
 
-  ~Pool() {
-    for (const Block& b : blocks_) ::operator delete(b.p, alignment);
+  BufferPoolStats stats() {
+    std::lock_guard lock(mutex_);
+    return {cached_, limit_, hits_, misses_, in_use_, peak_};
   }
 
  private:
+  // The cached block to serve class c: the most recently freed one of class c
+  // (the warmest memory), else the smallest one of a larger class up to 2c;
+  // blocks_.size() when there is none.
+  std::size_t find(std::size_t c) const {
+    std::size_t best = blocks_.size();
+    for (std::size_t i = blocks_.size(); i-- > 0;) {
+      const std::size_t b = blocks_[i].bytes;
+      if (b == c) return i;
+      if (b > c && b <= 2 * c && (best == blocks_.size() || b < blocks_[best].bytes)) best = i;
+    }
+    return best;
+  }
+
+  // A cached block for class c (see find), now in use; null when there is
+  // none. Called with the mutex held.
+  void* take(std::size_t c) {
+    const std::size_t i = find(c);
+    if (i == blocks_.size()) return nullptr;
+    const Block b = blocks_[i];
+    if (b.bytes != c) {
+      try {
+        oversized_.emplace(b.p, b.bytes);
+      } catch (...) {
+        return nullptr;  // its size could not be remembered: leave it cached
+      }
+    }
+    blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
+    cached_ -= b.bytes;
+    in_use_ += b.bytes;
+    ++hits_;
+    return b.p;
+  }
+
   std::mutex mutex_;
   std::vector<Block> blocks_;
+  // Blocks handed out for a smaller class than their own, and their own:
+  // deallocate is told only the size that was asked for.
+  std::unordered_map<void*, std::size_t> oversized_;
   std::size_t cached_ = 0;
   std::size_t limit_ = default_limit();
   std::size_t hits_ = 0;
   std::size_t misses_ = 0;
+  std::size_t in_use_ = 0;
+  std::size_t peak_ = 0;
 };
 
 // Never destroyed before the last Tensor: a static Tensor elsewhere may be
@@ -121,6 +169,7 @@ void release_buffer_pool() {
   const std::size_t limit = p.stats().limit_bytes;
   p.set_limit(0);
   p.set_limit(limit);
+  p.reset_peak();
 }
 BufferPoolStats buffer_pool_stats() { return pool().stats(); }
 

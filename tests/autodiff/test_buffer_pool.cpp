@@ -1,5 +1,6 @@
 // curv's buffer pool: a second tape of the same shapes is served from the
-// buffers the first one freed; the pool stays within its limit.
+// buffers the first one freed, a smaller request from a larger idle block;
+// the pool stays within its limit and reports its footprint.
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -67,6 +68,45 @@ TEST(BufferPool, RoundsRequestsUpByAtMostAnEighth) {
   release_buffer_pool();
   { Tensor<char> small = Tensor<char>::from_shape({1000}); }
   EXPECT_EQ(buffer_pool_stats().cached_bytes, 0u);
+}
+
+TEST(BufferPool, ServesASmallerRequestFromTheSmallestCachedBlockUpToTwiceItsSize) {
+  if (!pool_enabled()) GTEST_SKIP() << "the pool is off in this build (AddressSanitizer)";
+  release_buffer_pool();
+  const std::size_t n = std::size_t{1} << 18;  // 2 MiB of double
+  const double* big_buffer = nullptr;
+  {
+    Tensor<double> big = Tensor<double>::from_shape({n});  // e.g. a full minibatch's activation
+    Tensor<double> larger = Tensor<double>::from_shape({3 * n});  // more than twice a half
+    big_buffer = big.data();
+  }
+  const BufferPoolStats before = buffer_pool_stats();
+  {
+    // e.g. the same activation of a short last batch: no new memory
+    Tensor<double> half = Tensor<double>::from_shape({n / 2 + 1000});
+    EXPECT_EQ(half.data(), big_buffer) << "not served from the smallest block that fits";
+    const BufferPoolStats during = buffer_pool_stats();
+    EXPECT_EQ(during.misses, before.misses);
+    EXPECT_EQ(during.hits, before.hits + 1);
+    EXPECT_EQ(during.in_use_bytes, n * sizeof(double)) << "the block's own size is in use";
+  }
+  // Back in the pool at its own size, and a full-sized request finds it again.
+  const BufferPoolStats after = buffer_pool_stats();
+  EXPECT_EQ(after.cached_bytes, before.cached_bytes);
+  EXPECT_EQ(after.in_use_bytes, 0u);
+  {
+    Tensor<double> again = Tensor<double>::from_shape({n});
+    EXPECT_EQ(again.data(), big_buffer);
+  }
+  // Less than half a block's size is a miss: a small request does not tie up
+  // a large block that a large request will want.
+  {
+    Tensor<double> quarter = Tensor<double>::from_shape({n / 4});
+    EXPECT_EQ(buffer_pool_stats().misses, after.misses + 1);
+  }
+  EXPECT_EQ(buffer_pool_stats().peak_bytes, before.cached_bytes + (n / 4) * sizeof(double));
+  release_buffer_pool();
+  EXPECT_EQ(buffer_pool_stats().peak_bytes, 0u);
 }
 
 }  // namespace

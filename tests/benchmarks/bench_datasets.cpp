@@ -100,6 +100,7 @@ void run(benchmark::State& state) {
   state.counters["loss"] = value;
   state.counters["dataset_MiB"] = static_cast<double>(data.bytes()) / (1024.0 * 1024.0);
   state.counters["peak_rss_MiB"] = status_mib("VmHWM");
+  state.counters["pool_peak_MiB"] = static_cast<double>(buffer_pool_stats().peak_bytes) / (1024.0 * 1024.0);
   // What the process held before the first pass (libraries, dataset, w, v):
   // peak_rss_MiB minus this is what the passes added.
   state.counters["rss_before_MiB"] = rss_before;
