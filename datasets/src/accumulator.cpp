@@ -1,5 +1,6 @@
 // Accumulator: per-minibatch sums of loss, gradient, H·v and Gauss–Newton·v,
-// computed in parallel waves and reduced in batch order (see accumulator.hpp).
+// forward passes in parallel, reverse sweeps and sums in batch order (see
+// accumulator.hpp).
 #include "curv/datasets/accumulator.hpp"
 
 #include <algorithm>
@@ -120,10 +121,39 @@ void Accumulator<T>::check_vector(const char* fn, const char* arg, const Tensor<
                                 std::to_string(dim()) + ",) (the model's num_parameters())");
 }
 
+// One batch after its forward pass: its tape and the Vars of w and of the
+// loss while the reverse sweep is still to come, and what it has found so far.
+template <class T>
+struct Accumulator<T>::Recording {
+  std::unique_ptr<ad::Tape<T>> tape;  // null when nothing is left to sweep
+  ad::Var<T> w, loss;
+  Tensor<T> targets;  // a loss may read them in place until its tape is gone
+  Slot slot;
+};
+
 template <class T>
 typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, Batch<T> batch, const Tensor<T>& w,
                                                          const Tensor<T>* v) const {
-  Slot s;
+  return sweep_batch(ask, record_batch(ask, std::move(batch), w, v));
+}
+
+template <class T>
+typename Accumulator<T>::Slot Accumulator<T>::sweep_batch(Ask ask, Recording&& r) const {
+  Slot s = std::move(r.slot);
+  if (r.tape) {
+    r.tape->backward(r.loss);
+    s.first = ad::detail::take_adjoint(*r.tape, r.w);  // moved out of the tape, not copied
+    if (ask == Ask::hvp) s.second = ad::detail::take_adjoint_tangent(*r.tape, r.w);
+    r.tape.reset();  // its memory goes back before the sums are added
+  }
+  return s;
+}
+
+template <class T>
+typename Accumulator<T>::Recording Accumulator<T>::record_batch(Ask ask, Batch<T> batch, const Tensor<T>& w,
+                                                                 const Tensor<T>* v) const {
+  Recording r;
+  Slot& s = r.slot;
   auto scalar = [](const ad::Var<T>& l) {
     if (l.size() != 1)
       throw std::logic_error("curv::datasets::Accumulator: the loss returned shape " +
@@ -139,28 +169,27 @@ typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, Batch<T> batch,
     s.loss = static_cast<double>(gn.loss);
     s.first = std::move(gn.grad);
     s.second = std::move(gn.gv);
-    return s;
+    return r;
   }
   // w and v are shared by every batch's tape at once: borrowed, not copied.
-  ad::Tape<T> tape;
-  ad::Var<T> wv;
+  auto tape = std::make_unique<ad::Tape<T>>();
   switch (ask) {
     case Ask::value:
-    case Ask::evaluate: wv = tape.borrowed_constant(w); break;
-    case Ask::grad: wv = tape.borrowed_variable(w); break;
-    default: wv = tape.borrowed_variable(w, *v); break;
+    case Ask::evaluate: r.w = tape->borrowed_constant(w); break;
+    case Ask::grad: r.w = tape->borrowed_variable(w); break;
+    default: r.w = tape->borrowed_variable(w, *v); break;
   }
-  const ad::Var<T> out = model_.forward(wv, tape.constant(std::move(batch.inputs)));
-  const ad::Var<T> l = loss_.forward(out, batch.targets, nn::Reduction::sum);
-  s.loss = scalar(l);
+  const ad::Var<T> out = model_.forward(r.w, tape->constant(std::move(batch.inputs)));
+  r.targets = std::move(batch.targets);
+  r.loss = loss_.forward(out, r.targets, nn::Reduction::sum);
+  s.loss = scalar(r.loss);
   if (ask == Ask::grad || ask == Ask::hvp) {
-    tape.backward(l);
-    s.first = ad::detail::take_adjoint(tape, wv);  // moved out of the tape, not copied
-    if (ask == Ask::hvp) s.second = ad::detail::take_adjoint_tangent(tape, wv);
+    r.tape = std::move(tape);
+    return r;
   }
   if (ask == Ask::evaluate) {
     const Tensor<T>& o = out.value();
-    const std::size_t rows = batch.targets.size();
+    const std::size_t rows = r.targets.size();
     if (o.dimension() != 2 || o.shape(0) != rows)
       throw std::invalid_argument("curv::datasets::Accumulator::evaluate: the model's output has shape " +
                                   shape_string(o.shape()) + ", expected (" + std::to_string(rows) +
@@ -169,7 +198,7 @@ typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, Batch<T> batch,
     s.class_count.assign(classes, 0);
     s.class_correct.assign(classes, 0);
     for (std::size_t i = 0; i < rows; ++i) {
-      const T target = batch.targets.data()[i];
+      const T target = r.targets.data()[i];
       if (!(target >= T(0) && target < static_cast<T>(classes) && std::floor(target) == target))
         throw std::invalid_argument("curv::datasets::Accumulator::evaluate: a target is " +
                                     std::to_string(target) + ", expected a class index in [0, " +
@@ -184,7 +213,7 @@ typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, Batch<T> batch,
       }
     }
   }
-  return s;
+  return r;
 }
 
 template <class T>
@@ -192,10 +221,10 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
   Totals t;
   const std::size_t batches = num_batches();
   std::size_t added = 0;  // batches in the totals so far, for the progress callback
-  auto compute = [&](std::size_t b) {
+  auto record = [&](std::size_t b) {
     const std::size_t first = b * batch_size_;
     const std::size_t count = std::min(batch_size_, n_ - first);
-    return run_batch(ask, data_.get_batch(std::span<const std::size_t>(order_).subspan(first, count)), w, v);
+    return record_batch(ask, data_.get_batch(std::span<const std::size_t>(order_).subspan(first, count)), w, v);
   };
   auto add = [&](Slot& s) {
     t.loss += s.loss;
@@ -214,15 +243,21 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
     if (progress_) progress_(++added, batches);
   };
 
-  // A pipeline rather than waves: batch numbers are issued in order, computed
-  // in parallel, and added into the totals strictly in batch order by the
-  // serial last stage. At most `threads` batches are alive at once, tapes being
-  // recorded and finished slots waiting their turn together. Each more token
-  // would let a thread start another tape while its finished batch's slot
-  // (a gradient and an H·v, parameter-sized) waits behind a slower one:
-  // float64 H·v of the article CNN at batch 32 peaked 10-35 MiB higher with
-  // 2·threads tokens, at no gain in time. A thread whose batch finished early
-  // helps the other batches' parallel ops rather than waiting for a wave.
+  // A pipeline rather than waves: batch numbers are issued in order, their
+  // forward passes run in parallel, and the serial last stage sweeps each
+  // tape backwards and adds the batch into the totals, strictly in batch
+  // order. At most `threads` batches are alive at once.
+  //
+  // Why the sweeps are serial: from its first reverse step a tape holds the
+  // adjoint and adjoint tangent of w (parameter-sized) and the activations'
+  // adjoints, the largest part of a minibatch's memory. With the sweeps in
+  // parallel, every thread's tape held them at once and a batch that
+  // finished early kept its sums waiting behind a slower one: float64 H·v
+  // of the article CNN at batch 32 on 2 threads held six parameter vectors
+  // (the totals and two tapes' adjoints) where one sweep at a time holds
+  // four. The other threads meanwhile record the next batches' forward
+  // passes and help the sweep's parallel ops (the fused convolution, tanh);
+  // more tokens would only add tapes waiting for their sweep.
   const SingleThreadedBlas blas_guard;
   // Ops that spread their own work over threads (the fused convolution and
   // pooling) run inside this arena too, so `threads` bounds every pass.
@@ -230,7 +265,7 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
   if (batches == 1 || threads_ == 1) {
     arena.execute([&] {
       for (std::size_t b = 0; b < batches; ++b) {
-        Slot s = compute(b);
+        Slot s = sweep_batch(ask, record(b));
         add(s);
       }
     });
@@ -245,11 +280,14 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
                                               if (next == batches) fc.stop();
                                               return next++;
                                             }) &
-            tbb::make_filter<std::size_t, std::shared_ptr<Slot>>(
+            tbb::make_filter<std::size_t, std::shared_ptr<Recording>>(
                 tbb::filter_mode::parallel,
-                [&](std::size_t b) { return std::make_shared<Slot>(compute(b)); }) &
-            tbb::make_filter<std::shared_ptr<Slot>, void>(tbb::filter_mode::serial_in_order,
-                                                          [&](const std::shared_ptr<Slot>& s) { add(*s); }));
+                [&](std::size_t b) { return std::make_shared<Recording>(record(b)); }) &
+            tbb::make_filter<std::shared_ptr<Recording>, void>(
+                tbb::filter_mode::serial_in_order, [&](const std::shared_ptr<Recording>& r) {
+                  Slot s = sweep_batch(ask, std::move(*r));
+                  add(s);
+                }));
   });
   return t;
 }

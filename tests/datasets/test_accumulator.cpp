@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <set>
 #include <thread>
@@ -405,6 +406,74 @@ TEST(Accumulator, KeepsAtMostThreadsBatchesInFlightWhileAddingInBatchOrder) {
     EXPECT_TRUE(bit_identical(g, g_ref));
     EXPECT_TRUE(bit_identical(hv, hv_ref));
   }
+}
+
+// Counts the reverse sweeps in progress at once: y = x recorded on the
+// model's output (the first rule of a sweep, after the loss's) and on w (the
+// last), around TinyMlp.
+struct SweepCounter {
+  std::atomic<int> active{0}, most{0};
+};
+
+template <int Step>  // +1 where a sweep starts, −1 where it ends
+class SweepMark final : public curv::ad::Op<double> {
+ public:
+  explicit SweepMark(SweepCounter& counter) : counter_(counter) {}
+  std::string_view name() const override { return "sweep_mark"; }
+  Tensor<double> tangent(const curv::ad::OpContext<double>& c) const override { return c.input_tangent(0); }
+  void adjoint(curv::ad::OpContext<double>& c) const override {
+    const int now = counter_.active += Step;
+    int seen = counter_.most;
+    while (now > seen && !counter_.most.compare_exchange_weak(seen, now)) {
+    }
+    if (Step > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let other sweeps overlap it
+    c.input_adjoint(0) += c.adjoint();
+  }
+  void adjoint_tangent(curv::ad::OpContext<double>& c) const override {
+    if (c.has_adjoint_tangent()) c.input_adjoint_tangent(0) += c.adjoint_tangent();
+  }
+
+ private:
+  SweepCounter& counter_;
+};
+
+class SweepWatchedMlp final : public curv::nn::Module<double> {
+ public:
+  SweepWatchedMlp(const TinyMlp<double>& inner, SweepCounter& counter) : inner_(inner), counter_(counter) {}
+  std::size_t num_parameters() const override { return inner_.num_parameters(); }
+  Var<double> forward(const Var<double>& w, const Var<double>& input) const override {
+    const Var<double> end = w.tape().record(std::make_unique<SweepMark<-1>>(counter_), {w}, w.value());
+    const Var<double> out = inner_.forward(end, input);
+    return out.tape().record(std::make_unique<SweepMark<+1>>(counter_), {out}, out.value());
+  }
+
+ private:
+  const TinyMlp<double>& inner_;
+  SweepCounter& counter_;
+};
+
+TEST(Accumulator, SweepsOneBatchAtATimeWhileForwardPassesRunInParallel) {
+  // One tape at a time holds the parameter-sized adjoints: the reverse sweeps
+  // are serial (in batch order), whatever the thread count.
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 25);
+  const TinyMlp<double> inner(features, 4, 3);
+  SweepCounter counter;
+  const SweepWatchedMlp model(inner, counter);
+  const CrossEntropy<double> loss;
+  const Tensor<double> w = curv::test::uniform<double>({model.num_parameters()}, 5);
+  const Tensor<double> v = curv::test::uniform<double>({model.num_parameters()}, 6);
+  const Accumulator<double> acc(model, loss, data, {.batch_size = 7, .threads = 2});
+  Tensor<double> g, hv, g_ref, hv_ref;
+  const double value = acc.hvp(w, v, g, hv);
+  EXPECT_EQ(counter.most.load(), 1);
+  EXPECT_EQ(counter.active.load(), 0);
+  acc.value_and_grad(w, g_ref);
+  EXPECT_EQ(counter.most.load(), 1);
+  // The marks are identities: the same numbers as the plain model's.
+  const Accumulator<double> plain(inner, loss, data, {.batch_size = 7, .threads = 2});
+  EXPECT_EQ(value, plain.hvp(w, v, g_ref, hv_ref));
+  EXPECT_TRUE(bit_identical(g, g_ref));
+  EXPECT_TRUE(bit_identical(hv, hv_ref));
 }
 
 TEST(Accumulator, RestoresOpenBlasThreadCountAfterAPass) {

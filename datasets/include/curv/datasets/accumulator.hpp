@@ -12,9 +12,13 @@
 //    double-precision totals strictly in batch order. Results are therefore
 //    bit-identical between runs and for any thread count, for a given batch
 //    size.
-//  * Memory: at most `threads` batches are being computed (their tapes) and
-//    at most 2·threads finished slots wait for their turn, so peak memory
-//    grows with batch_size × threads, not with N.
+//  * Memory: at most `threads` batches are alive at once (tapes and finished
+//    slots together), so peak memory grows with batch_size × threads, not
+//    with N. For the gradient and H·v, the forward passes run in parallel and
+//    the reverse sweeps one at a time in batch order, each batch added into
+//    the totals right after its sweep: only one tape at a time holds the
+//    parameter-sized adjoints (and the activations' adjoints), and no
+//    finished slot ever waits.
 //  * OpenBLAS runs single-threaded while batches run in parallel (TBB owns the
 //    cores); its previous thread count is restored afterwards.
 // H·v comes from one tangent-seeded forward pass and one reverse sweep per
@@ -94,7 +98,10 @@ class Accumulator {
  private:
   enum class Ask { value, grad, hvp, gnvp, evaluate };
   struct Slot;
+  struct Recording;
   struct Totals;
+  Recording record_batch(Ask ask, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
+  Slot sweep_batch(Ask ask, Recording&& r) const;
   Slot run_batch(Ask ask, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
   Totals run(Ask ask, const Tensor<T>& w, const Tensor<T>* v) const;
   void check_vector(const char* fn, const char* arg, const Tensor<T>& x) const;
