@@ -12,7 +12,9 @@
 #include <string>
 #include <type_traits>
 
+#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -39,8 +41,22 @@ class SingleThreadedBlas {
   int previous_;
 };
 
-// total += part, in double. The first part becomes the total: for T = double
-// its own buffer is taken over, so the sums cost no parameter-sized buffer of
+// f(begin, end) over [0, n) in fixed chunks on the arena's threads: a thread
+// with nothing else to do helps the serial stage. Isolated, so that the
+// calling thread does not take up another batch's forward pass meanwhile.
+template <class F>
+void for_chunks(std::size_t n, F f) {
+  constexpr std::size_t chunk = std::size_t{1} << 15;
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, chunk),
+                      [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); },
+                      tbb::simple_partitioner());
+  });
+}
+
+// total += part, in double, element by element (so the same sums however
+// the range is split). The first part becomes the total: for T = double its
+// own buffer is taken over, so the sums cost no parameter-sized buffer of
 // their own (x, not 0 + x: the same up to the sign of a zero).
 template <class T>
 void add_into(std::optional<Tensor<double>>& total, Tensor<T>&& part) {
@@ -49,13 +65,17 @@ void add_into(std::optional<Tensor<double>>& total, Tensor<T>&& part) {
       total = std::move(part);
     } else {
       total = Tensor<double>::from_shape(part.shape());
-      std::copy(part.begin(), part.end(), total->begin());
+      double* t = total->data();
+      const T* p = part.data();
+      for_chunks(total->size(), [&](std::size_t b, std::size_t e) { std::copy(p + b, p + e, t + b); });
     }
     return;
   }
   double* t = total->data();
   const T* p = part.data();
-  for (std::size_t i = 0; i < total->size(); ++i) t[i] += p[i];
+  for_chunks(total->size(), [&](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) t[i] += p[i];
+  });
 }
 
 // total / n as T, in the total's own buffer when T = double.
