@@ -476,6 +476,29 @@ TEST(Accumulator, SweepsOneBatchAtATimeWhileForwardPassesRunInParallel) {
   EXPECT_TRUE(bit_identical(hv, hv_ref));
 }
 
+TEST(Accumulator, AShortLastBatchRunsInTheFullBatchesIdleBuffers) {
+  // Its tensors are half the size of a full batch's: the pool serves them
+  // from the full batches' cached blocks instead of adding memory of its own.
+  if (curv::buffer_pool_stats().limit_bytes == 0) GTEST_SKIP() << "the pool is off in this build (AddressSanitizer)";
+  constexpr std::size_t in = 64, batch = 64;  // hidden activations of 128 KiB, pooled
+  const TinyMlp<double> model(in, 256, 3);
+  const CrossEntropy<double> loss;
+  const Tensor<double> w = curv::test::uniform<double>({model.num_parameters()}, 7);
+  const Tensor<double> v = curv::test::uniform<double>({model.num_parameters()}, 8);
+  auto pool_growth_of_a_pass = [&](std::size_t n) {
+    const TensorDataset<double> data = curv::test::synthetic<double>(n, in, 31);
+    const Accumulator<double> acc(model, loss, data, {.batch_size = batch, .threads = 1});
+    curv::release_buffer_pool();
+    const std::size_t before = curv::buffer_pool_stats().in_use_bytes;
+    Tensor<double> g, hv;
+    acc.hvp(w, v, g, hv);
+    return curv::buffer_pool_stats().peak_bytes - before;
+  };
+  const std::size_t full_batches = pool_growth_of_a_pass(4 * batch);
+  EXPECT_GT(full_batches, 0u);
+  EXPECT_LE(pool_growth_of_a_pass(4 * batch + batch / 2), full_batches);
+}
+
 TEST(Accumulator, RestoresOpenBlasThreadCountAfterAPass) {
   const TensorDataset<double> data = curv::test::synthetic<double>(20, features, 2);
   const TinyMlp<double> model(features, 4, 3);
