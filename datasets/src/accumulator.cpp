@@ -145,9 +145,12 @@ void Accumulator<T>::check_vector(const char* fn, const char* arg, const Tensor<
 // loss while the reverse sweep is still to come, and what it has found so far.
 template <class T>
 struct Accumulator<T>::Recording {
+  // A loss may read them in place until its tape is gone: on the heap, where
+  // moving the Recording leaves them, and declared before the tape so that
+  // they outlive it.
+  std::unique_ptr<const Tensor<T>> targets;
   std::unique_ptr<ad::Tape<T>> tape;  // null when nothing is left to sweep
   ad::Var<T> w, loss;
-  Tensor<T> targets;  // a loss may read them in place until its tape is gone
   Slot slot;
 };
 
@@ -200,8 +203,8 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Ask ask, Batch<T
     default: r.w = tape->borrowed_variable(w, *v); break;
   }
   const ad::Var<T> out = model_.forward(r.w, tape->constant(std::move(batch.inputs)));
-  r.targets = std::move(batch.targets);
-  r.loss = loss_.forward(out, r.targets, nn::Reduction::sum);
+  r.targets = std::make_unique<const Tensor<T>>(std::move(batch.targets));
+  r.loss = loss_.forward(out, *r.targets, nn::Reduction::sum);
   s.loss = scalar(r.loss);
   if (ask == Ask::grad || ask == Ask::hvp) {
     r.tape = std::move(tape);
@@ -209,7 +212,7 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Ask ask, Batch<T
   }
   if (ask == Ask::evaluate) {
     const Tensor<T>& o = out.value();
-    const std::size_t rows = r.targets.size();
+    const std::size_t rows = r.targets->size();
     if (o.dimension() != 2 || o.shape(0) != rows)
       throw std::invalid_argument("curv::datasets::Accumulator::evaluate: the model's output has shape " +
                                   shape_string(o.shape()) + ", expected (" + std::to_string(rows) +
@@ -218,7 +221,7 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Ask ask, Batch<T
     s.class_count.assign(classes, 0);
     s.class_correct.assign(classes, 0);
     for (std::size_t i = 0; i < rows; ++i) {
-      const T target = r.targets.data()[i];
+      const T target = r.targets->data()[i];
       if (!(target >= T(0) && target < static_cast<T>(classes) && std::floor(target) == target))
         throw std::invalid_argument("curv::datasets::Accumulator::evaluate: a target is " +
                                     std::to_string(target) + ", expected a class index in [0, " +
