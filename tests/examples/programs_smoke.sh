@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every example program on tiny settings and every gnuplot script on
 # their output, checking that each PNG is written. Skips (77) without gnuplot;
-# skips the MNIST programs when data/mnist has not been prepared.
+# skips the MNIST programs when data/mnist-small has not been prepared.
 # Usage: programs_smoke.sh <examples-build-dir> <source-dir> <scratch-dir>
 set -euo pipefail
 bin=$1 src=$2 out=$3
@@ -15,7 +15,7 @@ plot "dir='$out'; outfile='$out/fig1.png'" newton1d.gp "$out/fig1.png"
 plot "dir='$out'; outfile='$out/fig2.png'" rosenbrock.gp "$out/fig2.png"
 grep -q '^scg,.*,1,' "$out/rosenbrock_summary.csv" || { echo "SCG did not reach the Rosenbrock minimum" >&2; exit 1; }
 
-mnist=$src/data/mnist
+mnist=$src/data/mnist-small
 if [ ! -f "$mnist/train-labels-idx1-ubyte" ] && [ ! -f "$mnist/train-labels-idx1-ubyte.gz" ]; then
   if [ "${CURV_REQUIRE_DATA:-0}" = 1 ]; then
     echo "no $mnist and CURV_REQUIRE_DATA=1: run scripts/fetch-data.sh" >&2
@@ -24,7 +24,7 @@ if [ ! -f "$mnist/train-labels-idx1-ubyte" ] && [ ! -f "$mnist/train-labels-idx1
   echo "no $mnist: skipping curv-train, batch_sweep and compare"
   exit 0
 fi
-small=(--dataset mnist --mnist-dir "$mnist" --model mlp --hidden 16 --train-size 300 --val-size 100 --test-size 100)
+small=(--dataset "$mnist" --model mlp --hidden 16 --train-size 300 --val-size 100 --test-size 100)
 "$bin/curv-train" "${small[@]}" --epochs 4 --log "$out/scg.csv" >"$out/train.txt"
 grep -q '^test_loss=.* test_accuracy=0\.[0-9]*$' "$out/train.txt"
 plot "log='$out/scg.csv'; outfile='$out/fig3.png'" scg_trace.gp "$out/fig3.png"

@@ -9,8 +9,8 @@
 namespace curv::examples {
 
 inline void add_data_options(CLI::App& app, TrainConfig& c) {
-  app.add_option("--dataset", c.dataset, "mnist, fashion-mnist or a folder of MNIST-format IDX files")->capture_default_str();
-  app.add_option("--mnist-dir", c.mnist_dir, "where --dataset mnist looks (default: $CURV_MNIST_DIR, else data/mnist)");
+  app.add_option("--dataset", c.dataset, "mnist (full), mnist-small, fashion-mnist or a folder of MNIST-format IDX files")->capture_default_str();
+  app.add_option("--mnist-dir", c.mnist_dir, "where --dataset mnist looks (default: $CURV_MNIST_DIR, else data/mnist-full)");
   app.add_option("--train-size", c.train_size, "training examples (default: all but the validation set)");
   app.add_option("--val-size", c.val_size, "validation examples (default: 1/6 of the training file, at most 10000)");
   app.add_option("--test-size", c.test_size, "test examples (default: all)");
