@@ -44,7 +44,14 @@ cpu() {
   local t; read -r -a t < /proc/$$/stat
   echo $(( (t[13] + t[14] + t[15] + t[16]) / $(getconf CLK_TCK) ))
 }
-stamp() { echo "== [$(( $(date +%s) - start ))s, cpu $(cpu)s] $*"; }
+# The line that starts a stage also says how long the previous one took.
+stage= stage_start=$start
+stamp() {
+  local now; now=$(date +%s)
+  [ -n "$stage" ] && echo "   ($stage took $(( now - stage_start ))s)"
+  echo "== [$(( now - start ))s, cpu $(cpu)s] $*"
+  stage=${1%%[:(]*} stage_start=$now; stage=${stage% }
+}
 
 if ((deps)); then
   stamp "dependencies"
