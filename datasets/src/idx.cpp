@@ -145,10 +145,8 @@ class IdxReader {
       }
     } else {
       while (got < n && !stream_end_) {
-        if (z_.avail_in == 0) {
-          if (!fill_raw())
-            throw fail(pos_ + got, "expected a complete gzip stream, found the end of the compressed file at byte " +
-                                       std::to_string(raw_offset_));
+        if (z_.avail_in == 0 && !input_end_) {
+          input_end_ = !fill_raw();
           z_.next_in = raw_.data();
           z_.avail_in = static_cast<uInt>(raw_len_);
         }
@@ -159,6 +157,9 @@ class IdxReader {
         got += before - z_.avail_out;
         if (rc == Z_STREAM_END) {
           stream_end_ = true;
+        } else if (rc == Z_BUF_ERROR && input_end_) {  // no progress, and nothing left to read
+          throw fail(pos_ + got, "expected a complete gzip stream, found the end of the compressed file at byte " +
+                                     std::to_string(raw_offset_));
         } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
           throw fail(pos_ + got, std::string("expected a complete gzip stream, zlib reports: ") +
                                      (z_.msg ? z_.msg : "error " + std::to_string(rc)));
@@ -210,7 +211,7 @@ class IdxReader {
                           " (absurd dimensions)");
     // What the header claims, against what the file can hold, before any allocation.
     if (!gzip_) {
-      const std::uint64_t available = file_size_ - header_;
+      const std::uint64_t available = file_size_ > header_ ? file_size_ - header_ : 0;  // it may have grown
       if (available < count_)
         throw fail(file_size_, "truncated data: dimensions " + shape_string(dims_) + " need " +
                                    std::to_string(count_) + " bytes from offset " + std::to_string(header_) +
@@ -266,7 +267,7 @@ class IdxReader {
   std::filesystem::path file_;
   Fd fd_;
   std::uint64_t file_size_ = 0;
-  bool gzip_ = false, stream_end_ = false;
+  bool gzip_ = false, stream_end_ = false, input_end_ = false;
   z_stream z_{};
   Inflater inflater_;  // after z_: ends it before it goes
   std::vector<std::uint8_t> raw_;  // a window of the file
