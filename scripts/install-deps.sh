@@ -34,6 +34,7 @@ if [ "$group" = all ]; then
     libgtest-dev libgmock-dev libbenchmark-dev
     dataset-fashion-mnist
     python3-torch python3-numpy  # tests/reference: the PyTorch cross-check (reference/pytorch)
+    clang libclang-rt-14-dev  # scripts/fuzz.sh: the libFuzzer targets of tests/fuzz
   )
 elif ((fashion)); then
   packages+=(dataset-fashion-mnist)

@@ -4,6 +4,8 @@
 
 #include <zlib.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,121 +38,257 @@ std::string quoted(const std::filesystem::path& p) {
   return q;
 }
 
-struct GzCloser {
-  void operator()(gzFile f) const { gzclose(f); }
-};
-using GzHandle = std::unique_ptr<std::remove_pointer_t<gzFile>, GzCloser>;
-
-// The whole (decompressed) content of a file, and whether it was gzip.
-struct Contents {
-  std::vector<std::uint8_t> bytes;
-  bool gzip = false;
-};
-
-Contents read_all(const std::filesystem::path& file) {
-  errno = 0;
-  GzHandle gz(gzopen(file.c_str(), "rb"));
-  if (!gz)
-    throw std::runtime_error("curv::datasets::read_idx: cannot open " + quoted(file) + ": " +
-                             (errno ? std::strerror(errno) : "out of memory"));
-  gzbuffer(gz.get(), 1 << 18);
-  Contents c;
-  // Read straight into the result: its size is the file's for plain files,
-  // and grows geometrically for compressed ones.
-  std::error_code ec;
-  const std::uintmax_t on_disk = std::filesystem::file_size(file, ec);
-  c.bytes.resize(ec ? std::size_t(1) << 16 : std::max<std::size_t>(static_cast<std::size_t>(on_disk), 1));
-  std::size_t filled = 0;
-  for (;;) {
-    if (filled == c.bytes.size()) c.bytes.resize(2 * c.bytes.size());
-    const std::size_t room = std::min<std::size_t>(c.bytes.size() - filled, 1u << 30);
-    const int n = gzread(gz.get(), c.bytes.data() + filled, static_cast<unsigned>(room));
-    if (n <= 0) break;
-    filled += static_cast<std::size_t>(n);
-  }
-  c.bytes.resize(filled);
-  c.bytes.shrink_to_fit();
-  c.gzip = gzdirect(gz.get()) == 0;
-  int err = Z_OK;
-  const char* message = gzerror(gz.get(), &err);
-  if (err != Z_OK && err != Z_STREAM_END)
-    throw IdxError("curv::datasets::read_idx: " + quoted(file) + ": byte offset " +
-                       std::to_string(c.bytes.size()) +
-                       " of the decompressed data: expected a complete gzip stream, zlib reports: " +
-                       (message ? message : "unknown error"),
-                   file, c.bytes.size());
-  return c;
-}
-
 std::uint32_t big_endian32(const std::uint8_t* p) {
   return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
          std::uint32_t(p[3]);
 }
 
-std::string dims_string(const std::vector<std::size_t>& dims) { return shape_string(dims); }
+// The largest ratio of inflated to compressed size deflate can reach (zlib's
+// "Maximum Compression Factor", 1032:1): a gzip file of n bytes cannot hold
+// more than 1032·n bytes of data, so a header claiming more is refused unread.
+constexpr std::uint64_t max_deflate_ratio = 1032;
+
+// An IDX file read front to back: the header first, checked, and what it
+// claims checked against the file's real size (plain) or against deflate's
+// maximum ratio (gzip) before anything is allocated; then the data in chunks;
+// then the end, after which nothing may follow, neither in a plain file nor
+// after the gzip stream (no second member, no garbage).
+class IdxReader {
+ public:
+  IdxReader(const std::filesystem::path& file, std::size_t dimensions) : file_(file) {
+    open();
+    read_header(dimensions);
+  }
+
+  const std::vector<std::size_t>& dims() const { return dims_; }
+  std::size_t count() const { return count_; }
+
+  // Hands the data to sink(chunk, n, first) in order, then checks the end.
+  template <class Sink>
+  void read_data(Sink&& sink) {
+    std::vector<std::uint8_t> chunk(std::min<std::size_t>(count_, std::size_t(1) << 20));
+    for (std::size_t done = 0; done < count_;) {
+      const std::size_t want = std::min(chunk.size(), count_ - done);
+      const std::size_t got = read(chunk.data(), want);
+      if (got < want)
+        throw fail(pos_, "truncated data: dimensions " + shape_string(dims_) + " need " + std::to_string(count_) +
+                             " bytes from offset " + std::to_string(header_) + "; expected " +
+                             std::to_string(count_ - done - got) + " more bytes, found end of " +
+                             (gzip_ ? "the gzip stream" : "file"));
+      sink(chunk.data(), got, done);
+      done += got;
+    }
+    check_end();
+  }
+
+ private:
+  IdxError fail(std::uint64_t offset, const std::string& what) const {
+    return IdxError("curv::datasets::read_idx: " + quoted(file_) + ": byte offset " + std::to_string(offset) +
+                        (gzip_ ? " of the decompressed data: " : ": ") + what,
+                    file_, offset);
+  }
+  IdxError fail_compressed(std::uint64_t offset, const std::string& what) const {
+    return IdxError("curv::datasets::read_idx: " + quoted(file_) + ": byte offset " + std::to_string(offset) +
+                        " of the compressed file: " + what,
+                    file_, offset);
+  }
+
+  void open() {
+    const std::string fn = "curv::datasets::read_idx: ";
+    struct stat st {};
+    if (::stat(file_.c_str(), &st) != 0)
+      throw std::runtime_error(fn + "cannot open " + quoted(file_) + ": " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode)) throw std::runtime_error(fn + quoted(file_) + " is a directory, expected an IDX file");
+    if (!S_ISREG(st.st_mode))
+      throw std::runtime_error(fn + quoted(file_) + " is not a regular file (a device, pipe or socket), expected an IDX file");
+    fd_.fd = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_.fd < 0 || ::fstat(fd_.fd, &st) != 0)
+      throw std::runtime_error(fn + "cannot open " + quoted(file_) + ": " + std::strerror(errno));
+    file_size_ = static_cast<std::uint64_t>(st.st_size);
+    raw_.resize(std::size_t(1) << 16);
+    fill_raw();
+    gzip_ = raw_len_ >= 2 && raw_[0] == 0x1f && raw_[1] == 0x8b;
+    if (gzip_) {
+      if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK)  // gzip only, its CRC-32 and length checked
+        throw std::runtime_error(fn + quoted(file_) + ": zlib's inflateInit2 failed");
+      inflater_.z = &z_;
+      z_.next_in = raw_.data();
+      z_.avail_in = static_cast<uInt>(raw_len_);
+    }
+  }
+
+  // Refills the raw buffer from the file; false at its end.
+  bool fill_raw() {
+    for (;;) {
+      const ssize_t n = ::read(fd_.fd, raw_.data(), raw_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        throw std::runtime_error("curv::datasets::read_idx: cannot read " + quoted(file_) + ": " +
+                                 std::strerror(errno));
+      raw_offset_ += raw_len_;
+      raw_len_ = static_cast<std::size_t>(n);
+      raw_pos_ = 0;
+      return n > 0;
+    }
+  }
+
+  // Up to n bytes of (decompressed) data; fewer only at the end of the stream.
+  std::size_t read(std::uint8_t* dst, std::size_t n) {
+    std::size_t got = 0;
+    if (!gzip_) {
+      while (got < n) {
+        if (raw_pos_ == raw_len_ && !fill_raw()) break;
+        const std::size_t k = std::min(n - got, raw_len_ - raw_pos_);
+        std::memcpy(dst + got, raw_.data() + raw_pos_, k);
+        raw_pos_ += k;
+        got += k;
+      }
+    } else {
+      while (got < n && !stream_end_) {
+        if (z_.avail_in == 0 && !input_end_) {
+          input_end_ = !fill_raw();
+          z_.next_in = raw_.data();
+          z_.avail_in = static_cast<uInt>(raw_len_);
+        }
+        z_.next_out = dst + got;
+        z_.avail_out = static_cast<uInt>(std::min<std::size_t>(n - got, 1u << 30));
+        const uInt before = z_.avail_out;
+        const int rc = inflate(&z_, Z_NO_FLUSH);
+        got += before - z_.avail_out;
+        if (rc == Z_STREAM_END) {
+          stream_end_ = true;
+        } else if (rc == Z_BUF_ERROR && input_end_) {  // no progress, and nothing left to read
+          throw fail(pos_ + got, "expected a complete gzip stream, found the end of the compressed file at byte " +
+                                     std::to_string(raw_offset_));
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+          throw fail(pos_ + got, std::string("expected a complete gzip stream, zlib reports: ") +
+                                     (z_.msg ? z_.msg : "error " + std::to_string(rc)));
+        }
+      }
+    }
+    pos_ += got;
+    return got;
+  }
+
+  void read_header(std::size_t dimensions) {
+    const std::uint32_t magic = 0x00000800u | static_cast<std::uint32_t>(dimensions);
+    const std::string expected_magic = "magic number " + hex32(magic) + " (IDX of unsigned bytes with " +
+                                       std::to_string(dimensions) + " dimension" + (dimensions == 1 ? "" : "s") + ")";
+    std::uint8_t b[4];
+    const std::size_t got = read(b, 4);
+    if (got == 0) throw fail(0, "the file is empty; expected " + expected_magic);
+    if (got < 4)
+      throw fail(got, "truncated header: expected " + expected_magic + ", found end of file after " +
+                          std::to_string(got) + " bytes");
+    const std::uint32_t found = big_endian32(b);
+    if (found != magic) {
+      std::string what = "expected " + expected_magic + ", found " + hex32(found);
+      if ((found & 0xffff0000u) == 0)
+        what += " (type byte " + hex32((found >> 8) & 0xff).substr(8) + ", " + std::to_string(found & 0xff) +
+                " dimensions)";
+      else
+        what += " (not an IDX file)";
+      throw fail(0, what);
+    }
+    dims_.resize(dimensions);
+    for (std::size_t i = 0; i < dimensions; ++i) {
+      const std::size_t at = 4 + 4 * i;
+      if (read(b, 4) < 4)
+        throw fail(pos_, "truncated header: expected dimension " + std::to_string(i) + " of " +
+                             std::to_string(dimensions) + " (4 bytes at offset " + std::to_string(at) +
+                             "), found end of file");
+      const std::uint64_t d = big_endian32(b);
+      if (d > max_dimension || (d == 0 && i > 0))
+        throw fail(at, "expected dimension " + std::to_string(i) + " between " + (i > 0 ? "1" : "0") + " and " +
+                           std::to_string(max_dimension) + ", found " + std::to_string(d) + " (absurd dimensions)");
+      dims_[i] = static_cast<std::size_t>(d);
+    }
+    header_ = 4 + 4 * dimensions;
+    count_ = 1;
+    for (std::size_t d : dims_)
+      if (__builtin_mul_overflow(count_, d, &count_))
+        throw fail(4, "expected dimensions whose product fits in memory, found " + shape_string(dims_) +
+                          " (absurd dimensions)");
+    // What the header claims, against what the file can hold, before any allocation.
+    if (!gzip_) {
+      const std::uint64_t available = file_size_ > header_ ? file_size_ - header_ : 0;  // it may have grown
+      if (available < count_)
+        throw fail(file_size_, "truncated data: dimensions " + shape_string(dims_) + " need " +
+                                   std::to_string(count_) + " bytes from offset " + std::to_string(header_) +
+                                   "; expected " + std::to_string(count_ - available) +
+                                   " more bytes, found end of file");
+      if (available > count_)
+        throw fail(header_ + count_, "expected end of file after dimensions " + shape_string(dims_) + " (" +
+                                         std::to_string(count_) + " bytes of data), found " +
+                                         std::to_string(available - count_) + " more bytes");
+    } else if (count_ > max_deflate_ratio * file_size_ - header_) {
+      throw fail(4, "dimensions " + shape_string(dims_) + " claim " + std::to_string(count_) +
+                        " bytes of data, but a gzip file of " + std::to_string(file_size_) +
+                        " bytes inflates to at most " + std::to_string(max_deflate_ratio * file_size_) +
+                        " (deflate's maximum ratio, " + std::to_string(max_deflate_ratio) +
+                        ":1); expected dimensions that fit the file");
+    }
+  }
+
+  // After the data: nothing more, in the file or (gzip) in the stream or after it.
+  void check_end() {
+    const std::string after = "expected the end of the data after dimensions " + shape_string(dims_) + " (" +
+                              std::to_string(count_) + " bytes from offset " + std::to_string(header_) + "), found ";
+    std::uint8_t extra;
+    if (!gzip_) {
+      if (read(&extra, 1) != 0) throw fail(header_ + count_, after + "more bytes (the file grew while it was read)");
+      return;
+    }
+    if (read(&extra, 1) != 0) throw fail(header_ + count_, after + "more bytes in the gzip stream");
+    // The gzip trailer was checked by zlib; what is left in the file follows the stream.
+    const std::uint64_t end = raw_offset_ + (raw_len_ - z_.avail_in);
+    std::uint64_t trailing = z_.avail_in;
+    while (fill_raw()) trailing += raw_len_;
+    if (trailing > 0)
+      throw fail_compressed(end, "expected the end of the file after the gzip stream, found " +
+                                     std::to_string(trailing) +
+                                     " more bytes (a second gzip member or trailing garbage)");
+  }
+
+  // Owners that release the file and zlib's state even when the constructor throws.
+  struct Fd {
+    int fd = -1;
+    ~Fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+  struct Inflater {
+    z_stream* z = nullptr;
+    ~Inflater() {
+      if (z) inflateEnd(z);
+    }
+  };
+
+  std::filesystem::path file_;
+  Fd fd_;
+  std::uint64_t file_size_ = 0;
+  bool gzip_ = false, stream_end_ = false, input_end_ = false;
+  z_stream z_{};
+  Inflater inflater_;  // after z_: ends it before it goes
+  std::vector<std::uint8_t> raw_;  // a window of the file
+  std::size_t raw_pos_ = 0, raw_len_ = 0;
+  std::uint64_t raw_offset_ = 0;   // file offset of raw_[0]
+  std::uint64_t pos_ = 0;          // offset in the (decompressed) data
+  std::vector<std::size_t> dims_;
+  std::size_t header_ = 0, count_ = 0;
+};
 
 }  // namespace
 
 IdxArray read_idx(const std::filesystem::path& file, std::size_t dimensions) {
-  Contents c = read_all(file);
-  const std::vector<std::uint8_t>& b = c.bytes;
-  const std::string where = "curv::datasets::read_idx: " + quoted(file) + ": byte offset ";
-  const std::string of = c.gzip ? " of the decompressed data: " : ": ";
-  auto fail = [&](std::uint64_t offset, const std::string& what) -> IdxError {
-    return IdxError(where + std::to_string(offset) + of + what, file, offset);
-  };
-  const std::uint32_t magic = 0x00000800u | static_cast<std::uint32_t>(dimensions);
-  const std::string expected_magic = "magic number " + hex32(magic) + " (IDX of unsigned bytes with " +
-                                     std::to_string(dimensions) + " dimension" +
-                                     (dimensions == 1 ? "" : "s") + ")";
-  if (b.empty()) throw fail(0, "the file is empty; expected " + expected_magic);
-  if (b.size() < 4)
-    throw fail(b.size(), "truncated header: expected " + expected_magic + ", found end of file after " +
-                             std::to_string(b.size()) + " bytes");
-  const std::uint32_t found = big_endian32(b.data());
-  if (found != magic) {
-    std::string what = "expected " + expected_magic + ", found " + hex32(found);
-    if ((found & 0xffff0000u) == 0)
-      what += " (type byte " + hex32((found >> 8) & 0xff).substr(8) + ", " +
-              std::to_string(found & 0xff) + " dimensions)";
-    else
-      what += " (not an IDX file)";
-    throw fail(0, what);
-  }
+  if (dimensions == 0 || dimensions > 255)
+    throw std::invalid_argument("curv::datasets::read_idx: " + std::to_string(dimensions) +
+                                " dimensions, expected 1 to 255");
+  IdxReader r(file, dimensions);
   IdxArray a;
-  a.dims.resize(dimensions);
-  for (std::size_t i = 0; i < dimensions; ++i) {
-    const std::size_t at = 4 + 4 * i;
-    if (b.size() < at + 4)
-      throw fail(b.size(), "truncated header: expected dimension " + std::to_string(i) + " of " +
-                               std::to_string(dimensions) + " (4 bytes at offset " +
-                               std::to_string(at) + "), found end of file");
-    const std::uint64_t d = big_endian32(b.data() + at);
-    if (d > max_dimension || (d == 0 && i > 0))
-      throw fail(at, "expected dimension " + std::to_string(i) + " between " + (i > 0 ? "1" : "0") +
-                         " and " + std::to_string(max_dimension) + ", found " + std::to_string(d) +
-                         " (absurd dimensions)");
-    a.dims[i] = static_cast<std::size_t>(d);
-  }
-  std::size_t count = 1;
-  for (std::size_t d : a.dims)
-    if (__builtin_mul_overflow(count, d, &count))
-      throw fail(4, "expected dimensions whose product fits in memory, found " + dims_string(a.dims) +
-                        " (absurd dimensions)");
-  const std::size_t header = 4 + 4 * dimensions;
-  const std::size_t available = b.size() - header;
-  if (available < count)
-    throw fail(b.size(), "truncated data: dimensions " + dims_string(a.dims) + " need " +
-                             std::to_string(count) + " bytes from offset " + std::to_string(header) +
-                             "; expected " + std::to_string(count - available) +
-                             " more bytes, found end of file");
-  if (available > count)
-    throw fail(header + count, "expected end of file after dimensions " + dims_string(a.dims) + " (" +
-                                   std::to_string(count) + " bytes of data), found " +
-                                   std::to_string(available - count) + " more bytes");
-  // Drop the header in place rather than copying the data out.
-  c.bytes.erase(c.bytes.begin(), c.bytes.begin() + static_cast<std::ptrdiff_t>(header));
-  a.data = std::move(c.bytes);
+  a.dims = r.dims();
+  a.data.reserve(r.count());  // address space only: pages are touched as data arrives
+  r.read_data([&](const std::uint8_t* chunk, std::size_t n, std::size_t) { a.data.insert(a.data.end(), chunk, chunk + n); });
   return a;
 }
 
@@ -209,44 +347,74 @@ void write_idx(const std::filesystem::path& file, std::span<const std::size_t> d
   if (ec) throw failed(ec.message());
 }
 
+namespace {
+
+// The data of an open reader as images (count, 1, rows, cols) scaled to [0, 1].
 template <class T>
-Tensor<T> read_idx_images(const std::filesystem::path& file) {
-  const IdxArray a = read_idx(file, 3);
+Tensor<T> images_of(IdxReader& r) {
   std::array<T, 256> scale;
   for (std::size_t v = 0; v < 256; ++v) scale[v] = static_cast<T>(v) / T(255);
-  Tensor<T> images = Tensor<T>::from_shape({a.dims[0], std::size_t(1), a.dims[1], a.dims[2]});
+  Tensor<T> images = Tensor<T>::from_shape({r.dims()[0], std::size_t(1), r.dims()[1], r.dims()[2]});
   T* out = images.data();
-  for (std::size_t i = 0; i < a.data.size(); ++i) out[i] = scale[a.data[i]];
+  r.read_data([&](const std::uint8_t* chunk, std::size_t n, std::size_t first) {
+    for (std::size_t i = 0; i < n; ++i) out[first + i] = scale[chunk[i]];
+  });
   return images;
 }
 
 template <class T>
-Tensor<T> read_idx_labels(const std::filesystem::path& file) {
-  const IdxArray a = read_idx(file, 1);
-  Tensor<T> labels = Tensor<T>::from_shape({a.dims[0]});
+Tensor<T> labels_of(IdxReader& r) {
+  Tensor<T> labels = Tensor<T>::from_shape({r.dims()[0]});
   T* out = labels.data();
-  for (std::size_t i = 0; i < a.data.size(); ++i) out[i] = static_cast<T>(a.data[i]);
+  r.read_data([&](const std::uint8_t* chunk, std::size_t n, std::size_t first) {
+    for (std::size_t i = 0; i < n; ++i) out[first + i] = static_cast<T>(chunk[i]);
+  });
   return labels;
 }
 
+}  // namespace
+
+template <class T>
+Tensor<T> read_idx_images(const std::filesystem::path& file) {
+  IdxReader r(file, 3);
+  return images_of<T>(r);
+}
+
+template <class T>
+Tensor<T> read_idx_labels(const std::filesystem::path& file) {
+  IdxReader r(file, 1);
+  return labels_of<T>(r);
+}
+
+// Both headers are read and their counts compared before either body.
 template <class T>
 TensorDataset<T> read_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels) {
-  Tensor<T> y = read_idx_labels<T>(labels);
-  Tensor<T> x = read_idx_images<T>(images);
-  if (x.shape(0) != y.shape(0))
+  IdxReader y_reader(labels, 1);
+  IdxReader x_reader(images, 3);
+  if (x_reader.dims()[0] != y_reader.dims()[0])
     throw IdxError("curv::datasets::read_idx_dataset: " + quoted(images) + " holds " +
-                       std::to_string(x.shape(0)) + " images (count at byte offset 4) but " +
-                       quoted(labels) + " holds " + std::to_string(y.shape(0)) +
+                       std::to_string(x_reader.dims()[0]) + " images (count at byte offset 4) but " +
+                       quoted(labels) + " holds " + std::to_string(y_reader.dims()[0]) +
                        " labels (count at byte offset 4); expected the same count",
                    images, 4);
+  Tensor<T> y = labels_of<T>(y_reader);
+  Tensor<T> x = images_of<T>(x_reader);
   return TensorDataset<T>(std::move(x), std::move(y));
 }
 
 std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& name) {
   const std::filesystem::path plain = dir / name;
   const std::filesystem::path gz = dir / (name + ".gz");
-  if (std::filesystem::is_regular_file(plain)) return plain;
-  if (std::filesystem::is_regular_file(gz)) return gz;
+  for (const std::filesystem::path& p : {plain, gz}) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(p, ec);  // follows symbolic links
+    if (std::filesystem::is_regular_file(st)) return p;
+    if (std::filesystem::is_directory(st))
+      throw std::runtime_error("curv::datasets::find_idx_file: " + quoted(p) + " is a directory, expected an IDX file");
+    if (std::filesystem::exists(st))
+      throw std::runtime_error("curv::datasets::find_idx_file: " + quoted(p) +
+                               " is not a regular file (a device, pipe or socket), expected an IDX file");
+  }
   throw std::runtime_error("curv::datasets::find_idx_file: found neither " + quoted(plain) + " nor " +
                            quoted(gz) +
                            " (for MNIST digits run scripts/fetch-data.sh; Fashion-MNIST comes with "
@@ -261,6 +429,10 @@ TrainTest<T> load_mnist(const std::filesystem::path& dir) {
   const auto test_labels = find_idx_file(dir, "t10k-labels-idx1-ubyte");
   TrainTest<T> data;
   data.train = read_idx_dataset<T>(train_images, train_labels);
+  if (data.train.size() == 0)
+    throw IdxError("curv::datasets::load_mnist: " + quoted(train_images) +
+                       " holds 0 images (count at byte offset 4); expected at least one training image",
+                   train_images, 4);
   data.test = read_idx_dataset<T>(test_images, test_labels);
   return data;
 }

@@ -40,6 +40,7 @@ class Reader {
   Reader(const std::string& data, std::size_t begin, std::size_t end) : d_(data), pos_(begin), end_(end) {}
   bool done() const { return pos_ >= end_; }
   std::size_t pos() const { return pos_; }
+  std::size_t left() const { return end_ - pos_; }
 
   template <class V>
   V get(const char* what) {
@@ -125,15 +126,30 @@ void Checkpoint::write(const std::filesystem::path& path) const {
   });
 }
 
+// The header is read and checked first, the announced payload size against
+// the file's real size; every size inside the payload (a name, a text, a
+// tensor's element count × element size) is checked against the bytes left
+// before anything is allocated for it. So the reader allocates at most the
+// file's size, plus as much again for the records it copies out.
 Checkpoint Checkpoint::read(const std::filesystem::path& path) {
   const std::string where = "checkpoint " + path.string() + ": ";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CheckpointError(where + "cannot open it");
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   try {
+    std::error_code ec;
+    const std::filesystem::file_status st = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(st)) throw CheckpointError("cannot open it: no such file");
+    if (std::filesystem::is_directory(st)) throw CheckpointError("is a directory, expected a checkpoint file");
+    if (!std::filesystem::is_regular_file(st))
+      throw CheckpointError("is not a regular file (a device, pipe or socket), expected a checkpoint file");
+    std::ifstream in(path, std::ios::binary);
+    const std::uintmax_t file_size = std::filesystem::file_size(path, ec);
+    if (!in || ec) throw CheckpointError("cannot open it");
     constexpr std::size_t head = sizeof kMagic + sizeof(std::uint32_t) + sizeof(std::uint64_t);
-    if (data.size() < head + sizeof(std::uint64_t))
-      throw CheckpointError("file of " + std::to_string(data.size()) + " bytes is too short to be a checkpoint");
+    constexpr std::size_t trailer = sizeof(std::uint64_t);
+    if (file_size < head + trailer)
+      throw CheckpointError("file of " + std::to_string(file_size) + " bytes is too short to be a checkpoint (expected at least " +
+                            std::to_string(head + trailer) + ")");
+    std::string data(head, '\0');
+    if (!in.read(data.data(), head)) throw CheckpointError("cannot read its first " + std::to_string(head) + " bytes");
     if (data.compare(0, sizeof kMagic, kMagic, sizeof kMagic) != 0)
       throw CheckpointError("not a curv checkpoint (magic number at byte 0 is not CURVCKPT)");
     Reader r(data, sizeof kMagic, data.size());
@@ -142,10 +158,14 @@ Checkpoint Checkpoint::read(const std::filesystem::path& path) {
       throw CheckpointError("format version " + std::to_string(version) + ", this program reads version " +
                             std::to_string(kVersion));
     const auto size = r.get<std::uint64_t>("payload size");
-    if (size != data.size() - head - sizeof(std::uint64_t))
+    if (size != file_size - head - trailer)
       throw CheckpointError("payload of " + std::to_string(size) + " bytes announced at byte 12, but the file holds " +
-                            std::to_string(data.size() - head - sizeof(std::uint64_t)) +
-                            " (truncated or extended)");
+                            std::to_string(file_size - head - trailer) + " (truncated or extended)");
+    // The announced size is now the file's own: read the payload and the checksum.
+    data.resize(static_cast<std::size_t>(file_size));
+    in.read(data.data() + head, static_cast<std::streamsize>(file_size - head));
+    if (static_cast<std::uintmax_t>(in.gcount()) != file_size - head || in.peek() != std::char_traits<char>::eof())
+      throw CheckpointError("the file changed size while it was read (expected " + std::to_string(file_size) + " bytes)");
     std::uint64_t stored;
     std::memcpy(&stored, data.data() + head + size, sizeof stored);
     const std::uint64_t computed = fnv1a(data.data() + head, size);
@@ -153,25 +173,47 @@ Checkpoint Checkpoint::read(const std::filesystem::path& path) {
 
     Checkpoint c;
     Reader p(data, head, head + size);
+    auto once = [&](const auto& records, const char* kind, const std::string& name, std::size_t at) {
+      if (records.count(name))
+        throw CheckpointError("a second " + std::string(kind) + " record '" + name + "' at byte " + std::to_string(at) +
+                              " (expected one record per name)");
+    };
     while (!p.done()) {
+      const std::size_t at = p.pos();
       const auto kind = p.get<std::uint8_t>("record kind");
       const std::string name = p.get_string("record name");
       switch (kind) {
-        case Kind::setting: c.settings[name] = p.get_string("setting value"); break;
-        case Kind::scalar: c.scalars[name] = p.get<double>("scalar value"); break;
-        case Kind::counter: c.counters[name] = p.get<std::uint64_t>("counter value"); break;
+        case Kind::setting:
+          once(c.settings, "setting", name, at);
+          c.settings[name] = p.get_string("setting value");
+          break;
+        case Kind::scalar:
+          once(c.scalars, "scalar", name, at);
+          c.scalars[name] = p.get<double>("scalar value");
+          break;
+        case Kind::counter:
+          once(c.counters, "counter", name, at);
+          c.counters[name] = p.get<std::uint64_t>("counter value");
+          break;
         case Kind::tensor: {
+          once(c.tensors_, "tensor", name, at);
           Raw raw;
           raw.element_size = p.get<std::uint8_t>("element size");
-          const auto n = p.get<std::uint64_t>("element count");
           if (raw.element_size != 4 && raw.element_size != 8)
-            throw CheckpointError("tensor '" + name + "' has element size " + std::to_string(raw.element_size));
-          raw.bytes = p.get_bytes(n * raw.element_size, "tensor data");
+            throw CheckpointError("tensor '" + name + "' at byte " + std::to_string(at) + " has element size " +
+                                  std::to_string(raw.element_size) + ", expected 4 or 8");
+          const auto n = p.get<std::uint64_t>("element count");
+          if (n > p.left() / raw.element_size)
+            throw CheckpointError("tensor '" + name + "' at byte " + std::to_string(at) + " claims " + std::to_string(n) +
+                                  " elements of " + std::to_string(raw.element_size) + " bytes, but only " +
+                                  std::to_string(p.left()) + " bytes of the payload are left");
+          raw.bytes = p.get_bytes(static_cast<std::size_t>(n) * raw.element_size, "tensor data");
           c.tensors_[name] = std::move(raw);
           break;
         }
         default:
-          throw CheckpointError("unknown record kind " + std::to_string(kind) + " at byte " + std::to_string(p.pos()));
+          throw CheckpointError("unknown record kind " + std::to_string(kind) + " at byte " + std::to_string(at) +
+                                " (expected 1 to 4)");
       }
     }
     return c;

@@ -9,8 +9,12 @@
 //   scalar   name → f64      λ, λ̄, loss, seconds, … (bit-exact)
 //   counter  name → u64      iteration, step, epoch, …
 //   tensor   name → element size u8, count u64, raw elements (w, p, r, m, v)
-// Reading checks the magic number, the version, the length and the checksum
-// before anything is used; a checkpoint that fails any check is refused.
+// Reading checks the magic number, the version and the length (against the
+// file's real size) before it reads the payload, and the checksum before
+// anything is used; every size inside (a name, a text, element count ×
+// element size, which is 4 or 8) is checked against the bytes left before
+// anything is allocated for it, and a second record of a kind and name is
+// refused. A checkpoint that fails any check is refused.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -58,64 +60,191 @@ Bytes npy_bytes(const Tensor<T>& a) {
   return out;
 }
 
-// The value of `'key': ` in an npy header dict, up to the matching delimiter.
-std::string header_field(std::string_view header, std::string_view key, const std::filesystem::path& path) {
-  const std::string quoted = "'" + std::string(key) + "'";
-  std::size_t at = header.find(quoted);
-  if (at == std::string_view::npos) fail("load_npy", path, "the npy header has no '" + std::string(key) + "'");
-  at = header.find(':', at);
-  std::size_t begin = header.find_first_not_of(' ', at + 1);
-  std::size_t end;
-  if (header[begin] == '(') {
-    end = header.find(')', begin) + 1;
-  } else if (header[begin] == '\'') {
-    end = header.find('\'', begin + 1) + 1;
-  } else {
-    end = header.find_first_of(",}", begin);
+// Limits on what a file may claim, checked before anything is allocated.
+// NumPy's own default max_header_size: a longer header is refused unparsed.
+constexpr std::size_t max_npy_header = 10000;
+// NumPy 2's NPY_MAXDIMS.
+constexpr std::size_t max_npy_dimensions = 64;
+// Deflate codes at most 258 bytes with a match of 1 bit after the first
+// block, so no stream inflates more than 1032 times its size (zlib's
+// "Maximum Compression Factor"): an entry that claims more is refused unread.
+constexpr std::uint64_t max_deflate_ratio = 1032;
+
+// `text` fit for an error message: printable ASCII as is, other bytes as \xNN, at most 80 shown.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < 80; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
   }
-  return std::string(header.substr(begin, end - begin));
+  if (text.size() > 80) out += "...";
+  return out;
 }
 
+struct NpyHeader {
+  std::string descr;
+  bool fortran_order = false;
+  Shape shape;
+};
+
+// The header dict of an npy file, parsed strictly as the Python literal
+// NumPy writes — {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }
+// then spaces up to a final '\n' — with each of the three keys exactly once.
+class NpyHeaderParser {
+ public:
+  NpyHeaderParser(std::string_view text, std::string_view fn, const std::filesystem::path& path)
+      : s_(text), fn_(fn), path_(path) {}
+
+  NpyHeader parse() {
+    NpyHeader h;
+    bool seen[3] = {false, false, false};
+    expect('{', "'{' opening the header dict");
+    while (!accept('}')) {
+      const std::size_t key_at = at_;
+      const std::string key = string_literal("a key ('descr', 'fortran_order' or 'shape')");
+      const int k = key == "descr" ? 0 : key == "fortran_order" ? 1 : key == "shape" ? 2 : -1;
+      if (k < 0) at_ = key_at, error("one of the keys 'descr', 'fortran_order', 'shape'");
+      if (seen[k]) at_ = key_at, error("each key once, but '" + key + "' appears again");
+      seen[k] = true;
+      expect(':', "':' after the key '" + key + "'");
+      if (k == 0) h.descr = string_literal("a dtype string such as '<f8'");
+      if (k == 1) h.fortran_order = boolean();
+      if (k == 2) h.shape = tuple();
+      if (!accept(',')) {
+        expect('}', "',' or '}' after the value of '" + key + "'");
+        break;
+      }
+    }
+    while (at_ < s_.size() && s_[at_] == ' ') ++at_;
+    if (at_ + 1 != s_.size() || s_[at_] != '\n') error("spaces and a final '\\n' after the header dict");
+    for (int k = 0; k < 3; ++k)
+      if (!seen[k])
+        fail(fn_, path_, std::string("the npy header has no '") + (k == 0 ? "descr" : k == 1 ? "fortran_order" : "shape") +
+                             "' (expected 'descr', 'fortran_order' and 'shape')");
+    return h;
+  }
+
+ private:
+  [[noreturn]] void error(const std::string& expected) const {
+    std::string found = at_ >= s_.size() ? "the end of the header" : "'" + printable(s_.substr(at_, 16)) + "'";
+    // The header starts after the magic string, version and length.
+    fail(fn_, path_, "npy header at character " + std::to_string(at_) + ": expected " + expected + ", found " + found);
+  }
+  void skip_spaces() {
+    while (at_ < s_.size() && s_[at_] == ' ') ++at_;
+  }
+  bool accept(char c) {
+    skip_spaces();
+    if (at_ < s_.size() && s_[at_] == c) {
+      ++at_;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c, const std::string& what) {
+    if (!accept(c)) error(what);
+  }
+  std::string string_literal(const std::string& what) {
+    skip_spaces();
+    if (at_ >= s_.size() || (s_[at_] != '\'' && s_[at_] != '"')) error(what);
+    const char quote = s_[at_];
+    const std::size_t close = s_.find(quote, at_ + 1);
+    if (close == std::string_view::npos) error(what + " closed by " + quote);
+    const std::string_view value = s_.substr(at_ + 1, close - at_ - 1);
+    if (value.find('\\') != std::string_view::npos) error(what + " without escapes");
+    at_ = close + 1;
+    return std::string(value);
+  }
+  bool boolean() {
+    skip_spaces();
+    if (s_.substr(at_, 4) == "True") return at_ += 4, true;
+    if (s_.substr(at_, 5) == "False") return at_ += 5, false;
+    error("True or False for 'fortran_order'");
+  }
+  std::size_t dimension() {
+    skip_spaces();
+    if (at_ < s_.size() && s_[at_] == '-') error("a non-negative dimension");
+    if (at_ >= s_.size() || !std::isdigit(static_cast<unsigned char>(s_[at_]))) error("a dimension (a decimal integer)");
+    const std::size_t begin = at_;
+    std::uint64_t d = 0;
+    for (; at_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[at_])); ++at_) {
+      if (d > (std::uint64_t(1) << 62) / 10) at_ = begin, error("a dimension below 2^62");
+      d = 10 * d + static_cast<std::uint64_t>(s_[at_] - '0');
+    }
+    return static_cast<std::size_t>(d);
+  }
+  // (), (n,), (n, m), (n, m, ...) with an optional trailing comma.
+  Shape tuple() {
+    expect('(', "'(' opening the shape tuple");
+    Shape shape;
+    while (!accept(')')) {
+      if (shape.size() == max_npy_dimensions) error("at most " + std::to_string(max_npy_dimensions) + " dimensions");
+      shape.push_back(dimension());
+      if (!accept(',')) {
+        if (shape.size() == 1) error("',' after the dimension (a shape of one dimension is written (n,))");
+        expect(')', "',' or ')' in the shape tuple");
+        break;
+      }
+    }
+    return shape;
+  }
+
+  std::string_view s_;
+  std::size_t at_ = 0;
+  std::string_view fn_;
+  const std::filesystem::path& path_;
+};
+
+// An npy array from `size` bytes at `p`: the magic string, version and header
+// length first, then the header (bounded, parsed strictly), then the data,
+// whose size must be exactly what the shape and dtype say.
 template <class T>
-Tensor<T> parse_npy(const unsigned char* p, std::size_t size, const std::filesystem::path& path) {
+Tensor<T> parse_npy(const unsigned char* p, std::size_t size, std::string_view fn, const std::filesystem::path& path) {
   if (size < 10 || p[0] != 0x93 || std::memcmp(p + 1, "NUMPY", 5) != 0)
-    fail("load_npy", path, "not an npy array (the magic string \\x93NUMPY is missing)");
+    fail(fn, path, "not an npy array: expected the magic string \\x93NUMPY at byte 0, found '" +
+                       printable(std::string_view(reinterpret_cast<const char*>(p), std::min<std::size_t>(size, 6))) +
+                       "'" + (size < 10 ? " and only " + std::to_string(size) + " bytes" : ""));
   std::size_t header_len, start;
   if (p[6] == 1) {
     header_len = p[8] | (std::size_t(p[9]) << 8);
     start = 10;
   } else if (p[6] == 2 || p[6] == 3) {
-    if (size < 12) fail("load_npy", path, "truncated npy header");
+    if (size < 12) fail(fn, path, "truncated npy header: expected 12 bytes, found " + std::to_string(size));
     header_len = p[8] | (std::size_t(p[9]) << 8) | (std::size_t(p[10]) << 16) | (std::size_t(p[11]) << 24);
     start = 12;
   } else {
-    fail("load_npy", path, "npy format version " + std::to_string(p[6]) + " is not supported (expected 1, 2 or 3)");
+    fail(fn, path, "npy format version " + std::to_string(p[6]) + " is not supported (expected 1, 2 or 3)");
   }
-  if (start + header_len > size) fail("load_npy", path, "truncated npy header");
-  const std::string header(reinterpret_cast<const char*>(p + start), header_len);
-  const std::string dtype = header_field(header, "descr", path);
-  if (header_field(header, "fortran_order", path) != "False")
-    fail("load_npy", path, "Fortran-ordered arrays are not supported (expected 'fortran_order': False)");
-  const std::string shape_text = header_field(header, "shape", path);
-  Shape shape;
-  for (std::size_t i = 1; i < shape_text.size();) {
-    if (std::isdigit(static_cast<unsigned char>(shape_text[i]))) {
-      std::size_t used = 0;
-      shape.push_back(std::stoull(shape_text.substr(i), &used));
-      i += used;
-    } else {
-      ++i;
-    }
-  }
-  std::size_t count = 1;
-  for (std::size_t d : shape) count *= d;
-  const std::size_t width = dtype == "'<f4'" ? 4 : dtype == "'<f8'" ? 8 : 0;
-  if (width == 0) fail("load_npy", path, "dtype " + dtype + " is not supported (expected '<f4' or '<f8')");
+  if (header_len > max_npy_header)
+    fail(fn, path, "npy header of " + std::to_string(header_len) + " bytes (at byte 8): expected at most " +
+                       std::to_string(max_npy_header) + " (NumPy's max_header_size)");
+  if (header_len > size - start)
+    fail(fn, path, "truncated npy header: its length at byte 8 says " + std::to_string(header_len) +
+                       " bytes, the data holds " + std::to_string(size - start) + " after byte " + std::to_string(start));
+  const NpyHeader h =
+      NpyHeaderParser(std::string_view(reinterpret_cast<const char*>(p + start), header_len), fn, path).parse();
+  const std::size_t width = h.descr == "<f4" ? 4 : h.descr == "<f8" ? 8 : 0;
+  if (width == 0) fail(fn, path, "dtype '" + printable(h.descr) + "' is not supported (expected '<f4' or '<f8')");
+  if (h.fortran_order) fail(fn, path, "Fortran-ordered arrays are not supported (expected 'fortran_order': False)");
+  const std::size_t available = size - start - header_len;
+  std::size_t bytes = width;
+  for (std::size_t d : h.shape)
+    if (__builtin_mul_overflow(bytes, d, &bytes))
+      fail(fn, path, "shape " + shape_string(h.shape) + " of " + std::to_string(width) +
+                         "-byte elements holds more than 2^64 bytes; the data holds " + std::to_string(available));
+  if (available != bytes)
+    fail(fn, path, "data holds " + std::to_string(available) + " bytes after byte " + std::to_string(start + header_len) +
+                       ", expected " + std::to_string(bytes) + " for shape " + shape_string(h.shape) + " of " +
+                       h.descr);
+  const std::size_t count = bytes / width;
   const unsigned char* data = p + start + header_len;
-  if (size - start - header_len != count * width)
-    fail("load_npy", path, "data holds " + std::to_string(size - start - header_len) + " bytes, expected " +
-                               std::to_string(count * width) + " for shape " + shape_string(shape));
-  Tensor<T> a = Tensor<T>::from_shape(shape);
+  Tensor<T> a = Tensor<T>::from_shape(h.shape);
   for (std::size_t i = 0; i < count; ++i) {
     if (width == 4) {
       float x;
@@ -132,10 +261,23 @@ Tensor<T> parse_npy(const unsigned char* p, std::size_t size, const std::filesys
 
 // ---- files ---------------------------------------------------------------
 
+// The whole file, after checking that it is a regular file: what is
+// allocated is its real size, nothing the file claims.
 Bytes read_file(std::string_view fn, const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st))
+    fail(fn, path, "cannot open the file for reading" + (ec ? ": " + ec.message() : std::string(": no such file")));
+  if (std::filesystem::is_directory(st)) fail(fn, path, "is a directory, expected a file");
+  if (!std::filesystem::is_regular_file(st)) fail(fn, path, "is not a regular file (a device, pipe or socket)");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(fn, path, "cannot open the file for reading");
-  Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) fail(fn, path, "cannot read its size: " + ec.message());
+  Bytes bytes(static_cast<std::size_t>(size));
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (static_cast<std::uintmax_t>(in.gcount()) != size || in.peek() != std::char_traits<char>::eof())
+    fail(fn, path, "the file changed size while it was read (expected " + std::to_string(size) + " bytes)");
   return bytes;
 }
 
@@ -219,63 +361,143 @@ Bytes zip_stored(const std::vector<ZipEntry>& entries, const std::filesystem::pa
   return out;
 }
 
-Bytes inflate_raw(const unsigned char* in, std::size_t in_size, std::size_t out_size, const std::filesystem::path& path,
-                  const std::string& name) {
-  Bytes out(out_size);
+// One entry of an archive as its central directory and local header describe
+// it, every offset and size checked against the file.
+struct ZipRecord {
+  std::string name;
+  std::uint32_t method = 0, crc = 0;
+  std::size_t compressed = 0, size = 0;  // bytes in the file, bytes once inflated
+  std::size_t data = 0;                  // offset of the (compressed) data in the file
+};
+
+// The entry named `name` in the archive `path`, for error messages.
+std::filesystem::path entry_path(const std::filesystem::path& path, const std::string& name) {
+  std::filesystem::path where = path;
+  where += ":" + printable(name);
+  return where;
+}
+
+// Inflates `in` into exactly `size` bytes, growing the output only as the
+// stream really produces data (a false size costs nothing), and refuses a
+// stream that ends early, produces more, or is corrupt.
+Bytes inflate_raw(const unsigned char* in, std::size_t in_size, std::size_t size, const std::filesystem::path& where) {
+  Bytes out(std::min<std::size_t>(size, std::size_t(1) << 20));
   z_stream z{};
-  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) fail("load_npz", path, "zlib inflateInit2 failed");
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) fail("load_npz", where, "zlib inflateInit2 failed");
   z.next_in = const_cast<Bytef*>(in);
   z.avail_in = static_cast<uInt>(in_size);
-  z.next_out = out.data();
-  z.avail_out = static_cast<uInt>(out_size);
-  const int rc = inflate(&z, Z_FINISH);
+  int rc = Z_OK;
+  unsigned char extra;
+  while (rc == Z_OK) {
+    if (z.total_out == out.size() && out.size() < size) out.resize(std::min(size, 2 * out.size()));
+    if (z.total_out < out.size()) {
+      z.next_out = out.data() + z.total_out;
+      z.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - z.total_out, 1u << 30));
+    } else {
+      z.next_out = &extra;  // all `size` bytes are in: any more is an error
+      z.avail_out = 1;
+    }
+    rc = inflate(&z, Z_NO_FLUSH);  // Z_BUF_ERROR: no progress, the input ended
+    if (z.total_out > size) break;
+  }
+  const std::size_t produced = z.total_out;
+  const char* message = z.msg;
   inflateEnd(&z);
-  if (rc != Z_STREAM_END || z.total_out != out_size)
-    fail("load_npz", path, "entry '" + name + "' does not inflate to its recorded size");
+  if (produced > size)
+    fail("load_npz", where, "inflates to more than the " + std::to_string(size) +
+                                " bytes its central directory records");
+  if (rc != Z_STREAM_END)
+    fail("load_npz", where, "expected a complete deflate stream inflating to " + std::to_string(size) +
+                                " bytes, found " + (message ? std::string("an error (zlib: ") + message + ")" :
+                                                    "the end of its data after " + std::to_string(produced) +
+                                                        " bytes"));
+  if (produced != size)
+    fail("load_npz", where, "inflates to " + std::to_string(produced) + " bytes, its central directory records " +
+                                std::to_string(size));
   return out;
 }
 
-std::vector<ZipEntry> unzip(const Bytes& b, const std::filesystem::path& path) {
-  if (b.size() < 22) fail("load_npz", path, "too short to be a ZIP (.npz) archive");
-  std::size_t eocd = b.size() - 22;
-  const std::size_t floor = b.size() > 22 + 65535 ? b.size() - 22 - 65535 : 0;
+// The entries of a ZIP archive (no ZIP64, no encryption, one disk), with
+// every offset and length checked against the file before it is followed.
+std::vector<ZipRecord> zip_directory(const Bytes& b, const std::filesystem::path& path) {
+  constexpr std::size_t eocd_size = 22, central_size = 46, local_size = 30;
+  if (b.size() < eocd_size)
+    fail("load_npz", path, "a file of " + std::to_string(b.size()) +
+                               " bytes is too short to be a ZIP (.npz) archive (expected at least 22)");
+  std::size_t eocd = b.size() - eocd_size;
+  const std::size_t floor = b.size() > eocd_size + 65535 ? b.size() - eocd_size - 65535 : 0;
   while (get32(b, eocd) != 0x06054b50) {
-    if (eocd == floor) fail("load_npz", path, "no ZIP end-of-central-directory record (not an .npz archive)");
+    if (eocd == floor)
+      fail("load_npz", path, "no ZIP end-of-central-directory record in the last 65557 bytes (not an .npz archive)");
     --eocd;
   }
+  const std::string at_eocd = "the end-of-central-directory record at byte " + std::to_string(eocd);
+  if (get16(b, eocd + 4) != 0 || get16(b, eocd + 6) != 0 || get16(b, eocd + 8) != get16(b, eocd + 10))
+    fail("load_npz", path, at_eocd + " describes a multi-disk archive, which is not supported");
   const std::size_t count = get16(b, eocd + 10);
-  std::size_t at = get32(b, eocd + 16);
-  std::vector<ZipEntry> entries;
+  const std::size_t cd_size = get32(b, eocd + 12), cd_offset = get32(b, eocd + 16);
+  if (cd_offset > eocd || cd_size > eocd - cd_offset)
+    fail("load_npz", path, at_eocd + " places the central directory at bytes " + std::to_string(cd_offset) + " to " +
+                               std::to_string(std::uint64_t(cd_offset) + cd_size) + ", expected it to end by byte " +
+                               std::to_string(eocd));
+  if (count > cd_size / central_size)
+    fail("load_npz", path, at_eocd + " counts " + std::to_string(count) + " entries, but its " +
+                               std::to_string(cd_size) + "-byte central directory holds at most " +
+                               std::to_string(cd_size / central_size));
+  std::vector<ZipRecord> records;
+  std::size_t at = cd_offset;
+  const std::size_t cd_end = cd_offset + cd_size;
   for (std::size_t i = 0; i < count; ++i) {
-    if (at + 46 > b.size() || get32(b, at) != 0x02014b50) fail("load_npz", path, "corrupt ZIP central directory");
-    const std::uint32_t method = get16(b, at + 10), crc = get32(b, at + 16);
-    const std::uint32_t csize = get32(b, at + 20), usize = get32(b, at + 24);
+    const std::string entry = "central directory entry " + std::to_string(i) + " at byte " + std::to_string(at);
+    if (central_size > cd_end - at || get32(b, at) != 0x02014b50)
+      fail("load_npz", path, entry + ": expected the signature PK\\x01\\x02 within the central directory");
+    ZipRecord r;
+    const std::uint32_t flags = get16(b, at + 8);
+    r.method = get16(b, at + 10);
+    r.crc = get32(b, at + 16);
+    r.compressed = get32(b, at + 20);
+    r.size = get32(b, at + 24);
     const std::size_t name_len = get16(b, at + 28), extra_len = get16(b, at + 30), comment_len = get16(b, at + 32);
     const std::size_t local = get32(b, at + 42);
-    if (at + 46 + name_len > b.size()) fail("load_npz", path, "corrupt ZIP central directory");
-    ZipEntry e;
-    e.name.assign(reinterpret_cast<const char*>(b.data() + at + 46), name_len);
-    at += 46 + name_len + extra_len + comment_len;
-    if (csize == 0xffffffffu || usize == 0xffffffffu || local == 0xffffffffu)
-      fail("load_npz", path, "entry '" + e.name + "' uses ZIP64, which is not supported");
-    if (local + 30 > b.size() || get32(b, local) != 0x04034b50)
-      fail("load_npz", path, "entry '" + e.name + "' has no valid local header");
-    const std::size_t data = local + 30 + get16(b, local + 26) + get16(b, local + 28);
-    if (data + csize > b.size()) fail("load_npz", path, "entry '" + e.name + "' is truncated");
-    if (method == 0) {
-      e.data.assign(b.begin() + static_cast<std::ptrdiff_t>(data),
-                    b.begin() + static_cast<std::ptrdiff_t>(data + csize));
-    } else if (method == 8) {
-      e.data = inflate_raw(b.data() + data, csize, usize, path, e.name);
-    } else {
-      fail("load_npz", path, "entry '" + e.name + "' uses compression method " + std::to_string(method) +
-                                 " (expected 0, stored, or 8, deflate)");
-    }
-    if (static_cast<std::uint32_t>(crc32(0L, e.data.data(), static_cast<uInt>(e.data.size()))) != crc)
-      fail("load_npz", path, "entry '" + e.name + "' fails its CRC-32 check");
-    entries.push_back(std::move(e));
+    if (name_len + extra_len + comment_len > cd_end - at - central_size)
+      fail("load_npz", path, entry + ": its name, extra field and comment (" +
+                                 std::to_string(name_len + extra_len + comment_len) +
+                                 " bytes) run past the end of the central directory");
+    r.name.assign(reinterpret_cast<const char*>(b.data() + at + central_size), name_len);
+    at += central_size + name_len + extra_len + comment_len;
+    const std::filesystem::path where = entry_path(path, r.name);
+    if (r.compressed == 0xffffffffu || r.size == 0xffffffffu || local == 0xffffffffu)
+      fail("load_npz", where, "uses ZIP64, which is not supported");
+    if (flags & 1) fail("load_npz", where, "is encrypted, which is not supported");
+    for (const ZipRecord& other : records)
+      if (other.name == r.name) fail("load_npz", where, "appears twice in the central directory (expected unique names)");
+    if (local >= cd_offset || local_size > cd_offset - local || get32(b, local) != 0x04034b50)
+      fail("load_npz", where, "expected a local header (PK\\x03\\x04) at byte " + std::to_string(local) +
+                                  ", before the central directory at byte " + std::to_string(cd_offset));
+    const std::size_t local_name = get16(b, local + 26), local_extra = get16(b, local + 28);
+    r.data = local + local_size + local_name + local_extra;
+    if (r.data > cd_offset || r.compressed > cd_offset - r.data)
+      fail("load_npz", where, "its data (" + std::to_string(r.compressed) + " bytes from byte " +
+                                  std::to_string(r.data) + ") runs past the central directory at byte " +
+                                  std::to_string(cd_offset) + " (truncated)");
+    if (std::string_view(reinterpret_cast<const char*>(b.data() + local + local_size), local_name) != r.name)
+      fail("load_npz", where, "its local header at byte " + std::to_string(local) + " names '" +
+                                  printable(std::string_view(reinterpret_cast<const char*>(b.data() + local + local_size),
+                                                             local_name)) +
+                                  "', expected the central directory's name");
+    if (r.method == 0 && r.compressed != r.size)
+      fail("load_npz", where, "is stored uncompressed in " + std::to_string(r.compressed) +
+                                  " bytes, but its size is recorded as " + std::to_string(r.size));
+    if (r.method == 8 && r.size > max_deflate_ratio * r.compressed)
+      fail("load_npz", where, "claims to inflate " + std::to_string(r.compressed) + " bytes into " +
+                                  std::to_string(r.size) + ", a ratio above deflate's maximum of " +
+                                  std::to_string(max_deflate_ratio) + ":1");
+    if (r.method != 0 && r.method != 8)
+      fail("load_npz", where, "uses compression method " + std::to_string(r.method) +
+                                  " (expected 0, stored, or 8, deflate)");
+    records.push_back(std::move(r));
   }
-  return entries;
+  return records;
 }
 
 bool is_npy(const std::filesystem::path& path) { return path.extension() == ".npy"; }
@@ -290,18 +512,30 @@ void save_npy(const std::filesystem::path& path, const Tensor<T>& array) {
 template <class T>
 Tensor<T> load_npy(const std::filesystem::path& path) {
   const Bytes bytes = read_file("load_npy", path);
-  return parse_npy<T>(bytes.data(), bytes.size(), path);
+  return parse_npy<T>(bytes.data(), bytes.size(), "load_npy", path);
 }
 
+// Stored entries are parsed where they lie in the file; a deflated one is
+// inflated (into at most 1032 times its compressed size), checked, parsed
+// and released before the next.
 template <class T>
 std::map<std::string, Tensor<T>> load_npz(const std::filesystem::path& path) {
+  const Bytes file = read_file("load_npz", path);
   std::map<std::string, Tensor<T>> arrays;
-  for (const ZipEntry& e : unzip(read_file("load_npz", path), path)) {
-    std::string name = e.name;
+  for (const ZipRecord& r : zip_directory(file, path)) {
+    const std::filesystem::path where = entry_path(path, r.name);
+    Bytes inflated;
+    const unsigned char* data = file.data() + r.data;
+    if (r.method == 8) {
+      inflated = inflate_raw(data, r.compressed, r.size, where);
+      data = inflated.data();
+    }
+    if (static_cast<std::uint32_t>(crc32(0L, data, static_cast<uInt>(r.size))) != r.crc)
+      fail("load_npz", where, "fails its CRC-32 check (the entry is corrupt)");
+    std::string name = r.name;
     if (name.size() > 4 && name.ends_with(".npy")) name.resize(name.size() - 4);
-    std::filesystem::path where = path;
-    where += ":" + e.name;
-    arrays.emplace(name, parse_npy<T>(e.data.data(), e.data.size(), where));
+    if (arrays.count(name)) fail("load_npz", where, "holds a second array named '" + printable(name) + "'");
+    arrays.emplace(name, parse_npy<T>(data, r.size, "load_npz", where));
   }
   return arrays;
 }

@@ -1,6 +1,9 @@
-// The IDX reader and writer against hand-made good and corrupt files.
+// The IDX reader and writer against hand-made good and corrupt files, and
+// against hostile ones: sparse files far larger than their header says,
+// gzip bombs, trailing data after the gzip stream, directories and devices.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -11,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../fuzz/fuzz_input.hpp"
 #include "curv/datasets/idx.hpp"
 
 namespace {
@@ -250,6 +254,176 @@ TEST_F(Idx, LoadMnistFindsStandardNamesPlainOrGzip) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("t10k-images-idx3-ubyte.gz'"), std::string::npos) << e.what();
   }
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A file of `size` bytes that costs no disk: `head` followed by a hole.
+fs::path sparse_file(const fs::path& p, const Bytes& head, std::uint64_t size) {
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(head.data()),
+                                           static_cast<std::streamsize>(head.size()));
+  if (::truncate(p.c_str(), static_cast<off_t>(size)) != 0) ADD_FAILURE() << "truncate " << p;
+  return p;
+}
+
+Bytes gzip_of(const Bytes& data) { return curv::fuzz::deflate_bytes(data.data(), data.size(), true); }
+
+// The reader used to read a whole file before checking its 16-byte header: a
+// sparse 2 GiB file of zeros cost 6 GiB and 29 s, a 64 GiB one a bare std::bad_alloc.
+TEST_F(Idx, HeaderIsCheckedBeforeTheBodyOfASparseFile) {
+  expect_idx_error(sparse_file(dir_ / "zeros", {}, std::uint64_t(2) << 30), 0,
+                   "expected magic number 0x00000803 (IDX of unsigned bytes with 3 dimensions), found 0x00000000");
+  Bytes header = images_file(60000, 28, 28);
+  header.resize(16);
+  const fs::path huge = sparse_file(dir_ / "huge", header, std::uint64_t(64) << 30);
+  expect_idx_error(huge, 16 + 60000 * 784,
+                   "expected end of file after dimensions (60000, 28, 28) (47040000 bytes of data), found " +
+                       std::to_string((std::uint64_t(64) << 30) - 16 - 60000 * 784) + " more bytes");
+  // A header claiming 2 GiB in a 16-byte file is refused before anything is allocated.
+  Bytes claim = {0, 0, 8, 3};
+  put32(claim, 32768), put32(claim, 256), put32(claim, 256);
+  const fs::path short_file = write_raw("claims", claim);
+  expect_idx_error(short_file, 16, "truncated data: dimensions (32768, 256, 256) need 2147483648 bytes");
+  if (curv::fuzz::address_sanitizer) GTEST_SKIP() << "AddressSanitizer's reservations defeat RLIMIT_AS";
+  for (const fs::path& p : {huge, short_file})
+    EXPECT_EQ(curv::fuzz::run_with_memory_limit<IdxError>(64 << 20, [&] { curv::datasets::read_idx_images<float>(p); }),
+              curv::fuzz::ChildOutcome::threw_expected)
+        << p;
+}
+
+// Deflate cannot inflate more than 1032 times its size: a gzip file whose
+// header claims more is refused without inflating it.
+TEST_F(Idx, GzipHeaderClaimingMoreThanDeflateCanHoldIsRefused) {
+  Bytes claim = {0, 0, 8, 3};
+  put32(claim, 60000), put32(claim, 2048), put32(claim, 2048);
+  const fs::path p = dir_ / "claims.gz";
+  curv::fuzz::write_file(p, gzip_of(claim));
+  const std::uint64_t size = fs::file_size(p);
+  expect_idx_error(p, 4, "dimensions (60000, 2048, 2048) claim 251658240000 bytes of data, but a gzip file of " +
+                             std::to_string(size) + " bytes inflates to at most " + std::to_string(1032 * size) +
+                             " (deflate's maximum ratio, 1032:1)");
+}
+
+// A 2.3 MB gzip bomb cost 2.2 GiB and 13.6 s: everything was inflated before
+// the header was read. Now the header is read first, and a valid header is
+// followed by exactly the data it claims and nothing more.
+TEST_F(Idx, GzipBombsAreRefusedAfterTheHeaderOrTheClaimedData) {
+  const Bytes zeros(std::size_t(64) << 20, 0);  // 64 MiB of zeros, 64 KiB compressed
+  const fs::path bomb = dir_ / "bomb.gz";
+  curv::fuzz::write_file(bomb, gzip_of(zeros));
+  expect_idx_error(bomb, 0, "found 0x00000000");
+  Bytes valid = images_file(2, 2, 2);
+  valid.resize(valid.size() + zeros.size(), 0);
+  const fs::path after = dir_ / "after.gz";
+  curv::fuzz::write_file(after, gzip_of(valid));
+  expect_idx_error(after, 24, "expected the end of the data after dimensions (2, 2, 2) (8 bytes from offset 16), found "
+                              "more bytes in the gzip stream");
+  if (curv::fuzz::address_sanitizer) GTEST_SKIP() << "AddressSanitizer's reservations defeat RLIMIT_AS";
+  for (const fs::path& p : {bomb, after})
+    EXPECT_EQ(curv::fuzz::run_with_memory_limit<IdxError>(16 << 20, [&] { curv::datasets::read_idx_images<float>(p); }),
+              curv::fuzz::ChildOutcome::threw_expected)
+        << p;
+}
+
+// gzip -t refuses data after the stream; the reader accepted it.
+TEST_F(Idx, DataAfterTheGzipStreamIsRefusedAtItsCompressedOffset) {
+  const Bytes stream = gzip_of(images_file(3, 2, 2));
+  for (const auto& [name, tail] : {std::pair<std::string, Bytes>{"garbage.gz", Bytes{'j', 'u', 'n', 'k'}},
+                                   std::pair<std::string, Bytes>{"member.gz", gzip_of(Bytes{1, 2, 3})}}) {
+    Bytes file = stream;
+    file.insert(file.end(), tail.begin(), tail.end());
+    const fs::path p = dir_ / name;
+    curv::fuzz::write_file(p, file);
+    try {
+      curv::datasets::read_idx_images<float>(p);
+      ADD_FAILURE() << name << " was accepted";
+    } catch (const IdxError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(e.offset(), stream.size()) << what;
+      EXPECT_TRUE(contains(what, "byte offset " + std::to_string(stream.size()) +
+                                     " of the compressed file: expected the end of the file after the gzip stream, "
+                                     "found " + std::to_string(tail.size()) + " more bytes")) << what;
+    }
+  }
+}
+
+TEST_F(Idx, ADirectoryADeviceOrAnEmptyFileIsNamedAsSuch) {
+  auto error = [](const fs::path& p) -> std::string {
+    try {
+      curv::datasets::read_idx_images<float>(p);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  fs::create_directory(dir_ / "folder");
+  EXPECT_TRUE(contains(error(dir_ / "folder"), "folder' is a directory, expected an IDX file")) << error(dir_ / "folder");
+  EXPECT_TRUE(contains(error("/dev/null"), "'/dev/null' is not a regular file")) << error("/dev/null");
+  EXPECT_TRUE(contains(error(write_raw("empty", {})), "the file is empty")) << error(dir_ / "empty");
+  // In a dataset folder, where the message used to be "found neither ... nor ....gz".
+  fs::create_directory(dir_ / "train-images-idx3-ubyte");
+  fs::create_symlink("/dev/null", dir_ / "train-labels-idx1-ubyte");
+  for (const auto& [name, says] : {std::pair<std::string, std::string>{"train-images-idx3-ubyte", "is a directory"},
+                                   std::pair<std::string, std::string>{"train-labels-idx1-ubyte", "is not a regular file"}}) {
+    try {
+      curv::datasets::find_idx_file(dir_, name);
+      ADD_FAILURE() << name;
+    } catch (const std::runtime_error& e) {
+      EXPECT_TRUE(contains(e.what(), (dir_ / name).string() + "' " + says)) << e.what();
+    }
+  }
+}
+
+// An empty training file was reported as "--train-size 0", an option never given.
+TEST_F(Idx, LoadMnistRefusesATrainingFileOfNoImagesNamingIt) {
+  write_raw("train-images-idx3-ubyte", images_file(0, 28, 28));
+  write_raw("train-labels-idx1-ubyte", labels_file({}));
+  write_raw("t10k-images-idx3-ubyte", images_file(1, 28, 28));
+  write_raw("t10k-labels-idx1-ubyte", labels_file({1}));
+  try {
+    curv::datasets::load_mnist<float>(dir_);
+    FAIL();
+  } catch (const IdxError& e) {
+    EXPECT_TRUE(contains(e.what(), (dir_ / "train-images-idx3-ubyte").string() +
+                                       "' holds 0 images (count at byte offset 4); expected at least one")) << e.what();
+  }
+}
+
+// Image and label counts are compared from the headers, before either body is read.
+TEST_F(Idx, CountsAreComparedBeforeTheBodiesAreRead) {
+  Bytes header = images_file(60000, 28, 28);
+  header.resize(16);
+  const fs::path images = sparse_file(dir_ / "images", header, 16 + 60000 * 784);
+  const fs::path labels = write_raw("labels", labels_file({1, 2}));
+  if (curv::fuzz::address_sanitizer) GTEST_SKIP() << "AddressSanitizer's reservations defeat RLIMIT_AS";
+  // 47 MB of images would be read as 188 MB of floats; 16 MiB is far too little for that.
+  EXPECT_EQ(curv::fuzz::run_with_memory_limit<IdxError>(
+                16 << 20, [&] { curv::datasets::read_idx_dataset<float>(images, labels); }),
+            curv::fuzz::ChildOutcome::threw_expected);
+}
+
+// Every input kept in tests/fuzz is either read or refused with
+// std::runtime_error (IdxError for a malformed file): no other exception, and
+// under the sanitizer build no memory error.
+TEST_F(Idx, FuzzCorporaAreReadOrRefusedCleanly) {
+  std::size_t inputs = 0;
+  for (const char* kind : {"corpus", "regression"}) {
+    for (const auto& e : fs::directory_iterator(fs::path(CURV_FUZZ_DIR) / kind / "idx")) {
+      std::ifstream in(e.path(), std::ios::binary);
+      const Bytes input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const curv::fuzz::IdxInput file = curv::fuzz::idx_input(input.data(), input.size());
+      try {
+        if (file.dimensions == 3)
+          curv::datasets::read_idx_images<float>(file.file);
+        else
+          curv::datasets::read_idx_labels<double>(file.file);
+      } catch (const std::runtime_error&) {
+      }
+      fs::remove(file.file);
+      ++inputs;
+    }
+  }
+  EXPECT_GE(inputs, 12u);
 }
 
 }  // namespace

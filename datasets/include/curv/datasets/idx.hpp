@@ -39,11 +39,20 @@ struct IdxArray {
   std::vector<std::uint8_t> data;  // row-major, product(dims) bytes
 };
 
-// Reads a whole IDX file of unsigned bytes with `dimensions` dimensions,
-// gzip-compressed or not (detected from the content). Throws IdxError for an
-// empty or truncated file, a wrong magic number, a dimension of 0 (except the
-// count, dims[0]) or above 2³¹ − 1, bytes past the end, or a gzip error;
-// std::runtime_error when the file cannot be opened. Nothing is returned on error.
+// Reads an IDX file of unsigned bytes with `dimensions` dimensions (1 to
+// 255), gzip-compressed or not (detected from the content), front to back:
+// the header first, then what it claims checked against the file before any
+// allocation — a plain file must hold exactly the header and the data; a gzip
+// file cannot claim more than 1032 times its size (deflate's maximum ratio)
+// and is inflated into exactly the claimed size — then the data in chunks,
+// then the end: nothing may follow the data, nor the gzip stream (a second
+// member or garbage). Memory: the claimed data (at most the file's size, or
+// 1032 times it for gzip) plus about 1.1 MiB of buffers.
+// Throws IdxError for an empty or truncated file, a wrong magic number, a
+// dimension of 0 (except the count, dims[0]) or above 2³¹ − 1, a claim the
+// file cannot hold, bytes past the end, or a gzip error; std::runtime_error
+// when the file cannot be opened or is a directory, a device or a pipe.
+// Nothing is returned on error.
 IdxArray read_idx(const std::filesystem::path& file, std::size_t dimensions);
 
 // Writes an unsigned-byte IDX file, gzip-compressed when the name ends in
@@ -52,14 +61,17 @@ IdxArray read_idx(const std::filesystem::path& file, std::size_t dimensions);
 void write_idx(const std::filesystem::path& file, std::span<const std::size_t> dims,
                std::span<const std::uint8_t> data);
 
-// Images (count, 1, rows, cols) scaled to [0, 1] (byte / 255).
+// Images (count, 1, rows, cols) scaled to [0, 1] (byte / 255), converted as
+// they are read: memory is the tensor (sizeof(T) bytes per pixel) and the
+// reader's buffers, with the checks of read_idx.
 template <class T>
 Tensor<T> read_idx_images(const std::filesystem::path& file);
 // Labels (count,), the class index stored exactly as T.
 template <class T>
 Tensor<T> read_idx_labels(const std::filesystem::path& file);
 // An images file and its labels file as one dataset; throws IdxError naming
-// both files when their counts differ.
+// both files when their counts differ (compared from the headers, before
+// either body is read).
 template <class T>
 TensorDataset<T> read_idx_dataset(const std::filesystem::path& images,
                                   const std::filesystem::path& labels);
@@ -71,12 +83,14 @@ struct TrainTest {
 };
 
 // `name` (e.g. "train-images-idx3-ubyte") or `name`.gz in `dir`, whichever
-// exists (plain first); throws std::runtime_error naming both paths tried.
+// exists (plain first); throws std::runtime_error naming both paths tried, or
+// the one that exists but is a directory or not a regular file.
 std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& name);
 
 // MNIST-format data in `dir` under the standard names train-images-idx3-ubyte,
 // train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte
-// (each plain or .gz).
+// (each plain or .gz). A training images file of no images is an IdxError
+// naming it.
 template <class T>
 TrainTest<T> load_mnist(const std::filesystem::path& dir);
 

@@ -8,6 +8,17 @@
 // Loading checks every parameter's name and shape against the module and
 // names the first one that differs; data stored as float32 or float64 is
 // converted to T (a round trip in the same T is bit-exact).
+//
+// Files are untrusted input. The reader takes no size from a file without
+// checking it: ZIP offsets and sizes against the file's real size, a deflated
+// entry's size against deflate's maximum ratio (1032:1) and against what it
+// really inflates to; the npy header is at most 10,000 bytes (NumPy's
+// max_header_size) and parsed strictly as the dict NumPy writes (each of
+// 'descr', 'fortran_order', 'shape' once, dimensions non-negative integers);
+// the data must be exactly shape × dtype bytes, computed without overflow.
+// Memory is at most the file's size, the largest inflated entry and the arrays
+// returned. Every refusal is std::invalid_argument naming the file, the entry
+// ("file.npz:name.npy") and what was expected and found.
 #pragma once
 
 #include <filesystem>
