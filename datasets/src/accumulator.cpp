@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/info.h>
@@ -244,6 +245,11 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
   Totals t;
   const std::size_t batches = num_batches();
   std::size_t added = 0;  // batches in the totals so far, for the progress callback
+  auto check_cancel = [&](std::size_t b) {
+    if (cancel_ && cancel_())
+      throw Cancelled("curv::datasets::Accumulator: the pass was cancelled before minibatch " + std::to_string(b) +
+                      " of " + std::to_string(batches));
+  };
   auto record = [&](std::size_t b) {
     const std::size_t first = b * batch_size_;
     const std::size_t count = std::min(batch_size_, n_ - first);
@@ -288,6 +294,7 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
   if (batches == 1 || threads_ == 1) {
     arena.execute([&] {
       for (std::size_t b = 0; b < batches; ++b) {
+        check_cancel(b);
         Slot s = sweep_batch(ask, record(b));
         add(s);
       }
@@ -300,7 +307,11 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
         static_cast<std::size_t>(threads_),
         tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
                                             [&](tbb::flow_control& fc) -> std::size_t {
-                                              if (next == batches) fc.stop();
+                                              if (next == batches) {
+                                                fc.stop();
+                                              } else {
+                                                check_cancel(next);
+                                              }
                                               return next++;
                                             }) &
             tbb::make_filter<std::size_t, std::shared_ptr<Recording>>(

@@ -116,8 +116,9 @@ int main(int argc, char** argv) {
       auto st = optimizer.start(start);
       r.path.push_back(at(0, st.w, st.passes));
       while (st.step < max_iterations && !done(r.path.back(), tol)) {
-        const opt::IterationInfo info = optimizer.step(obj, st);
-        if (std::isnan(info.loss)) {
+        try {
+          optimizer.step(obj, st);
+        } catch (const opt::NonFiniteError&) {  // the state keeps the last finite point
           r.stop = "diverged";
           break;
         }

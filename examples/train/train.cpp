@@ -164,7 +164,14 @@ template <class T>
 Tensor<T> initial_parameters(const TrainConfig& c, const nn::Module<T>& model) {
   if (c.init.empty()) return model.initialize(ds::mix_seed(c.seed, 0));
   if (!fs::exists(c.init)) bad_option("--init", c.init, "no such file");
-  return nn::load_parameters<T>(c.init, model);  // names and shapes checked, the first difference named
+  Tensor<T> w = nn::load_parameters<T>(c.init, model);  // names and shapes checked, the first difference named
+  if (const std::size_t i = opt::detail::first_non_finite(w); i != opt::NonFiniteError::npos) {
+    std::string where = "element " + std::to_string(i);
+    for (const nn::ParameterInfo& p : model.parameters())
+      if (i >= p.offset && i < p.offset + p.size()) where = p.name + "[" + std::to_string(i - p.offset) + "]";
+    bad_option("--init", c.init, where + " = " + num(static_cast<double>(w.data()[i])) + ": expected finite parameters");
+  }
+  return w;
 }
 
 // --save-model: the final parameters of a completed run (an interrupted one
@@ -276,6 +283,7 @@ class FullObjective {
     return static_cast<T>(acc_.gnvp(w, v, g, gv));
   }
   PassProgress& progress() const { return progress_; }
+  void set_cancel(typename ds::Accumulator<T>::Cancel cancel) { acc_.set_cancel(std::move(cancel)); }
 
  private:
   ds::Accumulator<T> acc_;
@@ -292,7 +300,9 @@ class Runner {
   virtual ~Runner() = default;
   virtual void start(const Tensor<T>& w0) = 0;
   virtual void save(Checkpoint& c) const = 0;
-  virtual void restore(const Checkpoint& c, std::size_t dim) = 0;
+  // Reads the optimizer's state from a checkpoint and checks it (finite,
+  // in range, its counters within a run of `epochs`); throws naming the field.
+  virtual void restore(const Checkpoint& c, std::size_t dim, std::size_t epochs) = 0;
   virtual std::size_t epoch() const = 0;
   virtual bool run_epoch(Progress& progress, std::size_t epochs) = 0;
   virtual const Tensor<T>& w() const = 0;
@@ -316,6 +326,22 @@ class Runner {
   }
 };
 
+// An epoch's training or validation loss is NaN or ±inf (curv-train then
+// stops as on an optimizer's NonFiniteError).
+class EpochNotFinite : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A counter read from a checkpoint: at most `most` (what this run can have reached).
+std::uint64_t bounded_counter(const Checkpoint& c, const std::string& name, std::uint64_t most, const std::string& why) {
+  const std::uint64_t v = c.counter(name);
+  if (v > most)
+    throw CheckpointError("counter " + name + " = " + std::to_string(v) + ", expected at most " + std::to_string(most) +
+                          " (" + why + ")");
+  return v;
+}
+
 template <class T>
 class ScgRunner final : public Runner<T> {
  public:
@@ -336,7 +362,7 @@ class ScgRunner final : public Runner<T> {
     c.counters["iteration"] = st_.iteration;
     c.counters["restart_counter"] = st_.restart_counter;
   }
-  void restore(const Checkpoint& c, std::size_t dim) override {
+  void restore(const Checkpoint& c, std::size_t dim, std::size_t epochs) override {
     st_.w = c.tensor<T>("w", dim);
     st_.r = c.tensor<T>("r", dim);
     st_.p = c.tensor<T>("p", dim);
@@ -346,9 +372,10 @@ class ScgRunner final : public Runner<T> {
     st_.delta = c.scalar("delta");
     st_.passes = c.scalar("passes");
     st_.seconds = c.scalar("seconds");
-    st_.success = c.counter("success") != 0;
-    st_.iteration = c.counter("iteration");
-    st_.restart_counter = c.counter("restart_counter");
+    st_.success = bounded_counter(c, "success", 1, "0 or 1") != 0;
+    st_.iteration = bounded_counter(c, "iteration", epochs, "the --epochs " + std::to_string(epochs) + " of this run");
+    st_.restart_counter = bounded_counter(c, "restart_counter", dim, "the restart interval, the parameter count");
+    scg_.check_state(st_, dim);
   }
   std::size_t epoch() const override { return st_.iteration; }
   // The bar moves over each pass's minibatches (FullObjective); it ends with the iteration.
@@ -378,7 +405,6 @@ class ScgRunner final : public Runner<T> {
   std::string finished() const override {
     if (opt::detail::norm(st_.r) == 0) return "the gradient is exactly zero";
     if (st_.lambda >= scg_.options().lambda_max) return "λ reached lambda_max: no step along p decreases the loss";
-    if (!std::isfinite(info_.delta) && info_.iteration > 0) return "the curvature pᵀHp is not finite";
     return "";
   }
 
@@ -393,11 +419,14 @@ class ScgRunner final : public Runner<T> {
 template <class T, class Opt, class State>
 class FirstOrderRunner final : public Runner<T> {
  public:
-  FirstOrderRunner(ds::ModelObjective<T>& obj, Opt o, const char* name) : obj_(obj), opt_(std::move(o)), name_(name) {}
+  // The training loss of an epoch comes from `train` (the same arithmetic as
+  // obj.value, and cancellable between minibatches).
+  FirstOrderRunner(ds::ModelObjective<T>& obj, const ds::Accumulator<T>& train, Opt o, const char* name)
+      : obj_(obj), train_(train), opt_(std::move(o)), name_(name) {}
 
   void start(const Tensor<T>& w0) override { st_ = opt_.start(w0); }
   void save(Checkpoint& c) const override;
-  void restore(const Checkpoint& c, std::size_t dim) override;
+  void restore(const Checkpoint& c, std::size_t dim, std::size_t epochs) override;
   std::size_t epoch() const override { return st_.step / obj_.num_batches(); }
   bool run_epoch(Progress& progress, std::size_t epochs) override {
     const std::size_t nb = obj_.num_batches();
@@ -410,13 +439,8 @@ class FirstOrderRunner final : public Runner<T> {
         progress.end();
         return false;
       }
-      const opt::IterationInfo info = opt_.step(obj_, st_, entering_);
+      const opt::IterationInfo info = opt_.step(obj_, st_, entering_);  // NonFiniteError leaves st_ as it was
       entering_ = false;
-      if (std::isnan(info.loss)) {
-        diverged_ = "the minibatch loss or gradient is not finite at step " + std::to_string(info.iteration);
-        progress.end();
-        return true;
-      }
       sum += info.loss;
       ++count;
       progress.update(st_.step - (target - nb), sum / static_cast<double>(count));
@@ -426,18 +450,17 @@ class FirstOrderRunner final : public Runner<T> {
     return true;
   }
   const Tensor<T>& w() const override { return st_.w; }
-  double train_loss() override { return obj_.value(st_.w); }
+  double train_loss() override { return train_.value(st_.w); }
   double passes() const override { return st_.passes; }
   double seconds() const override { return st_.seconds; }
-  std::string finished() const override { return diverged_; }
 
  private:
   ds::ModelObjective<T>& obj_;
+  const ds::Accumulator<T>& train_;
   Opt opt_;
   const char* name_;
   State st_;
   bool entering_ = true;  // the first step of a run (re)fixes its epoch's minibatch order
-  std::string diverged_;
 };
 
 template <class T>
@@ -465,9 +488,11 @@ void FirstOrderRunner<T, Opt, State>::save(Checkpoint& c) const {
 }
 
 template <class T, class Opt, class State>
-void FirstOrderRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t dim) {
+void FirstOrderRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t dim, std::size_t epochs) {
   st_.w = c.tensor<T>("w", dim);
-  st_.step = c.counter("step");
+  const std::uint64_t nb = obj_.num_batches();
+  st_.step = bounded_counter(c, "step", epochs > UINT64_MAX / nb ? UINT64_MAX : epochs * nb,
+                             "--epochs " + std::to_string(epochs) + " of " + std::to_string(nb) + " minibatch steps");
   st_.passes = c.scalar("passes");
   st_.seconds = c.scalar("seconds");
   // A buffer is absent until the optimizer first needs it; keep it so.
@@ -479,6 +504,7 @@ void FirstOrderRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t d
     st_.exp_avg_sq = maybe("exp_avg_sq");
     st_.max_exp_avg_sq = maybe("max_exp_avg_sq");
   }
+  opt_.check_state(st_, dim);
   entering_ = true;
 }
 
@@ -491,7 +517,7 @@ class LineSearchRunner final : public Runner<T> {
 
   void start(const Tensor<T>& w0) override { st_ = opt_.start(obj_, w0); }
   void save(Checkpoint& c) const override;
-  void restore(const Checkpoint& c, std::size_t dim) override;
+  void restore(const Checkpoint& c, std::size_t dim, std::size_t epochs) override;
   std::size_t epoch() const override { return st_.iteration; }
   // The bar moves over each pass's minibatches (FullObjective); it ends with the iteration.
   bool run_epoch(Progress& progress, std::size_t epochs) override {
@@ -572,14 +598,14 @@ void LineSearchRunner<T, Opt, State>::save(Checkpoint& c) const {
 }
 
 template <class T, class Opt, class State>
-void LineSearchRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t dim) {
+void LineSearchRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t dim, std::size_t epochs) {
   st_ = State();
   st_.w = c.tensor<T>("w", dim);
   st_.g = c.tensor<T>("g", dim);
   st_.loss = c.scalar("loss");
   st_.passes = c.scalar("passes");
   st_.seconds = c.scalar("seconds");
-  st_.iteration = c.counter("iteration");
+  st_.iteration = bounded_counter(c, "iteration", epochs, "the --epochs " + std::to_string(epochs) + " of this run");
   if constexpr (std::is_same_v<State, opt::LbfgsState<T>>) {
     const std::uint64_t capacity = c.counter("memory_capacity"), pairs = c.counter("memory_pairs");
     if (capacity != opt_.options().memory || pairs > capacity)
@@ -597,8 +623,9 @@ void LineSearchRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t d
     st_.d = c.tensor<T>("d", dim);
     st_.previous_slope = c.scalar("previous_slope");
     st_.previous_alpha = c.scalar("previous_alpha");
-    st_.restarted = c.counter("restarted") != 0;
+    st_.restarted = bounded_counter(c, "restarted", 1, "0 or 1") != 0;
   }
+  opt_.check_state(st_, dim);
 }
 
 opt::Curvature parse_curvature(const std::string& s) {
@@ -609,7 +636,8 @@ opt::Curvature parse_curvature(const std::string& s) {
 }
 
 template <class T>
-std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<T>& obj, FullObjective<T>& full) {
+std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<T>& obj, FullObjective<T>& full,
+                                       const ds::Accumulator<T>& train) {
   if (c.optimizer == "scg") {
     opt::ScgOptions o;
     o.curvature = parse_curvature(c.curvature);
@@ -622,13 +650,13 @@ std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<
     o.learning_rate = c.lr.value_or(default_lr("sgd"));
     o.momentum = c.momentum;
     o.record_trace = false;
-    return std::make_unique<SgdRunner<T>>(obj, opt::SGD<T>(o), "sgd");
+    return std::make_unique<SgdRunner<T>>(obj, train, opt::SGD<T>(o), "sgd");
   }
   if (c.optimizer == "adam") {
     opt::AdamOptions o;
     o.learning_rate = c.lr.value_or(default_lr("adam"));
     o.record_trace = false;
-    return std::make_unique<AdamRunner<T>>(obj, opt::Adam<T>(o), "adam");
+    return std::make_unique<AdamRunner<T>>(obj, train, opt::Adam<T>(o), "adam");
   }
   if (c.optimizer == "lbfgs") {
     opt::LbfgsOptions o;
@@ -738,7 +766,16 @@ TrainResult train(const TrainConfig& c) {
   Progress progress = c.progress_bar ? Progress(c.progress, *c.progress_bar) : Progress(c.progress);
   PassProgress pass_progress(progress);
   FullObjective<T> full(*model, loss, data.train, {static_cast<std::ptrdiff_t>(c.batch_size), c.threads}, pass_progress);
-  std::unique_ptr<Runner<T>> runner = make_runner<T>(c, obj, full);
+  // A stop request abandons a full pass between two minibatches (ds::Cancelled).
+  std::size_t batches_started = 0;
+  auto cancel = [&c, &batches_started] {
+    if (c.stop_after_batches && ++batches_started >= *c.stop_after_batches && !stop_requested()) request_stop(SIGINT);
+    return stop_requested();
+  };
+  full.set_cancel(cancel);
+  ds::Accumulator<T> train_acc(*model, loss, data.train, {static_cast<std::ptrdiff_t>(c.batch_size), c.threads});
+  train_acc.set_cancel(cancel);
+  std::unique_ptr<Runner<T>> runner = make_runner<T>(c, obj, full, train_acc);
   runner->stop_after_steps = c.stop_after_steps;
   auto print = [&](const std::string& line) {
     if (!c.quiet) {
@@ -773,25 +810,37 @@ TrainResult train(const TrainConfig& c) {
         ", batch size " + std::to_string(c.batch_size) + ", " + std::to_string(c.epochs) + " epochs, seed " +
         std::to_string(c.seed));
 
+  TrainResult result;
+  result.num_parameters = dim;
+  bool started = true;  // false: a stop request came during the start's pass, before any state
   if (resumed) {
-    runner->restore(*resumed, dim);
+    try {
+      runner->restore(*resumed, dim, c.epochs);
+    } catch (const std::exception& e) {
+      throw CheckpointError("checkpoint " + ckpt_file.string() + ": " + e.what() + "; refusing to resume");
+    }
     print("curv-train: resumed from " + ckpt_file.string() + " at epoch " + std::to_string(runner->epoch()));
   } else {
-    runner->start(initial_parameters(c, *model));
+    try {
+      runner->start(initial_parameters(c, *model));
+    } catch (const ds::Cancelled&) {
+      started = false;
+    }
     progress.end();  // the start's gradient pass
   }
 
   std::optional<CsvLog> log;
-  if (!c.log.empty()) {
+  if (!c.log.empty() && started) {
     if (fs::path(c.log).has_parent_path()) fs::create_directories(fs::path(c.log).parent_path());
     if (resumed) trim_log(c.log, runner->epoch());
     log.emplace(c.log, log_columns(c.optimizer), resumed ? CsvLog::Mode::append : CsvLog::Mode::truncate);
   }
 
-  TrainResult result;
-  result.num_parameters = dim;
   std::optional<ds::Accumulator<T>> val_acc;
-  if (data.val.size()) val_acc.emplace(*model, loss, data.val, eval_opts);
+  if (data.val.size()) {
+    val_acc.emplace(*model, loss, data.val, eval_opts);
+    val_acc->set_cancel(cancel);
+  }
 
   // The ETA extrapolates this run's own seconds per epoch (a resumed run's
   // earlier epochs may have run on another machine).
@@ -804,16 +853,25 @@ TrainResult train(const TrainConfig& c) {
     return "  eta " + (left >= 60 ? std::to_string(left / 60) + "m" : std::string()) + std::to_string(left % 60) + "s";
   };
 
+  // The epoch's numbers, checked before anything is written: a non-finite
+  // training or validation loss is a diverged run, like a refused step.
+  std::size_t logged_epoch = runner->epoch();  // the last epoch whose row is in the log (or the resumed one)
   auto log_epoch = [&](bool initial) {
-    result.train_loss = runner->train_loss();
+    const std::size_t epoch = runner->epoch();
+    const double train_loss = runner->train_loss();
+    double val_loss = kNaN, val_accuracy = kNaN;
     if (val_acc) {
       const ds::Evaluation e = val_acc->evaluate(runner->w());
-      result.val_loss = e.loss;
-      result.val_accuracy = e.accuracy;
-    } else {
-      result.val_loss = result.val_accuracy = kNaN;
+      val_loss = e.loss;
+      val_accuracy = e.accuracy;
     }
-    const std::size_t epoch = runner->epoch();
+    if (!std::isfinite(train_loss) || (val_acc && !std::isfinite(val_loss)))
+      throw EpochNotFinite((std::isfinite(train_loss) ? "the validation loss is " + num(val_loss)
+                                                      : "the training loss is " + num(train_loss)) +
+                           " at epoch " + std::to_string(epoch) + (initial ? " (the starting parameters)" : ""));
+    result.train_loss = train_loss;
+    result.val_loss = val_loss;
+    result.val_accuracy = val_accuracy;
     if (log) {
       std::vector<CsvCell> row = {static_cast<long long>(epoch), runner->passes(), runner->seconds(),
                                   result.train_loss, result.val_loss, result.val_accuracy};
@@ -822,6 +880,7 @@ TrainResult train(const TrainConfig& c) {
       row.insert(row.end(), extra.begin(), extra.end());
       log->write_row(row);
     }
+    logged_epoch = epoch;
     char line[256];
     std::snprintf(line, sizeof line, "epoch %zu/%zu  passes %.4g  %.1fs  train_loss %.6f  val_loss %.6f  val_accuracy %.4f",
                   epoch, c.epochs, runner->passes(), runner->seconds(), result.train_loss, result.val_loss,
@@ -830,6 +889,12 @@ TrainResult train(const TrainConfig& c) {
     print(std::string(line) + (initial || s.empty() ? "" : "  " + s) + eta(epoch));
   };
 
+  // checkpoint.curv is authoritative; model.npz is derived from the same
+  // state, written right after it (and re-derived on resume when a kill
+  // between the two left it behind).
+  const fs::path model_file = c.checkpoint.empty() ? fs::path() : ckpt_dir / "model.npz";
+  std::optional<std::size_t> saved_epoch;
+  if (resumed) saved_epoch = runner->epoch();
   auto save_checkpoint = [&]() {
     if (c.checkpoint.empty()) return;
     fs::create_directories(ckpt_dir);
@@ -838,39 +903,113 @@ TrainResult train(const TrainConfig& c) {
     runner->save(ck);
     ck.counters["epoch"] = runner->epoch();
     ck.write(ckpt_file);
-    nn::save_parameters(ckpt_dir / "model.npz", *model, runner->w());
+    nn::save_parameters(model_file, *model, runner->w());
+    saved_epoch = runner->epoch();
+  };
+  auto model_file_matches = [&]() {
+    try {
+      const Tensor<T> on_disk = nn::load_parameters<T>(model_file, *model);
+      const Tensor<T>& w = runner->w();
+      return on_disk.size() == w.size() && std::memcmp(on_disk.data(), w.data(), w.size() * sizeof(T)) == 0;
+    } catch (const std::exception&) {
+      return false;
+    }
   };
 
-  if (!resumed) {
-    log_epoch(true);
-    save_checkpoint();
-  }
-  while (runner->epoch() < c.epochs) {
-    if (stop_requested()) break;
-    const bool complete = runner->run_epoch(progress, c.epochs);
-    if (!complete) break;
-    if (runner->stepped()) log_epoch(false);
-    const bool last = runner->epoch() >= c.epochs;
-    if (!last && c.checkpoint_every && runner->epoch() % c.checkpoint_every == 0) save_checkpoint();
-    if (const std::string why = runner->finished(); !why.empty()) {
-      result.stop_message = why;
-      print("curv-train: " + c.optimizer + " stopped at epoch " + std::to_string(runner->epoch()) + ": " + why);
-      break;
+  if (!c.checkpoint.empty() && fs::is_directory(ckpt_dir) && started) {
+    // Temporary files of writes that a kill interrupted (this folder is this run's).
+    const std::vector<fs::path> swept = remove_stale_temp_files(ckpt_dir, {"checkpoint.curv", "model.npz"});
+    if (!swept.empty())
+      print("curv-train: removed " + std::to_string(swept.size()) + " stale temporary file(s) from " +
+            ckpt_dir.string());
+    if (resumed && !model_file_matches()) {
+      nn::save_parameters(model_file, *model, runner->w());
+      print("curv-train: " + model_file.string() + " did not hold the checkpoint's parameters; rewritten from it");
     }
   }
+
+  // A stop request during a pass (ds::Cancelled) leaves the optimizer's state
+  // at the end of its last finished iteration or step; during the epoch's
+  // evaluation, at an epoch whose row is not written yet, which must not be
+  // saved (the checkpoint on disk stays the last good one).
+  bool unlogged = !started;
+  try {
+    if (!resumed && started) {
+      try {
+        log_epoch(true);
+        save_checkpoint();
+      } catch (const ds::Cancelled&) {
+        progress.end();
+        unlogged = true;
+      }
+    }
+    while (!unlogged && runner->epoch() < c.epochs) {
+      if (stop_requested()) break;
+      bool complete = false;
+      try {
+        complete = runner->run_epoch(progress, c.epochs);
+      } catch (const ds::Cancelled&) {
+        progress.end();
+        break;
+      }
+      if (!complete) break;
+      if (runner->stepped()) {
+        try {
+          log_epoch(false);
+        } catch (const ds::Cancelled&) {
+          progress.end();
+          unlogged = true;
+          break;
+        }
+      }
+      const bool last = runner->epoch() >= c.epochs;
+      if (!last && c.checkpoint_every && runner->epoch() % c.checkpoint_every == 0) save_checkpoint();
+      if (const std::string why = runner->finished(); !why.empty()) {
+        result.stop_message = why;
+        print("curv-train: " + c.optimizer + " stopped at epoch " + std::to_string(runner->epoch()) + ": " + why);
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    if (!dynamic_cast<const opt::NonFiniteError*>(&e) && !dynamic_cast<const EpochNotFinite*>(&e)) throw;
+    progress.end();
+    std::string kept = c.checkpoint.empty() ? "no --checkpoint was given"
+                       : saved_epoch       ? "the checkpoint of epoch " + std::to_string(*saved_epoch) + " in " +
+                                           ckpt_dir.string() + " and its model.npz are kept"
+                                           : "no checkpoint was written";
+    const std::string when = dynamic_cast<const EpochNotFinite*>(&e)
+                                 ? std::string()
+                                 : " in epoch " + std::to_string(runner->epoch() + 1) + " of " + std::to_string(c.epochs);
+    throw TrainingDiverged("training diverged" + when + ": " + e.what() + ". Nothing more was written: " +
+                           kept + (c.log.empty() ? "" : ", the log ends at epoch " + std::to_string(logged_epoch)) +
+                           (c.save_model.empty() ? "" : ", --save-model was not written") +
+                           ". Resume with a smaller learning rate, or check the data and --init.");
+  }
   progress.end();
-  result.epochs_done = runner->epoch();
-  save_checkpoint();
-  if (stop_requested() && result.epochs_done < c.epochs && result.stop_message.empty()) {
+  result.epochs_done = unlogged ? saved_epoch.value_or(0) : runner->epoch();
+  if (!unlogged) save_checkpoint();
+  bool interrupted = stop_requested() && result.stop_message.empty() && (unlogged || runner->epoch() < c.epochs);
+  ds::Evaluation t;
+  if (!interrupted) {
+    try {
+      ds::Accumulator<T> test_acc(*model, loss, data.test, eval_opts);
+      test_acc.set_cancel(cancel);
+      t = test_acc.evaluate(runner->w());
+    } catch (const ds::Cancelled&) {
+      interrupted = true;
+    }
+  }
+  if (interrupted) {
     result.interrupted = true;
     result.signal = stop_signal();
     result.test_accuracy = result.test_loss = kNaN;
     std::string where = c.checkpoint.empty() ? "no --checkpoint was given, so nothing was saved"
-                                             : "checkpoint written to " + ckpt_file.string() + "; continue with --resume";
+                        : saved_epoch        ? "checkpoint of epoch " + std::to_string(*saved_epoch) + " in " +
+                                            ckpt_file.string() + "; continue with --resume"
+                                             : "no checkpoint was written yet";
     std::fprintf(stderr, "curv-train: stopped at epoch %zu by signal %d; %s\n", result.epochs_done, result.signal,
                  where.c_str());
   } else {
-    const ds::Evaluation t = ds::evaluate<T>(*model, loss, data.test, runner->w(), eval_opts);
     result.test_loss = t.loss;
     result.test_accuracy = t.accuracy;
     char line[128];

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,9 @@ struct TrainConfig {
 
   // For tests: act as if SIGINT arrived after this many optimizer steps of this run.
   std::optional<std::size_t> stop_after_steps;
+  // For tests: act as if SIGINT arrived as the N-th minibatch of this run's
+  // full passes (training, validation, test) is about to start: mid-pass.
+  std::optional<std::size_t> stop_after_batches;
 };
 
 struct TrainResult {
@@ -70,6 +74,15 @@ struct TrainResult {
   std::size_t num_parameters = 0;
   std::vector<double> parameters;  // final w, converted to double (exact for float)
   std::string stop_message;        // why the optimizer stopped early, if it did
+};
+
+// A run whose optimizer step, training loss or validation loss turned NaN or
+// ±inf: nothing of it was written (the last good checkpoint, model.npz, the
+// log and --save-model are as they were); the message names the epoch, the
+// step and, where known, the minibatch and the parameter.
+class TrainingDiverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // Throws std::invalid_argument naming the option and its bad value.

@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "curv/optim/result.hpp"
+
 #include "curv/optim/detail/check.hpp"
 
 namespace curv::optim {
@@ -23,6 +25,7 @@ Adam<T>::Adam(AdamOptions options) : options_(std::move(options)) {
 
 template <class T>
 AdamState<T> Adam<T>::start(const Tensor<T>& x0) const {
+  detail::check_finite_start("Adam::start", x0);
   AdamState<T> st;
   st.w = x0;
   st.exp_avg = xt::zeros<T>(x0.shape());
@@ -34,11 +37,9 @@ AdamState<T> Adam<T>::start(const Tensor<T>& x0) const {
 template <class T>
 void Adam<T>::update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st) const {
   const std::size_t n = w.size();
-  if (st.exp_avg.size() != n) st.exp_avg = xt::zeros<T>(w.shape());
-  if (st.exp_avg_sq.size() != n) st.exp_avg_sq = xt::zeros<T>(w.shape());
-  if (options_.amsgrad && st.max_exp_avg_sq.size() != n) st.max_exp_avg_sq = xt::zeros<T>(w.shape());
-  st.step += 1;
-  const double t = static_cast<double>(st.step);
+  const bool fresh_m = st.exp_avg.size() != n, fresh_v = st.exp_avg_sq.size() != n;
+  const bool fresh_vmax = options_.amsgrad && st.max_exp_avg_sq.size() != n;
+  const double t = static_cast<double>(st.step + 1);
   const double bias_correction1 = 1 - std::pow(options_.beta1, t);
   const double bias_correction2 = 1 - std::pow(options_.beta2, t);
   const T step_size = static_cast<T>(options_.learning_rate / bias_correction1);
@@ -51,24 +52,81 @@ void Adam<T>::update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st) const {
   const T decay = static_cast<T>(1 - options_.learning_rate * options_.weight_decay);
   const bool decoupled = options_.decoupled_weight_decay && options_.weight_decay != 0;
   const bool l2 = !options_.decoupled_weight_decay && options_.weight_decay != 0;
-  T* wi = w.data();
+  const T* wi = w.data();
   const T* gi = g.data();
-  T* m = st.exp_avg.data();
-  T* v = st.exp_avg_sq.data();
-  T* vmax = options_.amsgrad ? st.max_exp_avg_sq.data() : nullptr;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (decoupled) wi[i] *= decay;
-    const T gradient = l2 ? gi[i] + wd * wi[i] : gi[i];
-    m[i] += one_minus_beta1 * (gradient - m[i]);
-    v[i] = beta2 * v[i] + one_minus_beta2 * gradient * gradient;
-    T second = v[i];
-    if (vmax) {
-      vmax[i] = std::max(vmax[i], v[i]);
-      second = vmax[i];
+  const T* m = fresh_m ? nullptr : st.exp_avg.data();
+  const T* v = fresh_v ? nullptr : st.exp_avg_sq.data();
+  const T* vmax = options_.amsgrad && !fresh_vmax ? st.max_exp_avg_sq.data() : nullptr;
+  struct Next {
+    T w, m, v, vmax;
+  };
+  // Element i's new weight and moments, computed the same way by the check
+  // below and by the write after it (a buffer not created yet counts as 0).
+  auto next = [&](std::size_t i) {
+    Next x{};
+    T wv = wi[i];
+    if (decoupled) wv *= decay;
+    const T gradient = l2 ? gi[i] + wd * wv : gi[i];
+    const T m_old = m ? m[i] : T(0);
+    const T v_old = v ? v[i] : T(0);
+    x.m = m_old + one_minus_beta1 * (gradient - m_old);
+    x.v = beta2 * v_old + one_minus_beta2 * gradient * gradient;
+    T second = x.v;
+    if (options_.amsgrad) {
+      x.vmax = std::max(vmax ? vmax[i] : T(0), x.v);
+      second = x.vmax;
     }
     const T denom = std::sqrt(second) / bias_correction2_sqrt + eps;
-    wi[i] -= step_size * m[i] / denom;
+    x.w = wv - step_size * x.m / denom;
+    return x;
+  };
+  // Nothing is written unless every new value is finite.
+  for (std::size_t i = 0; i < n; ++i) {
+    const Next x = next(i);
+    const char* bad = !std::isfinite(x.m)      ? "the first moment exp_avg"
+                      : !std::isfinite(x.v)    ? "the second moment exp_avg_sq"
+                      : !std::isfinite(x.vmax) ? "max_exp_avg_sq"
+                      : !std::isfinite(x.w)    ? "the updated weights"
+                                               : nullptr;
+    if (bad) {
+      NonFiniteError::Where where;
+      where.optimizer = "Adam";
+      where.unit = "step";
+      where.iteration = st.step + 1;
+      where.quantity = bad;
+      where.index = i;
+      where.value = static_cast<double>(!std::isfinite(x.m)      ? x.m
+                                        : !std::isfinite(x.v)    ? x.v
+                                        : !std::isfinite(x.vmax) ? x.vmax
+                                                                 : x.w);
+      throw NonFiniteError(std::move(where));
+    }
   }
+  if (fresh_m) st.exp_avg = Tensor<T>::from_shape(w.shape());
+  if (fresh_v) st.exp_avg_sq = Tensor<T>::from_shape(w.shape());
+  if (fresh_vmax) st.max_exp_avg_sq = Tensor<T>::from_shape(w.shape());
+  T* wo = w.data();
+  T* mo = st.exp_avg.data();
+  T* vo = st.exp_avg_sq.data();
+  T* vmaxo = options_.amsgrad ? st.max_exp_avg_sq.data() : nullptr;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Next x = next(i);
+    wo[i] = x.w;
+    mo[i] = x.m;
+    vo[i] = x.v;
+    if (vmaxo) vmaxo[i] = x.vmax;
+  }
+  st.step += 1;
+}
+
+template <class T>
+void Adam<T>::check_state(const AdamState<T>& st, std::size_t dim) const {
+  detail::check_state_tensor("Adam", "w", st.w, dim);
+  detail::check_state_tensor("Adam", "exp_avg", st.exp_avg, dim, true);
+  detail::check_state_tensor("Adam", "exp_avg_sq", st.exp_avg_sq, dim, true, true);
+  detail::check_state_tensor("Adam", "max_exp_avg_sq", st.max_exp_avg_sq, dim, true, true);
+  detail::check_state_scalar("Adam", "passes", st.passes, 0, detail::any_finite);
+  detail::check_state_scalar("Adam", "seconds", st.seconds, 0, detail::any_finite);
 }
 
 template class Adam<float>;

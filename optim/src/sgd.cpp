@@ -1,6 +1,7 @@
 // SGD: option validation, the update rule and the float/double instantiations.
 #include "curv/optim/sgd.hpp"
 
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -28,20 +29,54 @@ void SGD<T>::update(Tensor<T>& w, const Tensor<T>& g, SgdState<T>& st) const {
   const T momentum = static_cast<T>(options_.momentum);
   const T keep = static_cast<T>(1 - options_.dampening);
   const bool first = st.momentum_buffer.size() != n;
-  if (options_.momentum != 0 && first) st.momentum_buffer = Tensor<T>::from_shape(w.shape());
-  T* wi = w.data();
+  const bool with_momentum = options_.momentum != 0;
+  const T* wi = w.data();
   const T* gi = g.data();
-  T* b = options_.momentum != 0 ? st.momentum_buffer.data() : nullptr;
-  for (std::size_t i = 0; i < n; ++i) {
+  const T* b = with_momentum && !first ? st.momentum_buffer.data() : nullptr;
+  // Element i's new weight and momentum buffer, computed the same way by the
+  // check below and by the write after it.
+  auto next = [&](std::size_t i, T& w_new, T& b_new) {
     T d = gi[i];
     if (options_.weight_decay != 0) d += wd * wi[i];
-    if (b) {
-      b[i] = first ? d : momentum * b[i] + keep * d;
-      d = options_.nesterov ? d + momentum * b[i] : b[i];
+    if (with_momentum) {
+      b_new = first ? d : momentum * b[i] + keep * d;
+      d = options_.nesterov ? d + momentum * b_new : b_new;
     }
-    wi[i] -= lr * d;
+    w_new = wi[i] - lr * d;
+  };
+  // Nothing is written unless every new value is finite.
+  for (std::size_t i = 0; i < n; ++i) {
+    T w_new{}, b_new{};
+    next(i, w_new, b_new);
+    if (!std::isfinite(w_new) || !std::isfinite(b_new)) {
+      NonFiniteError::Where where;
+      where.optimizer = "SGD";
+      where.unit = "step";
+      where.iteration = st.step + 1;
+      where.quantity = std::isfinite(b_new) ? "the updated weights" : "the momentum buffer";
+      where.index = i;
+      where.value = static_cast<double>(std::isfinite(b_new) ? w_new : b_new);
+      throw NonFiniteError(std::move(where));
+    }
+  }
+  if (with_momentum && first) st.momentum_buffer = Tensor<T>::from_shape(w.shape());
+  T* wo = w.data();
+  T* bo = with_momentum ? st.momentum_buffer.data() : nullptr;
+  for (std::size_t i = 0; i < n; ++i) {
+    T w_new{}, b_new{};
+    next(i, w_new, b_new);
+    wo[i] = w_new;
+    if (bo) bo[i] = b_new;
   }
   st.step += 1;
+}
+
+template <class T>
+void SGD<T>::check_state(const SgdState<T>& st, std::size_t dim) const {
+  detail::check_state_tensor("SGD", "w", st.w, dim);
+  detail::check_state_tensor("SGD", "momentum_buffer", st.momentum_buffer, dim, true);
+  detail::check_state_scalar("SGD", "passes", st.passes, 0, detail::any_finite);
+  detail::check_state_scalar("SGD", "seconds", st.seconds, 0, detail::any_finite);
 }
 
 template class SGD<float>;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <numeric>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -570,6 +571,49 @@ TEST(ModelObjective, IsTheAccumulatedMeanAndStepsOverReshuffledMinibatches) {
   }
   EXPECT_LE(relative_error(weighted, ref.value), 1e-12);
   EXPECT_LE(relative_error(weighted_grad, ref.grad), 1e-12);
+}
+
+}  // namespace
+
+namespace {
+
+// The cancellation check (set_cancel): asked once before each minibatch, in order; once it
+// says stop, the pass throws Cancelled having added no batch after that one,
+// and the accumulator still gives the same numbers on the next pass.
+TEST(Accumulator, ACancelledPassThrowsBeforeTheNextMinibatchAndLeavesNoTrace) {
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 31);
+  const TinyMlp<double> model(features, 4, 3);
+  const CrossEntropy<double> loss;
+  const Tensor<double> w = curv::test::uniform<double>({model.num_parameters()}, 5);
+  const Tensor<double> v = curv::test::uniform<double>({model.num_parameters()}, 6);
+  const Accumulator<double> plain(model, loss, data, {.batch_size = 7, .threads = 2});
+  Tensor<double> g_ref, hv_ref;
+  const double value_ref = plain.hvp(w, v, g_ref, hv_ref);
+  for (const int threads : {1, 2}) {
+    std::size_t asked = 0;
+    std::size_t stop_at = 3;  // cancel before minibatch 3 (of 15)
+    Accumulator<double> acc(model, loss, data, {.batch_size = 7, .threads = threads});
+    acc.set_cancel([&] { return ++asked > stop_at; });
+    std::size_t added = 0;
+    acc.set_progress([&](std::size_t, std::size_t) { ++added; });
+    Tensor<double> g, hv;
+    try {
+      acc.hvp(w, v, g, hv);
+      FAIL() << "the pass was not cancelled";
+    } catch (const curv::datasets::Cancelled& e) {
+      EXPECT_NE(std::string(e.what()).find("before minibatch 3 of 15"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(asked, 4u) << threads << " threads: asked again after it said stop";
+    EXPECT_LE(added, 3u) << threads << " threads";
+    EXPECT_EQ(g.dimension(), 0u) << "a cancelled pass wrote its output";
+    stop_at = static_cast<std::size_t>(-1);
+    asked = 0;
+    added = 0;
+    EXPECT_EQ(acc.hvp(w, v, g, hv), value_ref);
+    EXPECT_TRUE(bit_identical(g, g_ref));
+    EXPECT_TRUE(bit_identical(hv, hv_ref));
+    EXPECT_EQ(asked, 15u) << "asked once per minibatch";
+  }
 }
 
 }  // namespace

@@ -55,9 +55,18 @@ void write_file_atomic(const fs::path& path, const std::function<void(std::ostre
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       if (!out)
         throw std::runtime_error("curv: cannot create " + tmp.string() + ": " + std::strerror(errno));
+      errno = 0;
       write(out);
       out.flush();
-      if (!out) throw std::runtime_error("curv: writing " + tmp.string() + " failed");
+      // errno tells why (EFBIG past `ulimit -f`, ENOSPC on a full disk); the stream does not.
+      if (!out)
+        throw std::runtime_error("curv: writing " + path.string() + " failed" +
+                                 (errno ? std::string(": ") + std::strerror(errno) : std::string()) + "; " +
+                                 (fs::exists(path) ? "its previous content is kept" : "it was not created"));
+      out.close();
+      if (out.fail())
+        throw std::runtime_error("curv: writing " + path.string() + " failed" +
+                                 (errno ? std::string(": ") + std::strerror(errno) : std::string()));
     }
     commit_file(tmp, path);
   } catch (...) {
@@ -65,6 +74,24 @@ void write_file_atomic(const fs::path& path, const std::function<void(std::ostre
     fs::remove(tmp, ec);
     throw;
   }
+}
+
+std::vector<fs::path> remove_stale_temp_files(const fs::path& dir, const std::vector<std::string>& names) {
+  std::vector<fs::path> removed;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    for (const std::string& name : names) {
+      const bool temp = file.size() > name.size() + 5 && file.compare(0, name.size(), name) == 0 &&
+                        (file.compare(name.size(), 5, ".tmp.") == 0 || file.compare(name.size(), 5, ".tmp-") == 0);
+      std::error_code file_ec;
+      if (temp && it->is_regular_file(file_ec) && fs::remove(it->path(), file_ec)) {
+        removed.push_back(it->path());
+        break;
+      }
+    }
+  }
+  return removed;
 }
 
 }  // namespace curv::examples

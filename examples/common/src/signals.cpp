@@ -29,6 +29,13 @@ void install_stop_handlers() {
   sa.sa_flags = 0;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // Past `ulimit -f` a write would kill the program with SIGXFSZ, leaving its
+  // temporary file behind; ignored, the write fails with EFBIG instead and is
+  // reported, its temporary file removed, like any other write error.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGXFSZ, &ignore, nullptr);
 }
 
 bool stop_requested() { return g_stop_signal != 0; }

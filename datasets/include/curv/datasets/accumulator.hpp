@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -43,6 +44,12 @@ struct AccumulatorOptions {
   std::ptrdiff_t batch_size = 256;
   // Batches processed at once; 0 = every core TBB sees.
   int threads = 0;
+};
+
+// A full pass abandoned because the cancellation check (set_cancel) said so.
+class Cancelled : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // Mean loss, accuracy and per-class counts of a classifier over a dataset.
@@ -91,6 +98,14 @@ class Accumulator {
   using Progress = std::function<void(std::size_t batches_done, std::size_t batches_total)>;
   void set_progress(Progress progress) { progress_ = std::move(progress); }
 
+  // Optional cancellation check: asked before each minibatch of every full
+  // pass is started (serially, in batch order). Returning true abandons the
+  // pass: the batches already started finish, no output is written, and the
+  // call throws Cancelled. This is how a program honours SIGTERM within one
+  // minibatch rather than one pass. Empty (the default): never cancelled.
+  using Cancel = std::function<bool()>;
+  void set_cancel(Cancel cancel) { cancel_ = std::move(cancel); }
+
   // One minibatch on the calling thread: the *mean* loss over its examples
   // and, when grad is non-null, its gradient (what SGD-like optimizers step on).
   double batch_value_and_grad(const Batch<T>& batch, const Tensor<T>& w, Tensor<T>* grad) const;
@@ -113,6 +128,7 @@ class Accumulator {
   std::size_t batch_size_;
   int threads_;
   Progress progress_;
+  Cancel cancel_;
   std::vector<std::size_t> order_;  // 0 … N−1: batch b is order_[b·B, (b+1)·B)
 };
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace curv::examples {
 
@@ -21,7 +22,15 @@ void write_file_atomic(const std::filesystem::path& path,
 // survives a crash. Used for files written by other code (e.g. .npz savers).
 void commit_file(const std::filesystem::path& from, const std::filesystem::path& to);
 
-// A fresh temporary path beside `path` (same directory, so rename is atomic).
+// A fresh temporary path beside `path` (same directory, so rename is atomic):
+// "<path>.tmp.<pid>.<n>".
 std::filesystem::path temp_path_beside(const std::filesystem::path& path);
+
+// Removes the temporary files that writes of `names` in `dir` left behind
+// when they were killed: regular files named "<name>.tmp.*" (this file's
+// writers) or "<name>.tmp-*" (nn::save_parameters'). Only for a folder that
+// no other process writes at the same time. Returns what it removed.
+std::vector<std::filesystem::path> remove_stale_temp_files(const std::filesystem::path& dir,
+                                                           const std::vector<std::string>& names);
 
 }  // namespace curv::examples

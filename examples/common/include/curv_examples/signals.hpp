@@ -7,6 +7,8 @@
 
 namespace curv::examples {
 
+// SIGINT/SIGTERM set the stop flag; SIGXFSZ is ignored, so that a write past
+// `ulimit -f` fails with EFBIG (a reported write error) instead of killing.
 void install_stop_handlers();
 bool stop_requested();
 // Which signal asked to stop (0 if none): for the exit status 128 + signal.

@@ -60,10 +60,19 @@ class Adam {
 
   const AdamOptions& options() const { return options_; }
 
+  // x0 must be finite (std::invalid_argument naming the first element that is not).
   AdamState<T> start(const Tensor<T>& x0) const;
 
-  // The update of w given its gradient g (PyTorch's Adam.step); advances st.step (t).
+  // The update of w given its gradient g (PyTorch's Adam.step); advances
+  // st.step (t). Throws NonFiniteError, writing nothing, when a new weight
+  // or moment would be NaN or ±inf.
   void update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st) const;
+
+  // Throws std::invalid_argument naming the field, element and value unless
+  // st can be resumed: w of dim finite elements, moments of dim finite
+  // elements (or none yet), the second moments ≥ 0, passes and seconds
+  // finite and ≥ 0.
+  void check_state(const AdamState<T>& st, std::size_t dim) const;
 
   template <class Obj>
   IterationInfo step(Obj& obj, AdamState<T>& st, bool entering = false) const {
@@ -78,8 +87,10 @@ class Adam {
     return resume(obj, start(x0));
   }
 
+  // Continues from a saved state (checked first, see check_state).
   template <class Obj>
   AdamResult<T> resume(Obj& obj, AdamState<T> st) const {
+    check_state(st, static_cast<std::size_t>(obj.dim()));
     AdamResult<T> out;
     detail::first_order_run<T>(obj, st, options_.max_iterations, options_.record_trace, options_.callbacks, out,
                                [&](Obj& o, AdamState<T>& s, bool entering) { return step(o, s, entering); });

@@ -82,17 +82,27 @@ class LBFGS {
 
   // One iteration from `state`, which it updates: the two-loop direction and
   // a line search along it (retried once along steepest descent with the
-  // memory cleared). Returns its record, or why no step was accepted.
+  // memory cleared). Returns its record, or why no step was accepted. An
+  // exception of the objective leaves the state as it was; so does
+  // NonFiniteError, thrown if a value that would enter the state is not
+  // finite (the line search never accepts such a point, so this is a guard).
   template <class Obj>
   LineSearchStep step(Obj& obj, LbfgsState<T>& state) const;
+
+  // Throws std::invalid_argument naming the field and its value unless st
+  // can be resumed: w, g and every pair's s, y of dim finite elements, loss
+  // finite, at most options.memory pairs with ρ > 0 finite, passes and
+  // seconds finite and ≥ 0.
+  void check_state(const LbfgsState<T>& st, std::size_t dim) const;
 
   template <class Obj>
   LbfgsResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
     return resume(obj, start(obj, x0));
   }
 
-  // Continues from a saved state until a stop criterion holds
-  // (max_iterations counts the iterations already in the state).
+  // Continues from a saved state (checked first, see check_state) until a
+  // stop criterion holds (max_iterations counts the iterations already in
+  // the state).
   template <class Obj>
   LbfgsResult<T> resume(Obj& obj, LbfgsState<T> state) const;
 
@@ -144,7 +154,14 @@ void run_line_search(const Options& options, State& st, Result<T>& out, const St
                   options.max_iterations, false, out.stop_reason, out.message, out.converged);
   while (out.stop_reason == StopReason::none) {
     const double loss_before = st.loss;
-    const LineSearchStep s = step(st);
+    LineSearchStep s;
+    try {
+      s = step(st);
+    } catch (const NonFiniteError& e) {
+      out.stop_reason = StopReason::non_finite;
+      out.message = e.what();
+      break;
+    }
     if (!s.accepted) {
       out.stop_reason = StopReason::line_search_failed;
       out.message = s.message;
@@ -220,7 +237,11 @@ LineSearchStep LBFGS<T>::step(Obj& obj, LbfgsState<T>& st) const {
   detail::check_objective<Obj, T>();
   const detail::Stopwatch clock;
   const LineSearchOptions ls = line_search_options();
-  std::deque<LbfgsPair<T>>& memory = st.memory;
+  const std::deque<LbfgsPair<T>>& memory = st.memory;
+  // Worked on copies and committed at the end, so that an exception (an
+  // objective that throws, a cancelled pass) leaves st as it was.
+  double passes = st.passes;
+  bool clear_memory = false;
 
   // Two-loop recursion (N&W Alg. 7.4): d = −H_k g with H_k⁰ = γI, γ = sᵀy/yᵀy of the newest pair.
   Tensor<T> q = st.g, d;
@@ -241,38 +262,54 @@ LineSearchStep LBFGS<T>::step(Obj& obj, LbfgsState<T>& st) const {
   bool restarted = false;
   if (!(detail::dot(d, st.g) < 0)) {  // lost descent (rounding): steepest descent, forget the memory
     detail::negate(d, st.g);
-    memory.clear();
+    clear_memory = true;
     restarted = true;
   }
+  const bool no_memory = memory.empty() || clear_memory;
   // First trial step: 1 for a quasi-Newton direction; min(1, 1/|g|₁) before any curvature is known.
-  const double alpha0 = memory.empty() ? detail::first_trial_step(st.g) : 1.0;
+  const double alpha0 = no_memory ? detail::first_trial_step(st.g) : 1.0;
   Tensor<T> x_new, g_new;
-  LineSearchResult search = detail::search_along(obj, st.w, st.loss, st.g, d, alpha0, ls, x_new, g_new, st.passes);
-  if (!search.ok && !memory.empty()) {  // retry once along steepest descent
-    memory.clear();
+  LineSearchResult search = detail::search_along(obj, st.w, st.loss, st.g, d, alpha0, ls, x_new, g_new, passes);
+  if (!search.ok && !no_memory) {  // retry once along steepest descent
+    clear_memory = true;
     detail::negate(d, st.g);
     restarted = true;
     search = detail::search_along(obj, st.w, st.loss, st.g, d, detail::first_trial_step(st.g), ls, x_new, g_new,
-                                  st.passes);
+                                  passes);
   }
   LineSearchStep out;
   if (!search.ok) {
+    if (clear_memory) st.memory.clear();
+    st.passes = passes;
     st.seconds += clock.seconds();
     out.message = "line search failed at iteration " + std::to_string(st.iteration + 1) + ": " + search.message;
     return out;
   }
+  NonFiniteError::Where where;
+  where.optimizer = "LBFGS";
+  where.iteration = st.iteration + 1;
+  detail::require_finite(search.point.value, "the loss", where);
+  detail::require_finite(x_new, "the new weights", where);
+  detail::require_finite(g_new, "the gradient", where);
   LbfgsPair<T> pair;
   pair.s = x_new - st.w;
   pair.y = g_new - st.g;
   const double sy = detail::dot(pair.s, pair.y);
-  if (sy > 1e-10 * detail::norm(pair.s) * detail::norm(pair.y)) {  // the strong-Wolfe step keeps H positive definite
+  // The strong-Wolfe step keeps H positive definite; a pair that overflowed is dropped like one that does not.
+  const bool keep_pair = sy > 1e-10 * detail::norm(pair.s) * detail::norm(pair.y) && std::isfinite(1 / sy) &&
+                         detail::all_finite(pair.s) && detail::all_finite(pair.y);
+
+  // Commit.
+  if (clear_memory) st.memory.clear();
+  if (keep_pair) {
     pair.rho = 1 / sy;
-    memory.push_back(std::move(pair));
-    if (memory.size() > options_.memory) memory.pop_front();
+    st.memory.push_back(std::move(pair));
+    if (st.memory.size() > options_.memory) st.memory.pop_front();
   }
   st.w = std::move(x_new);
   st.g = std::move(g_new);
   st.loss = search.point.value;
+  st.passes = passes;
   ++st.iteration;
   st.seconds += clock.seconds();
   out.accepted = true;
@@ -281,10 +318,33 @@ LineSearchStep LBFGS<T>::step(Obj& obj, LbfgsState<T>& st) const {
 }
 
 template <class T>
+void LBFGS<T>::check_state(const LbfgsState<T>& st, std::size_t dim) const {
+  detail::check_state_tensor("LBFGS", "w", st.w, dim);
+  detail::check_state_tensor("LBFGS", "g", st.g, dim);
+  detail::check_state_scalar("LBFGS", "loss", st.loss, -detail::any_finite, detail::any_finite);
+  if (st.memory.size() > options_.memory)
+    throw std::invalid_argument("curv::optim::LBFGS: state.memory holds " + std::to_string(st.memory.size()) +
+                                " pairs, expected at most options.memory = " + std::to_string(options_.memory));
+  for (std::size_t i = 0; i < st.memory.size(); ++i) {
+    const std::string at = "memory[" + std::to_string(i) + "]";
+    detail::check_state_tensor("LBFGS", at + ".s", st.memory[i].s, dim);
+    detail::check_state_tensor("LBFGS", at + ".y", st.memory[i].y, dim);
+    const double rho = st.memory[i].rho;
+    if (!(std::isfinite(rho) && rho > 0)) {
+      std::ostringstream m;
+      m << "curv::optim::LBFGS: state." << at << ".rho = " << rho << ", expected a finite value > 0";
+      throw std::invalid_argument(m.str());
+    }
+  }
+  detail::check_state_scalar("LBFGS", "passes", st.passes, 0, detail::any_finite);
+  detail::check_state_scalar("LBFGS", "seconds", st.seconds, 0, detail::any_finite);
+}
+
+template <class T>
 template <class Obj>
 LbfgsResult<T> LBFGS<T>::resume(Obj& obj, LbfgsState<T> st) const {
   detail::check_objective<Obj, T>();
-  detail::check_start("LBFGS::resume", static_cast<std::size_t>(obj.dim()), st.w);
+  check_state(st, static_cast<std::size_t>(obj.dim()));
   LbfgsResult<T> out;
   detail::run_line_search(options_, st, out, [&](LbfgsState<T>& s) { return step(obj, s); });
   out.state = std::move(st);

@@ -55,7 +55,9 @@ LineSearchResult strong_wolfe_line_search(const std::function<LineSearchPoint(do
 namespace detail {
 
 // The line search along d from (x, g): on success x_new, g_new hold the
-// accepted point and its gradient. Counts one pass per evaluation.
+// accepted point and its gradient. Counts one pass per evaluation. A trial
+// point, value or gradient that is not finite counts as "too far" (it is
+// never accepted; a trial point that overflowed is not even evaluated).
 template <class T, class Obj>
 LineSearchResult search_along(Obj& obj, const Tensor<T>& x, double f, const Tensor<T>& g, const Tensor<T>& d,
                               double alpha0, const LineSearchOptions& options, Tensor<T>& x_new, Tensor<T>& g_new,
@@ -64,10 +66,15 @@ LineSearchResult search_along(Obj& obj, const Tensor<T>& x, double f, const Tens
     detail::add_scaled(x_new, x, alpha, d);
     LineSearchPoint pt;
     pt.alpha = alpha;
+    if (!detail::all_finite(x_new)) {  // overflowed: too far, and not worth evaluating
+      pt.value = std::numeric_limits<double>::infinity();
+      pt.slope = std::numeric_limits<double>::quiet_NaN();
+      return pt;
+    }
     pt.value = static_cast<double>(obj.value_and_grad(x_new, g_new));
     passes += 1;
     pt.slope = detail::dot(g_new, d);
-    if (!std::isfinite(pt.slope)) pt.value = std::numeric_limits<double>::infinity();
+    if (!std::isfinite(pt.slope) || !detail::all_finite(g_new)) pt.value = std::numeric_limits<double>::infinity();
     return pt;
   };
   return strong_wolfe_line_search(phi, f, detail::dot(g, d), alpha0, options);

@@ -63,16 +63,25 @@ class NonlinearCG {
 
   // One iteration from `state`, which it updates: a line search along p_k,
   // then β⁺ and p_{k+1}. Returns its record, or why no step was accepted.
+  // An exception of the objective leaves the state as it was; so does
+  // NonFiniteError, thrown if a value that would enter the state (the next
+  // direction included) is not finite.
   template <class Obj>
   LineSearchStep step(Obj& obj, NonlinearCgState<T>& state) const;
+
+  // Throws std::invalid_argument naming the field and its value unless st
+  // can be resumed: w, g, d of dim finite elements, loss, previous slope
+  // and step finite (the step ≥ 0), passes and seconds finite and ≥ 0.
+  void check_state(const NonlinearCgState<T>& st, std::size_t dim) const;
 
   template <class Obj>
   NonlinearCgResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
     return resume(obj, start(obj, x0));
   }
 
-  // Continues from a saved state until a stop criterion holds
-  // (max_iterations counts the iterations already in the state).
+  // Continues from a saved state (checked first, see check_state) until a
+  // stop criterion holds (max_iterations counts the iterations already in
+  // the state).
   template <class Obj>
   NonlinearCgResult<T> resume(Obj& obj, NonlinearCgState<T> state) const;
 
@@ -103,41 +112,65 @@ LineSearchStep NonlinearCG<T>::step(Obj& obj, NonlinearCgState<T>& st) const {
       options_.restart_interval > 0 ? options_.restart_interval : static_cast<std::size_t>(obj.dim());
   const LineSearchOptions ls{options_.c1, options_.c2, options_.max_line_search_evaluations, 1e10,
                              1e3 * std::numeric_limits<T>::epsilon()};
+  // Worked on copies and committed at the end, so that an exception (an
+  // objective that throws, a cancelled pass) leaves st as it was.
+  double passes = st.passes;
+  bool restarted = st.restarted;
+  Tensor<T> steepest;
+  const Tensor<T>* d = &st.d;
 
-  double slope = detail::dot(st.g, st.d);
+  double slope = detail::dot(st.g, *d);
   if (!(slope < 0)) {  // not downhill: restart from steepest descent
-    detail::negate(st.d, st.g);
-    slope = detail::dot(st.g, st.d);
-    st.restarted = true;
+    detail::negate(steepest, st.g);
+    d = &steepest;
+    slope = detail::dot(st.g, *d);
+    restarted = true;
   }
   // First trial step: 1/|g| at a restart, else α_{k−1}φ′_{k−1}(0)/φ′_k(0) (N&W eq. 3.60), at most 1.
-  double alpha0 = st.iteration == 0 || st.restarted ? std::min(1.0, 1.0 / detail::norm(st.g))
-                                                    : std::min(1.0, st.previous_alpha * st.previous_slope / slope);
+  double alpha0 = st.iteration == 0 || restarted ? std::min(1.0, 1.0 / detail::norm(st.g))
+                                                 : std::min(1.0, st.previous_alpha * st.previous_slope / slope);
   if (!(alpha0 > 0) || !std::isfinite(alpha0)) alpha0 = 1;
   Tensor<T> x_new, g_new;
   const LineSearchResult search =
-      detail::search_along(obj, st.w, st.loss, st.g, st.d, alpha0, ls, x_new, g_new, st.passes);
+      detail::search_along(obj, st.w, st.loss, st.g, *d, alpha0, ls, x_new, g_new, passes);
   LineSearchStep out;
   if (!search.ok) {
+    if (d == &steepest) st.d = std::move(steepest);
+    st.restarted = restarted;
+    st.passes = passes;
     st.seconds += clock.seconds();
     out.message = "line search failed at iteration " + std::to_string(st.iteration + 1) + ": " + search.message;
     return out;
   }
-  ++st.iteration;
-  st.previous_alpha = search.point.alpha;
-  st.previous_slope = slope;
-  const bool restarted = st.restarted;
-  const double p_norm = detail::norm(st.d), p_mean = detail::mean(st.d);
+  const std::size_t iteration = st.iteration + 1;
+  const double p_norm = detail::norm(*d), p_mean = detail::mean(*d);
 
   // β⁺ and the next direction; a restart every restart_n iterations.
   const double gg = detail::dot(st.g, st.g);
   const double beta = std::max(0.0, (detail::dot(g_new, g_new) - detail::dot(g_new, st.g)) / gg);
-  st.restarted = st.iteration % restart_n == 0;
-  detail::scale(st.d, st.restarted ? 0.0 : beta);
-  detail::axpy(st.d, -1.0, g_new);
+  const bool restart_next = iteration % restart_n == 0;
+  Tensor<T> d_next = *d;
+  detail::scale(d_next, restart_next ? 0.0 : beta);
+  detail::axpy(d_next, -1.0, g_new);
+
+  NonFiniteError::Where where;
+  where.optimizer = "NonlinearCG";
+  where.iteration = iteration;
+  detail::require_finite(search.point.value, "the loss", where);
+  detail::require_finite(x_new, "the new weights", where);
+  detail::require_finite(g_new, "the gradient", where);
+  detail::require_finite(d_next, "the next search direction", where);
+
+  // Commit.
+  st.iteration = iteration;
+  st.previous_alpha = search.point.alpha;
+  st.previous_slope = slope;
+  st.restarted = restart_next;
+  st.d = std::move(d_next);
   st.w = std::move(x_new);
   st.g = std::move(g_new);
   st.loss = search.point.value;
+  st.passes = passes;
   st.seconds += clock.seconds();
   out.accepted = true;
   out.info = detail::accepted_step(st, search.point.alpha, restarted, p_norm, p_mean);
@@ -145,10 +178,23 @@ LineSearchStep NonlinearCG<T>::step(Obj& obj, NonlinearCgState<T>& st) const {
 }
 
 template <class T>
+void NonlinearCG<T>::check_state(const NonlinearCgState<T>& st, std::size_t dim) const {
+  detail::check_state_tensor("NonlinearCG", "w", st.w, dim);
+  detail::check_state_tensor("NonlinearCG", "g", st.g, dim);
+  detail::check_state_tensor("NonlinearCG", "d", st.d, dim);
+  detail::check_state_scalar("NonlinearCG", "loss", st.loss, -detail::any_finite, detail::any_finite);
+  detail::check_state_scalar("NonlinearCG", "previous_slope", st.previous_slope, -detail::any_finite,
+                             detail::any_finite);
+  detail::check_state_scalar("NonlinearCG", "previous_alpha", st.previous_alpha, 0, detail::any_finite);
+  detail::check_state_scalar("NonlinearCG", "passes", st.passes, 0, detail::any_finite);
+  detail::check_state_scalar("NonlinearCG", "seconds", st.seconds, 0, detail::any_finite);
+}
+
+template <class T>
 template <class Obj>
 NonlinearCgResult<T> NonlinearCG<T>::resume(Obj& obj, NonlinearCgState<T> st) const {
   detail::check_objective<Obj, T>();
-  detail::check_start("NonlinearCG::resume", static_cast<std::size_t>(obj.dim()), st.w);
+  check_state(st, static_cast<std::size_t>(obj.dim()));
   NonlinearCgResult<T> out;
   detail::run_line_search(options_, st, out, [&](NonlinearCgState<T>& s) { return step(obj, s); });
   out.state = std::move(st);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,7 +22,7 @@ enum class StopReason {
   callback,                 // a callback returned true
   stalled,                  // SCG: λ reached lambda_max, no step along p decreases E any more
   line_search_failed,       // L-BFGS / CG: no strong-Wolfe step along a descent direction
-  non_finite,               // the objective returned NaN or ±inf where no retreat is possible
+  non_finite,               // a value that would enter the state is NaN or ±inf (see NonFiniteError)
 };
 
 // "gradient_tolerance", … (the enumerator's name).
@@ -61,6 +62,36 @@ struct IterationInfo {
 // Called after every iteration with its record; returning true stops the run
 // (StopReason::callback). Every callback of a list is called each iteration.
 using Callback = std::function<bool(const IterationInfo&)>;
+
+// Thrown by an optimizer's step() when a value that would become part of its
+// state — the loss, the gradient, the updated weights or another buffer, SCG's
+// curvature δ, λ — is NaN or ±inf where no retreat is possible. The step then
+// leaves the state exactly as it was before it (counters, passes and time
+// included), so that the last good state can still be saved or resumed.
+// minimize() and resume() turn it into StopReason::non_finite with what() as
+// the message.
+class NonFiniteError : public std::runtime_error {
+ public:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  struct Where {
+    std::string optimizer;      // "SGD", "SCG", …
+    std::string quantity;       // "the gradient", "the updated weights", "the curvature delta = p'Hp", …
+    std::string unit = "iteration";  // what `iteration` counts: "iteration", or "step" (SGD/Adam)
+    std::size_t iteration = 0;  // the iteration (or step) that was refused, 1-based
+    std::size_t index = npos;   // the first non-finite element of a vector quantity
+    double value = std::numeric_limits<double>::quiet_NaN();  // the value found there
+    bool minibatch = false;     // SGD/Adam on a StochasticObjective: the epoch and minibatch of the step
+    std::size_t epoch = 0;
+    std::size_t batch = 0;
+  };
+
+  explicit NonFiniteError(Where where);
+  const Where& where() const { return where_; }
+
+ private:
+  Where where_;
+};
 
 template <class T>
 struct Result {

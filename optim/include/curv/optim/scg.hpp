@@ -97,23 +97,35 @@ class SCG {
   template <class Obj>
   ScgState<T> start(Obj& obj, const Tensor<T>& x0) const;
 
-  // One iteration (steps 2–8) from `state`, which it updates; returns its record.
+  // One iteration (steps 2–8) from `state`, which it updates; returns its
+  // record. A non-finite curvature δ, or any new state value that would be
+  // NaN or ±inf, throws NonFiniteError; so does any exception of the
+  // objective: the state is then left exactly as it was (a non-finite trial
+  // point is no error: it is a failed step, Δ < 0, and λ grows).
   template <class Obj>
   IterationInfo step(Obj& obj, ScgState<T>& state) const;
+
+  // Throws std::invalid_argument naming the field and its value unless st
+  // can be resumed: w, r, p of dim finite elements, loss and δ finite,
+  // λ in [lambda_min, lambda_max], λ̄ finite and ≥ 0, passes and seconds
+  // finite and ≥ 0.
+  void check_state(const ScgState<T>& st, std::size_t dim) const;
 
   template <class Obj>
   ScgResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
     return resume(obj, start(obj, x0));
   }
 
-  // Continues from a saved state until a stop criterion holds
-  // (max_iterations counts the iterations already in the state).
+  // Continues from a saved state (checked first, see check_state) until a
+  // stop criterion holds (max_iterations counts the iterations already in
+  // the state).
   template <class Obj>
   ScgResult<T> resume(Obj& obj, ScgState<T> state) const;
 
  private:
+  // δ_k = p_kᵀs_k of step 2 at w along p (r = −E′(w)); counts its pass.
   template <class Obj>
-  double curvature(Obj& obj, ScgState<T>& st) const;  // δ_k = p_kᵀs_k of step 2
+  double curvature(Obj& obj, const Tensor<T>& w, const Tensor<T>& p, const Tensor<T>& r, double& passes) const;
   // Relative size of a loss difference below which it is rounding noise.
   static constexpr double rounding_level_ = 1e3 * std::numeric_limits<T>::epsilon();
 
@@ -149,15 +161,16 @@ ScgState<T> SCG<T>::start(Obj& obj, const Tensor<T>& x0) const {
 
 template <class T>
 template <class Obj>
-double SCG<T>::curvature(Obj& obj, ScgState<T>& st) const {
+double SCG<T>::curvature(Obj& obj, const Tensor<T>& w, const Tensor<T>& p, const Tensor<T>& r,
+                         double& passes) const {
   Tensor<T> g;
   switch (options_.curvature) {
     case Curvature::exact: {
       if constexpr (CurvatureObjective<Obj, T>) {
         Tensor<T> s;
-        obj.hvp(st.w, st.p, g, s);
-        st.passes += 1;
-        return detail::dot(st.p, s);
+        obj.hvp(w, p, g, s);
+        passes += 1;
+        return detail::dot(p, s);
       } else {
         throw std::invalid_argument(
             "curv::optim::SCG: curvature = exact needs an objective with hvp(w, v, g, hv) "
@@ -167,9 +180,9 @@ double SCG<T>::curvature(Obj& obj, ScgState<T>& st) const {
     case Curvature::gauss_newton: {
       if constexpr (GaussNewtonObjective<Obj, T>) {
         Tensor<T> s;
-        obj.gnvp(st.w, st.p, g, s);
-        st.passes += 1;
-        return detail::dot(st.p, s);
+        obj.gnvp(w, p, g, s);
+        passes += 1;
+        return detail::dot(p, s);
       } else {
         throw std::invalid_argument(
             "curv::optim::SCG: curvature = gauss_newton needs an objective with gnvp(w, v, g, gv) "
@@ -179,12 +192,12 @@ double SCG<T>::curvature(Obj& obj, ScgState<T>& st) const {
     case Curvature::finite_difference: {
       // σ_k = σ/|p_k|;  s_k = (E′(w_k + σ_k p_k) − E′(w_k))/σ_k, so
       // δ_k = p_kᵀs_k = (p_kᵀE′(w_k + σ_k p_k) + p_kᵀr_k)/σ_k.
-      const double sigma_k = options_.sigma / detail::norm(st.p);
+      const double sigma_k = options_.sigma / detail::norm(p);
       Tensor<T> w_sigma;
-      detail::add_scaled(w_sigma, st.w, sigma_k, st.p);
+      detail::add_scaled(w_sigma, w, sigma_k, p);
       obj.value_and_grad(w_sigma, g);
-      st.passes += 1;
-      return (detail::dot(st.p, g) + detail::dot(st.p, st.r)) / sigma_k;
+      passes += 1;
+      return (detail::dot(p, g) + detail::dot(p, r)) / sigma_k;
     }
   }
   throw std::logic_error("curv::optim::SCG: unknown Curvature value");
@@ -200,6 +213,9 @@ IterationInfo SCG<T>::step(Obj& obj, ScgState<T>& st) const {
   const std::size_t k = info.iteration;
   const std::size_t restart_n =
       options_.restart_interval > 0 ? options_.restart_interval : static_cast<std::size_t>(obj.dim());
+  NonFiniteError::Where where;
+  where.optimizer = "SCG";
+  where.iteration = k;
 
   auto finish = [&](IterationInfo& out) -> IterationInfo {
     st.iteration = k;
@@ -219,57 +235,69 @@ IterationInfo SCG<T>::step(Obj& obj, ScgState<T>& st) const {
     return finish(info);
   }
 
+  // The iteration works on copies of the state's numbers and commits them at
+  // the end, so that an exception (a non-finite value, an objective that
+  // throws, a cancelled pass) leaves st as it was.
+  double passes = st.passes;
+  double delta = st.delta;
+  double lambda = st.lambda;
+  double lambda_bar = st.lambda_bar;
+  std::size_t restart_counter = st.restart_counter;
+
   // Step 2: new second-order information after a success.
   //   σ_k = σ/|p_k|, s_k = (E′(w_k + σ_k p_k) − E′(w_k))/σ_k  (or s_k = H p_k exactly),
   //   δ_k = p_kᵀs_k.
   // Safeguard (not in the paper, as netlab): if p_k is no descent direction
   // (μ_k = p_kᵀr_k ≤ 0) restart from steepest descent, p_k = r_k.
+  bool restart_p = false;
   if (st.success) {
     if (!(detail::dot(st.p, st.r) > 0)) {
-      st.p = st.r;
+      restart_p = true;
       info.restarted = true;
-      if (options_.restart_counter == RestartCounter::successes) st.restart_counter = 0;
+      if (options_.restart_counter == RestartCounter::successes) restart_counter = 0;
     }
-    st.delta = curvature(obj, st);
-    if (!std::isfinite(st.delta)) {  // curvature overflowed: nothing sensible to do (minimize stops: non_finite)
-      info.delta = st.delta;
-      info.success = false;
-      return finish(info);
-    }
+    delta = curvature(obj, st.w, restart_p ? st.r : st.p, st.r, passes);
+    detail::require_finite(delta, "the curvature delta = p'Hp", where);
   }
-  const double p_norm2 = detail::dot(st.p, st.p);  // |p_k|²
+  const Tensor<T>& p = restart_p ? st.r : st.p;
+  const double p_norm2 = detail::dot(p, p);  // |p_k|²
   info.p_norm = std::sqrt(p_norm2);
-  info.p_mean = detail::mean(st.p);
+  info.p_mean = detail::mean(p);
 
   // Step 3: scale s_k: s_k += (λ_k − λ̄_k) p_k, δ_k += (λ_k − λ̄_k)|p_k|².
-  st.delta += (st.lambda - st.lambda_bar) * p_norm2;
-  info.delta = st.delta;
+  delta += (lambda - lambda_bar) * p_norm2;
+  info.delta = delta;
 
   // Step 4: if δ_k ≤ 0, make the Hessian positive definite:
   //   s_k += (λ_k − 2δ_k/|p_k|²) p_k,  λ̄_k = 2(λ_k − δ_k/|p_k|²),
   //   δ_k = −δ_k + λ_k|p_k|²,  λ_k = λ̄_k.
-  if (st.delta <= 0) {
+  if (delta <= 0) {
     info.delta_fixed = true;
-    st.lambda_bar = 2 * (st.lambda - st.delta / p_norm2);
-    st.delta = -st.delta + st.lambda * p_norm2;
-    st.lambda = clamp_lambda(st.lambda_bar);
+    lambda_bar = 2 * (lambda - delta / p_norm2);
+    delta = -delta + lambda * p_norm2;
+    lambda = clamp_lambda(lambda_bar);
   }
-  info.lambda = st.lambda;
-  info.lambda_bar = st.lambda_bar;
+  info.lambda = lambda;
+  info.lambda_bar = lambda_bar;
+  detail::require_finite(delta, "the scaled curvature delta", where);
 
   // Step 5: step size. μ_k = p_kᵀr_k, α_k = μ_k/δ_k.
-  const double mu = detail::dot(st.p, st.r);
-  const double alpha = mu / st.delta;
+  const double mu = detail::dot(p, st.r);
+  const double alpha = mu / delta;
   info.mu = mu;
   info.alpha = alpha;
 
   // Step 6: comparison parameter Δ_k = 2δ_k(E(w_k) − E(w_k + α_k p_k))/μ_k².
   // This one evaluation at the trial point also gives r_{k+1} on success.
+  // A trial point that is not finite itself is not evaluated: a failed step.
   Tensor<T> w_trial;
   Tensor<T> g_trial;
-  detail::add_scaled(w_trial, st.w, alpha, st.p);
-  const double loss_trial = static_cast<double>(obj.value_and_grad(w_trial, g_trial));
-  st.passes += 1;
+  detail::add_scaled(w_trial, st.w, alpha, p);
+  double loss_trial = std::numeric_limits<double>::quiet_NaN();
+  if (detail::all_finite(w_trial)) {
+    loss_trial = static_cast<double>(obj.value_and_grad(w_trial, g_trial));
+    passes += 1;
+  }
   const bool finite = std::isfinite(loss_trial) && detail::all_finite(g_trial);
   // Near a minimum E(w_k) − E(w_k + α_k p_k) is at the rounding level of E
   // and Δ_k would be noise (a run would stall on spurious failures). There
@@ -280,63 +308,95 @@ IterationInfo SCG<T>::step(Obj& obj, ScgState<T>& st) const {
   double decrease = st.loss - loss_trial;
   if (finite && std::abs(decrease) <= rounding_level_ * std::max(std::abs(st.loss), std::abs(loss_trial)) &&
       !std::equal(w_trial.data(), w_trial.data() + w_trial.size(), st.w.data()))
-    decrease = 0.5 * alpha * (mu - detail::dot(st.p, g_trial));
+    decrease = 0.5 * alpha * (mu - detail::dot(p, g_trial));
   const double comparison =
-      finite ? 2 * st.delta * decrease / (mu * mu) : -std::numeric_limits<double>::infinity();
+      finite ? 2 * delta * decrease / (mu * mu) : -std::numeric_limits<double>::infinity();
   info.comparison = comparison;
 
-  if (options_.restart_counter == RestartCounter::iterations) ++st.restart_counter;
+  if (options_.restart_counter == RestartCounter::iterations) ++restart_counter;
 
   // Step 7: if Δ_k ≥ 0, a successful reduction in error can be made.
-  if (finite && comparison >= 0) {
-    Tensor<T> r_next;
+  const bool success = finite && comparison >= 0;
+  Tensor<T> r_next, p_next;
+  if (success) {
     detail::negate(r_next, g_trial);  // r_{k+1} = −E′(w_{k+1})
     bool restart = false;
     if (options_.restart_counter == RestartCounter::iterations) {
-      restart = st.restart_counter % restart_n == 0;  // k mod N = 0
+      restart = restart_counter % restart_n == 0;  // k mod N = 0
     } else {
-      restart = ++st.restart_counter >= restart_n;
-      if (restart) st.restart_counter = 0;
+      restart = ++restart_counter >= restart_n;
+      if (restart) restart_counter = 0;
     }
     if (restart) {
-      st.p = r_next;  // p_{k+1} = r_{k+1}
+      p_next = r_next;  // p_{k+1} = r_{k+1}
     } else {
       // β_k = (|r_{k+1}|² − r_{k+1}ᵀr_k)/μ_k,  p_{k+1} = r_{k+1} + β_k p_k.
       const double beta = (detail::dot(r_next, r_next) - detail::dot(r_next, st.r)) / mu;
-      detail::scale(st.p, beta);
-      detail::axpy(st.p, 1.0, r_next);
+      p_next = p;
+      detail::scale(p_next, beta);
+      detail::axpy(p_next, 1.0, r_next);
     }
     info.restarted = info.restarted || restart;
-    st.w = std::move(w_trial);
-    st.r = std::move(r_next);
-    st.loss = loss_trial;
-    st.lambda_bar = 0;
-    st.success = true;
+    lambda_bar = 0;
     // If Δ_k ≥ 0.75, reduce the scale parameter: λ_k = ¼λ_k.
-    if (comparison >= 0.75) st.lambda = clamp_lambda(st.lambda / 4);
+    if (comparison >= 0.75) lambda = clamp_lambda(lambda / 4);
   } else {
     // A failed step (a non-finite trial loss is one): λ̄_k = λ_k, success = false.
-    st.lambda_bar = st.lambda;
-    st.success = false;
+    lambda_bar = lambda;
   }
-  info.success = st.success;
+  info.success = success;
 
   // Step 8: if Δ_k < 0.25, increase the scale parameter:
   //   λ_k = λ_k + δ_k(1 − Δ_k)/|p_k|².
-  // A non-finite trial point counts as Δ_k = −1: the next α is a third of this one.
+  // A non-finite trial point (or a Δ_k that is NaN) counts as Δ_k = −1: the next α is a third of this one.
   if (!(comparison >= 0.25)) {
-    const double effective = finite ? comparison : -1.0;
-    st.lambda = clamp_lambda(st.lambda + st.delta * (1 - effective) / p_norm2);
+    const double effective = finite && !std::isnan(comparison) ? comparison : -1.0;
+    lambda = clamp_lambda(lambda + delta * (1 - effective) / p_norm2);
   }
+
+  // Nothing non-finite enters the state.
+  detail::require_finite(lambda, "lambda", where);
+  detail::require_finite(lambda_bar, "lambda_bar", where);
+  if (success) detail::require_finite(p_next, "the next search direction p", where);
+
+  // Commit.
+  if (success) {
+    st.w = std::move(w_trial);
+    st.r = std::move(r_next);
+    st.p = std::move(p_next);
+    st.loss = loss_trial;
+  } else if (restart_p) {
+    st.p = st.r;
+  }
+  st.delta = delta;
+  st.lambda = lambda;
+  st.lambda_bar = lambda_bar;
+  st.success = success;
+  st.restart_counter = restart_counter;
+  st.passes = passes;
 
   // Step 9 (the test of r_{k+1}) is the caller's: resume() checks the stop criteria.
   return finish(info);
 }
 
 template <class T>
+void SCG<T>::check_state(const ScgState<T>& st, std::size_t dim) const {
+  detail::check_state_tensor("SCG", "w", st.w, dim);
+  detail::check_state_tensor("SCG", "r", st.r, dim);
+  detail::check_state_tensor("SCG", "p", st.p, dim);
+  detail::check_state_scalar("SCG", "loss", st.loss, -detail::any_finite, detail::any_finite);
+  detail::check_state_scalar("SCG", "delta", st.delta, -detail::any_finite, detail::any_finite);
+  detail::check_state_scalar("SCG", "lambda", st.lambda, options_.lambda_min, options_.lambda_max);
+  detail::check_state_scalar("SCG", "lambda_bar", st.lambda_bar, 0, detail::any_finite);
+  detail::check_state_scalar("SCG", "passes", st.passes, 0, detail::any_finite);
+  detail::check_state_scalar("SCG", "seconds", st.seconds, 0, detail::any_finite);
+}
+
+template <class T>
 template <class Obj>
 ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st) const {
   detail::check_objective<Obj, T>();
+  check_state(st, static_cast<std::size_t>(obj.dim()));
   ScgResult<T> out;
   auto stop = [&](StopReason reason, std::string message) {
     out.stop_reason = reason;
@@ -360,15 +420,19 @@ ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st) const {
       break;
     }
     const double loss_before = st.loss;
-    const IterationInfo info = step(obj, st);
+    IterationInfo info;
+    try {
+      info = step(obj, st);
+    } catch (const NonFiniteError& e) {
+      stop(StopReason::non_finite, e.what());
+      break;
+    }
     if (options_.record_trace) out.trace.push_back(info);
     const bool callback_stop = detail::run_callbacks(options_.callbacks, info);
     grad_norm = info.grad_norm;
     if (grad_norm <= options_.gradient_tolerance) {
       stop(StopReason::gradient_tolerance,
            "|g| = " + num(grad_norm) + " <= gradient_tolerance = " + num(options_.gradient_tolerance));
-    } else if (!std::isfinite(info.delta)) {
-      stop(StopReason::non_finite, "the curvature p'Hp is not finite at iteration " + std::to_string(info.iteration));
     } else if (info.success && detail::relative_change_below(loss_before, st.loss, options_.relative_loss_tolerance)) {
       stop(StopReason::relative_loss_tolerance, "relative loss change " +
                                                     num(std::abs(loss_before - st.loss) /

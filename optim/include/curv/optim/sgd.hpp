@@ -46,14 +46,23 @@ class SGD {
 
   const SgdOptions& options() const { return options_; }
 
+  // x0 must be finite (std::invalid_argument naming the first element that is not).
   SgdState<T> start(const Tensor<T>& x0) const {
+    detail::check_finite_start("SGD::start", x0);
     SgdState<T> st;
     st.w = x0;
     return st;
   }
 
-  // The update of w given its gradient g (PyTorch's SGD.step); advances st.step.
+  // The update of w given its gradient g (PyTorch's SGD.step); advances
+  // st.step. Throws NonFiniteError, writing nothing, when a new weight or
+  // momentum value would be NaN or ±inf.
   void update(Tensor<T>& w, const Tensor<T>& g, SgdState<T>& st) const;
+
+  // Throws std::invalid_argument naming the field, element and value unless
+  // st can be resumed: w of dim finite elements, a finite momentum buffer of
+  // dim elements (or none yet), passes and seconds finite and ≥ 0.
+  void check_state(const SgdState<T>& st, std::size_t dim) const;
 
   // One step on obj: gradient at st.w, then update.
   template <class Obj>
@@ -69,8 +78,10 @@ class SGD {
     return resume(obj, start(x0));
   }
 
+  // Continues from a saved state (checked first, see check_state).
   template <class Obj>
   SgdResult<T> resume(Obj& obj, SgdState<T> st) const {
+    check_state(st, static_cast<std::size_t>(obj.dim()));
     SgdResult<T> out;
     detail::first_order_run<T>(obj, st, options_.max_iterations, options_.record_trace, options_.callbacks, out,
                                [&](Obj& o, SgdState<T>& s, bool entering) { return step(o, s, entering); });

@@ -6,9 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "curv/autodiff/tensor.hpp"
@@ -39,13 +42,71 @@ double mean(const Tensor<T>& a) {
   return s / static_cast<double>(a.size());
 }
 
+// The index of a's first NaN or ±inf, or NonFiniteError::npos.
 template <class T>
-bool all_finite(const Tensor<T>& a) {
+std::size_t first_non_finite(const Tensor<T>& a) {
   const T* x = a.data();
   for (std::size_t i = 0, n = a.size(); i < n; ++i)
-    if (!std::isfinite(x[i])) return false;
-  return true;
+    if (!std::isfinite(x[i])) return i;
+  return NonFiniteError::npos;
 }
+
+template <class T>
+bool all_finite(const Tensor<T>& a) {
+  return first_non_finite(a) == NonFiniteError::npos;
+}
+
+// Throws NonFiniteError (where, with the quantity's name, index and value)
+// unless every element of x is finite.
+template <class T>
+void require_finite(const Tensor<T>& x, std::string quantity, NonFiniteError::Where where) {
+  const std::size_t i = first_non_finite(x);
+  if (i == NonFiniteError::npos) return;
+  where.quantity = std::move(quantity);
+  where.index = i;
+  where.value = static_cast<double>(x.data()[i]);
+  throw NonFiniteError(std::move(where));
+}
+
+inline void require_finite(double v, std::string quantity, NonFiniteError::Where where) {
+  if (std::isfinite(v)) return;
+  where.quantity = std::move(quantity);
+  where.value = v;
+  throw NonFiniteError(std::move(where));
+}
+
+// A state handed to resume() (e.g. read back from a checkpoint) is checked
+// before it is used: std::invalid_argument "curv::optim::<who>: state.<name> …"
+// naming the field, the element and the value.
+template <class T>
+void check_state_tensor(std::string_view who, std::string_view name, const Tensor<T>& t, std::size_t dim,
+                        bool may_be_empty = false, bool non_negative = false) {
+  auto fail = [&](const std::string& what) {
+    throw std::invalid_argument("curv::optim::" + std::string(who) + ": state." + std::string(name) + what);
+  };
+  if (may_be_empty && (t.dimension() == 0 || t.size() == 0)) return;  // a buffer not created yet (a default, 0-d tensor)
+  if (t.size() != dim)
+    fail(" has " + std::to_string(t.size()) + " elements, expected " + std::to_string(dim));
+  const T* x = t.data();
+  for (std::size_t i = 0; i < dim; ++i)
+    if (!std::isfinite(x[i]) || (non_negative && x[i] < 0)) {
+      std::ostringstream s;
+      s << "[" << i << "] = " << static_cast<double>(x[i]) << ", expected a finite value"
+        << (non_negative ? " >= 0" : "");
+      fail(s.str());
+    }
+}
+
+inline void check_state_scalar(std::string_view who, std::string_view name, double v, double lo, double hi) {
+  if (std::isfinite(v) && v >= lo && v <= hi) return;
+  std::ostringstream s;
+  s << "curv::optim::" << who << ": state." << name << " = " << v << ", expected a finite value in [" << lo << ", "
+    << hi << "]";
+  throw std::invalid_argument(s.str());
+}
+
+// Every scalar field of the states that only has to be finite.
+inline constexpr double any_finite = std::numeric_limits<double>::max();
 
 // out = x + a·p (out takes x's shape).
 template <class T>
@@ -85,13 +146,23 @@ void negate(Tensor<T>& out, const Tensor<T>& x) {
 }
 
 template <class T>
+void check_finite_start(std::string_view who, const Tensor<T>& x0) {
+  const std::size_t i = first_non_finite(x0);
+  if (i != NonFiniteError::npos) {
+    std::ostringstream s;
+    s << "curv::optim::" << who << ": x0[" << i << "] = " << static_cast<double>(x0.data()[i])
+      << ", expected finite starting values";
+    throw std::invalid_argument(s.str());
+  }
+}
+
+template <class T>
 void check_start(std::string_view who, std::size_t dim, const Tensor<T>& x0) {
   if (x0.size() != dim)
     throw std::invalid_argument("curv::optim::" + std::string(who) + ": x0 has " + std::to_string(x0.size()) +
                                 " elements " + shape_string(x0.shape()) + ", expected obj.dim() = " +
                                 std::to_string(dim));
-  if (!all_finite(x0))
-    throw std::invalid_argument("curv::optim::" + std::string(who) + ": x0 has a non-finite element");
+  check_finite_start(who, x0);
 }
 
 // Calls every callback (none is skipped) and says whether any asked to stop.
