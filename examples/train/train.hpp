@@ -70,12 +70,27 @@ struct TrainResult {
   std::size_t num_parameters = 0;
   std::vector<double> parameters;  // final w, converted to double (exact for float)
   std::string stop_message;        // why the optimizer stopped early, if it did
+  // Degenerate data (every input feature constant, one class in the training
+  // set): one line each, also printed to stderr.
+  std::vector<std::string> warnings;
 };
 
-// Throws std::invalid_argument naming the option and its bad value.
+// Throws std::invalid_argument naming the option and its bad value: values out
+// of range, combinations that contradict each other, and resources beyond
+// what this machine has (--threads above 4 × its cores, a model whose weights
+// and optimizer state do not fit in its memory).
 void validate(const TrainConfig& config);
 
+// The most --threads this machine accepts: 4 × the cores TBB may use.
+int max_threads();
+
 // Runs (or resumes) a training; throws on bad data, options or checkpoints.
+// Validates everything, then writes: the options, every output path (an
+// existing --log, --export-data, --save-model or checkpoint is refused without
+// --overwrite or --resume; a folder that cannot be written is refused), the
+// three splits (non-empty, one geometry, labels 0–9, named by file and record)
+// and, on --resume, the checkpoint's settings and the log are all checked
+// before any file is created or changed: a refused run leaves every file as it was.
 TrainResult run_training(const TrainConfig& config);
 
 // One array of an .npz archive: a little-endian NumPy dtype ("<f4", "<f8",
