@@ -53,8 +53,7 @@ int main(int argc, char** argv) {
                  "(/usr/share/datasets/fashion-mnist) or a folder DIR holding train-images-idx3-ubyte[.gz], "
                  "train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]")
       ->capture_default_str();
-  app.add_option("--mnist-dir", c.mnist_dir, "where --dataset mnist looks (default: $CURV_MNIST_DIR, else data/mnist-full)")
-      ->check(not_empty());
+  app.add_option("--mnist-dir", c.mnist_dir, "where --dataset mnist looks (default: $CURV_MNIST_DIR, else data/mnist-full)");
   app.add_option("--train-size", c.train_size,
                  "training examples, drawn from the training file with --seed (default: all but the validation set)")
       ->check(whole_number());
@@ -67,7 +66,6 @@ int main(int argc, char** argv) {
   app.add_flag("--no-standardize", no_standardize,
                "do not standardize inputs (default: each pixel with the training split's mean and standard deviation)");
   app.add_option("--model", c.model, "article-cnn (conv 3x3x32, tanh, maxpool 2, dense 100, tanh, dense 10) or mlp")
-      ->check(not_empty())
       ->capture_default_str();
   app.add_option("--kernel-size", c.kernel_size, "article-cnn: convolution kernel size (odd, up to 27)")
       ->check(whole_number())
@@ -78,18 +76,15 @@ int main(int argc, char** argv) {
   app.add_option("--optimizer", c.optimizer,
                  "scg, sgd, adam, lbfgs or cg (lbfgs and cg: one epoch = one accepted strong-Wolfe line-search step; "
                  "every optimizer checkpoints and resumes bit-identically)")
-      ->check(not_empty())
       ->capture_default_str();
   auto* lr_opt = app.add_option("--lr", lr, "learning rate of sgd (default 0.01) and adam (default 0.001)");
   app.add_option("--momentum", c.momentum, "sgd: momentum")->capture_default_str();
   app.add_option("--curvature", c.curvature,
                  "scg: exact (H*p by forward-over-reverse), gauss-newton (G*p, positive semi-definite) or "
                  "finite-difference (Moller's original difference of gradients)")
-      ->check(not_empty())
       ->capture_default_str();
   app.add_option("--batch-size", batch,
                  "minibatch size: examples per accumulated chunk (scg) or per step (sgd, adam); -1 = the whole set")
-      ->check(not_empty())
       ->capture_default_str();
   app.add_option("--epochs", c.epochs, "epochs to reach (a resumed run counts the epochs already done)")
       ->check(whole_number())
@@ -97,7 +92,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", c.seed, "seed of the split, the initial weights and the minibatch order")
       ->check(whole_number())
       ->capture_default_str();
-  app.add_option("--dtype", c.dtype, "float32 or float64")->check(not_empty())->capture_default_str();
+  app.add_option("--dtype", c.dtype, "float32 or float64")->capture_default_str();
   app.add_option("--threads", c.threads,
                  "minibatches computed in parallel (0 = every core; at most 4 x the cores: " +
                      std::to_string(max_threads()) + ")")
@@ -106,12 +101,10 @@ int main(int argc, char** argv) {
   app.add_option("--log", c.log,
                  "CSV log, one row per epoch: epoch, passes, seconds, train_loss, val_loss, val_accuracy "
                  "(+ for scg: success, lambda, lambda_bar, delta, mu, alpha, comparison, p_norm, p_mean, grad_norm, "
-                 "grad_mean); an existing file is refused unless --overwrite (replace) or --resume (continue)")
-      ->check(not_empty());
+                 "grad_mean); an existing file is refused unless --overwrite (replace) or --resume (continue)");
   app.add_option("--checkpoint", c.checkpoint,
                  "folder for checkpoint.curv (parameters + full optimizer state, written atomically) and model.npz "
-                 "(the parameters, for NumPy)")
-      ->check(not_empty());
+                 "(the parameters, for NumPy)");
   app.add_option("--checkpoint-every", c.checkpoint_every,
                  "epochs between checkpoints (also at the end and on SIGINT/SIGTERM; 0 = only then)")
       ->check(whole_number())
@@ -123,16 +116,13 @@ int main(int argc, char** argv) {
   app.add_option("--export-data", c.export_data,
                  "write FILE.npz with train_x, val_x, test_x (N,1,28,28; the --dtype; standardized as training sees "
                  "them) and train_y, val_y, test_y (int64 labels), then train (or stop after the test evaluation "
-                 "with --epochs 0); on --resume an existing file is refused")
-      ->check(not_empty());
+                 "with --epochs 0); on --resume an existing file is refused");
   app.add_option("--init", c.init,
                  "start from the parameters in FILE.npz (as --save-model writes: conv1.weight, ...) or FILE.npy "
-                 "(the flat vector) instead of the seeded initialization")
-      ->check(not_empty());
+                 "(the flat vector) instead of the seeded initialization");
   app.add_option("--save-model", c.save_model,
                  "write the final parameters to FILE.npz (one array per parameter) or FILE.npy (the flat vector); "
-                 "--epochs 0 writes the initial ones; --resume replaces the file of the run it continues")
-      ->check(not_empty());
+                 "--epochs 0 writes the initial ones; --resume replaces the file of the run it continues");
   app.add_flag("-q,--quiet", c.quiet, "no per-epoch lines (test_accuracy= is still printed)");
 
   try {
@@ -143,6 +133,16 @@ int main(int argc, char** argv) {
   if (*lr_opt) c.lr = lr;
   c.standardize = !no_standardize;
   try {
+    check_model_options(app, c);  // and no empty values
+    const std::string optimizer = "this run has --optimizer " + c.optimizer;
+    refuse_inapplicable(app, "--momentum", c.optimizer == "sgd", "applies to --optimizer sgd only; " + optimizer);
+    refuse_inapplicable(app, "--curvature", c.optimizer == "scg", "applies to --optimizer scg only; " + optimizer);
+    refuse_inapplicable(app, "--checkpoint-every", !c.checkpoint.empty(), "applies only with --checkpoint DIR");
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "curv-train: " << e.what() << "\n";
+    return 2;
+  }
+  try {
     std::size_t used = 0;
     c.batch_size = std::stoll(batch, &used);
     if (used != batch.size()) throw std::invalid_argument("trailing characters");
@@ -151,10 +151,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    check_model_options(app, c);
-    refuse_inapplicable(app, "--momentum", c.optimizer == "sgd", "applies to --optimizer sgd only; this run has --optimizer " + c.optimizer);
-    refuse_inapplicable(app, "--curvature", c.optimizer == "scg", "applies to --optimizer scg only; this run has --optimizer " + c.optimizer);
-    refuse_inapplicable(app, "--checkpoint-every", !c.checkpoint.empty(), "applies only with --checkpoint DIR");
     validate(c);
   } catch (const std::invalid_argument& e) {
     std::cerr << "curv-train: " << e.what() << "\n";

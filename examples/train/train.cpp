@@ -900,11 +900,35 @@ void refuse_existing_outputs(const TrainConfig& c) {
   }
 }
 
-// On --resume, the log must be one this run can continue: its header the
-// columns of this optimizer, every row starting with an epoch number. Checked
-// before the log is trimmed, so that a refused log keeps every byte.
-void check_log_for_resume(const fs::path& log, const std::vector<std::string>& columns) {
-  if (!fs::exists(log) || fs::file_size(log) == 0) return;
+// The first `bytes` bytes of a file (all of it by default) as "<bytes> <FNV-1a 64>".
+std::string fingerprint(const fs::path& file, std::uintmax_t bytes = std::numeric_limits<std::uintmax_t>::max()) {
+  std::ifstream in(file, std::ios::binary);
+  std::uint64_t h = 1469598103934665603ull;
+  std::uintmax_t n = 0;
+  char buf[1 << 14];
+  while (n < bytes) {
+    in.read(buf, static_cast<std::streamsize>(std::min<std::uintmax_t>(sizeof buf, bytes - n)));
+    const std::streamsize got = in.gcount();
+    if (got <= 0) break;
+    for (std::streamsize i = 0; i < got; ++i) h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ull;
+    n += static_cast<std::uintmax_t>(got);
+  }
+  return std::to_string(n) + " " + std::to_string(h);
+}
+
+// What a checkpoint records of the log it was written next to: the log's
+// fingerprint at that moment, or "-" for a run without --log. A resume can
+// then tell its own log (whose first bytes are exactly those) from another run's.
+std::string log_record(const std::optional<CsvLog>& log) { return log ? fingerprint(log->path()) : "-"; }
+
+// On --resume, the log must be this run's: its first bytes the ones the
+// checkpoint recorded (rows written after the checkpoint are trimmed), its
+// header this optimizer's columns, every row starting with an epoch number.
+// Checked before the log is trimmed, so that a refused log keeps every byte.
+void check_log_for_resume(const fs::path& log, const std::vector<std::string>& columns,
+                          const std::map<std::string, std::string>& saved) {
+  if (!fs::exists(log) || fs::file_size(log) == 0) return;  // a new log for the rest of the run
+  const std::string left = " (it was left as it is)";
   std::string first;
   {
     std::ifstream in(log);
@@ -914,13 +938,23 @@ void check_log_for_resume(const fs::path& log, const std::vector<std::string>& c
   for (const auto& col : columns) expected += (expected.empty() ? "" : ",") + col;
   if (first != expected)
     bad_option("--log", log.string(), "its header is '" + first + "', this run writes '" + expected +
-                                          "': it is not this run's log (it was left as it is)");
+                                          "': it is not this run's log" + left);
+  const auto it = saved.find("log");
+  const std::string recorded = it == saved.end() ? "-" : it->second;
+  if (recorded == "-")
+    bad_option("--log", log.string(), "the checkpoint's run wrote no log, so this one is another run's log" + left +
+                                          "; give a new file to --log");
+  const std::uintmax_t bytes = std::stoull(recorded);
+  if (fs::file_size(log) < bytes || fingerprint(log, bytes) != recorded)
+    bad_option("--log", log.string(), "its first " + std::to_string(bytes) +
+                                          " bytes are not the log the checkpoint's run wrote: it is not this run's log" +
+                                          left + "; give a new file to --log");
   const CsvContent content = read_csv(log);
   for (std::size_t i = 0; i < content.rows.size(); ++i) {
     const std::string cell = content.rows[i].empty() ? "" : content.rows[i][0];
     if (cell.empty() || cell.find_first_not_of("0123456789") != std::string::npos)
       bad_option("--log", log.string(), "row " + std::to_string(i + 1) + " starts with '" + cell +
-                                            "', expected an epoch number (it was left as it is)");
+                                            "', expected an epoch number" + left);
   }
 }
 
@@ -966,7 +1000,7 @@ TrainResult train(const TrainConfig& c) {
     throw CheckpointError("--checkpoint " + ckpt_dir.string() + " already holds a checkpoint; pass --resume to continue it or --overwrite to replace it");
   }
   refuse_existing_outputs(c);
-  if (resumed && !c.log.empty()) check_log_for_resume(c.log, log_columns(c.optimizer));
+  if (resumed && !c.log.empty()) check_log_for_resume(c.log, log_columns(c.optimizer), resumed->settings);
 
   print("curv-train: " + c.dataset + " (" + std::to_string(data.train.size()) + " train, " +
         std::to_string(data.val.size()) + " val, " + std::to_string(data.test.size()) + " test), " + c.model + " (" +
@@ -1042,6 +1076,7 @@ TrainResult train(const TrainConfig& c) {
     fs::create_directories(ckpt_dir);
     Checkpoint ck;
     ck.settings = settings;
+    ck.settings["log"] = log_record(log);
     runner->save(ck);
     ck.counters["epoch"] = runner->epoch();
     ck.write(ckpt_file);

@@ -156,6 +156,36 @@ TEST(TrainOutputs, ResumingWithAnotherRunsLogIsRefusedBeforeTheLogIsTrimmed) {
   EXPECT_EQ(bytes_of(adam.log), before) << "the other run's log was changed (trimmed) by a refused resume";
 }
 
+TEST(TrainOutputs, ResumingWithTheLogOfAnotherRunOfTheSameOptimizerIsRefused) {
+  TrainConfig a = tiny("same_header_a");
+  run_training(a);
+  TrainConfig b = tiny("same_header_b");
+  b.checkpoint.clear();
+  b.epochs = 4;
+  run_training(b);
+  const std::string before = bytes_of(b.log);
+  a.resume = true;
+  a.epochs = 3;
+  a.log = b.log;
+  const std::string m = refusal(a);
+  EXPECT_HAS(m, "--log " + b.log);
+  EXPECT_HAS(m, "not this run's log");
+  EXPECT_EQ(bytes_of(b.log), before);
+
+  // A checkpoint written without --log: any existing log is another run's.
+  TrainConfig quiet = tiny("no_log");
+  quiet.log.clear();
+  run_training(quiet);
+  quiet.resume = true;
+  quiet.epochs = 3;
+  quiet.log = b.log;
+  EXPECT_HAS(refusal(quiet), "the checkpoint's run wrote no log");
+  EXPECT_EQ(bytes_of(b.log), before);
+  quiet.log = (fs::path(b.log).parent_path() / "new.csv").string();
+  EXPECT_EQ(refusal(quiet), "") << "a new log for the rest of the run";
+  EXPECT_EQ(read_csv(quiet.log).rows.size(), 1u);
+}
+
 TEST(TrainOutputs, ARefusedResumeLeavesAnExistingExportFileByteIdenticalAndCreatesNone) {
   TrainConfig c = tiny("export_refused");
   run_training(c);

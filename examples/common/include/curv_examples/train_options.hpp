@@ -26,16 +26,20 @@ inline CLI::Validator whole_number(std::uint64_t max = std::numeric_limits<std::
         if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return "'" + s + "': " + expected;
         std::uint64_t v = 0;
         const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc() || end != s.data() + s.size() || v > max) return s + ": " + expected;
+        if (ec != std::errc() || end != s.data() + s.size() || v > max) return "'" + s + "': " + expected;
         return "";
       },
       "", "WHOLE_NUMBER");
 }
 
-// A name or path: "" would silently mean "none" (--checkpoint "" used to disable checkpoints).
-inline CLI::Validator not_empty() {
-  return CLI::Validator([](std::string& s) -> std::string { return s.empty() ? "expected a non-empty value" : ""; },
-                        "", "NOT_EMPTY");
+// No option given an empty value: for a name or a path "" would silently
+// mean "none" (--checkpoint "" used to disable checkpoints). Throws
+// std::invalid_argument naming the option.
+inline void refuse_empty_values(const CLI::App& app) {
+  for (const CLI::Option* o : app.get_options())
+    if (o->get_type_size() != 0)  // flags take no value
+      for (const std::string& value : o->results())
+        if (value.empty()) throw std::invalid_argument(o->get_name() + ": expected a non-empty value");
 }
 
 inline bool given(const CLI::App& app, const char* option) {
@@ -50,8 +54,9 @@ inline void refuse_inapplicable(const CLI::App& app, const char* option, bool ap
   if (given(app, option) && !applies) throw std::invalid_argument(std::string(option) + ": " + why);
 }
 
-// --hidden and --kernel-size belong to one model each.
+// No empty values, and --hidden and --kernel-size only for their model.
 inline void check_model_options(const CLI::App& app, const TrainConfig& c) {
+  refuse_empty_values(app);
   refuse_inapplicable(app, "--hidden", c.model == "mlp", "applies to --model mlp only; this run has --model " + c.model);
   refuse_inapplicable(app, "--kernel-size", c.model == "article-cnn",
                       "applies to --model article-cnn only; this run has --model " + c.model);
@@ -65,12 +70,12 @@ inline void add_data_options(CLI::App& app, TrainConfig& c) {
   app.add_option("--val-size", c.val_size, "validation examples (default: 1/6 of the training file, at most 10000)")
       ->check(whole_number());
   app.add_option("--test-size", c.test_size, "test examples (default: all)")->check(whole_number());
-  app.add_option("--model", c.model, "article-cnn or mlp")->check(not_empty())->capture_default_str();
+  app.add_option("--model", c.model, "article-cnn or mlp")->capture_default_str();
   app.add_option("--hidden", c.hidden, "mlp: hidden units")->check(whole_number())->capture_default_str();
   app.add_option("--seed", c.seed, "seed of the split, the initial weights and the minibatch order")
       ->check(whole_number())
       ->capture_default_str();
-  app.add_option("--dtype", c.dtype, "float32 or float64")->check(not_empty())->capture_default_str();
+  app.add_option("--dtype", c.dtype, "float32 or float64")->capture_default_str();
   app.add_option("--threads", c.threads, "minibatches computed in parallel (0 = every core)")
       ->check(whole_number(std::numeric_limits<int>::max()))
       ->capture_default_str();
