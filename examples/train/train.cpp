@@ -824,6 +824,45 @@ void trim_log(const fs::path& log, std::size_t epoch) {
   });
 }
 
+// Bytes of memory this process may use: the machine's, or its cgroup's limit when lower.
+double memory_limit() {
+  double bytes = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  std::ifstream cgroup("/sys/fs/cgroup/memory.max");
+  double limit = 0;
+  if (cgroup >> limit && limit > 0) bytes = std::min(bytes, limit);
+  return bytes;
+}
+
+std::string gib(double bytes) {
+  char s[32];
+  std::snprintf(s, sizeof s, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  return s;
+}
+
+// Parameter-sized vectors a run holds at least: the weights, a gradient and
+// the optimizer's state (SCG: r, p, the trial point and H·p; L-BFGS: ten
+// (s, y) pairs; Adam: two moments).
+double vectors_held(const TrainConfig& c) {
+  const double state = c.optimizer == "lbfgs" ? 24 : c.optimizer == "adam" ? 4 : c.optimizer == "sgd" ? 2 : 6;
+  return 2 + state;
+}
+
+// --hidden is bounded by memory: an MLP too large for this machine is refused
+// before anything is allocated for it. In double, so that --hidden near 2⁶⁴
+// does not wrap.
+void check_mlp_fits(const TrainConfig& c, const Shape& example) {
+  if (c.model != "mlp") return;
+  double in = 1;
+  for (std::size_t e : example) in *= static_cast<double>(e);
+  const double h = static_cast<double>(c.hidden);
+  const double parameters = in * h + h + h * kClasses + kClasses;
+  const double bytes = parameters * (c.dtype == "float64" ? 8 : 4) * vectors_held(c);
+  if (bytes > memory_limit())
+    bad_option("--hidden", std::to_string(c.hidden),
+               "the MLP would have " + num(parameters) + " parameters; their weights, gradients and " + c.optimizer +
+                   " state alone need " + gib(bytes) + ", this machine has " + gib(memory_limit()));
+}
+
 // ---------------------------------------------------------------- outputs, checked before anything is written
 
 // The nearest path that exists on the way up from `p` (p itself included).
@@ -964,6 +1003,7 @@ TrainResult train(const TrainConfig& c) {
   Data<T> data = load_data<T>(c);
   for (const std::string& w : data.warnings) std::fprintf(stderr, "curv-train: warning: %s\n", w.c_str());
   const Shape example(data.train.inputs().shape().begin() + 1, data.train.inputs().shape().end());
+  check_mlp_fits(c, example);
   const std::unique_ptr<nn::Module<T>> model = make_model<T>(c, example);
   const nn::SoftmaxCrossEntropy<T> loss;
   const std::size_t dim = model->num_parameters();
@@ -1239,33 +1279,6 @@ std::vector<std::string> log_columns(const std::string& optimizer) {
 
 int max_threads() { return 4 * std::max(1, tbb::info::default_concurrency()); }
 
-namespace {
-
-// Bytes of memory this process may use: the machine's, or its cgroup's limit when lower.
-double memory_limit() {
-  double bytes = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
-  std::ifstream cgroup("/sys/fs/cgroup/memory.max");
-  double limit = 0;
-  if (cgroup >> limit && limit > 0) bytes = std::min(bytes, limit);
-  return bytes;
-}
-
-std::string gib(double bytes) {
-  char s[32];
-  std::snprintf(s, sizeof s, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
-  return s;
-}
-
-// Parameter-sized vectors an optimizer holds at least: the weights, a gradient
-// per thread and its state (SCG: r, p, the trial point and H·p; L-BFGS: ten
-// (s, y) pairs; Adam: two moments).
-double vectors_held(const TrainConfig& c) {
-  const double state = c.optimizer == "lbfgs" ? 24 : c.optimizer == "adam" ? 4 : c.optimizer == "sgd" ? 2 : 6;
-  return 2 + state;
-}
-
-}  // namespace
-
 void validate(const TrainConfig& c) {
   if (c.dataset.empty()) bad_option("--dataset", "''", "expected mnist, mnist-small, fashion-mnist or a folder");
   if (c.model != "article-cnn" && c.model != "mlp") bad_option("--model", c.model, "expected article-cnn or mlp");
@@ -1288,15 +1301,7 @@ void validate(const TrainConfig& c) {
                    " cores of this machine: no more run at once, and each holds a minibatch in memory)");
   if (c.model == "article-cnn" && c.kernel_size > 27)
     bad_option("--kernel-size", std::to_string(c.kernel_size), "expected an odd size up to 27 (the images are 28×28)");
-  if (c.model == "mlp") {
-    // 784 → hidden → 10 in double: --hidden near 2⁶⁴ must not wrap.
-    const double parameters = 795.0 * static_cast<double>(c.hidden) + 10;
-    const double bytes = parameters * (c.dtype == "float64" ? 8 : 4) * vectors_held(c);
-    if (bytes > memory_limit())
-      bad_option("--hidden", std::to_string(c.hidden),
-                 "the MLP would have " + num(parameters) + " parameters; their weights, gradients and " + c.optimizer +
-                     " state alone need " + gib(bytes) + ", this machine has " + gib(memory_limit()));
-  }
+
   if (c.resume && c.checkpoint.empty()) bad_option("--resume", "", "needs --checkpoint DIR");
   if (c.resume && c.overwrite) bad_option("--overwrite", "", "cannot be combined with --resume");
   auto ends_with = [](const std::string& s, const char* ext) { return fs::path(s).extension() == ext; };

@@ -76,9 +76,9 @@ struct TrainResult {
 };
 
 // Throws std::invalid_argument naming the option and its bad value: values out
-// of range, combinations that contradict each other, and resources beyond
-// what this machine has (--threads above 4 × its cores, a model whose weights
-// and optimizer state do not fit in its memory).
+// of range, combinations that contradict each other, --threads above 4 × the
+// cores of this machine. (run_training also refuses an MLP whose weights and
+// optimizer state do not fit in its memory, once the image size is known.)
 void validate(const TrainConfig& config);
 
 // The most --threads this machine accepts: 4 × the cores TBB may use.
