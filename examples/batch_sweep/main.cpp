@@ -35,6 +35,12 @@ int main(int argc, char** argv) {
   app.add_option("--batch-sizes", sizes, "batch sizes (-1 = the whole set)")->delimiter(',')->capture_default_str();
   app.add_option("--out", out, "output directory (created if missing)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  try {
+    check_model_options(app, c);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "batch_sweep: " << e.what() << "\n";
+    return 2;
+  }
   c.optimizer = "scg";
   install_stop_handlers();
   try {
@@ -43,6 +49,7 @@ int main(int argc, char** argv) {
     for (long long b : sizes) {
       TrainConfig run = c;
       run.batch_size = b;
+      run.overwrite = true;  // DIR holds this program's own outputs, rewritten by every run
       run.log = (fs::path(out) / ("batch_" + (b < 0 ? std::string("all") : std::to_string(b)) + ".csv")).string();
       std::cout << "== batch size " << b << "\n" << std::flush;
       const TrainResult r = run_training(run);

@@ -33,6 +33,12 @@ int main(int argc, char** argv) {
   app.add_option("--optimizers", optimizers, "optimizers to run")->delimiter(',')->capture_default_str();
   app.add_option("--out", out, "output directory (created if missing)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  try {
+    check_model_options(app, c);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "compare: " << e.what() << "\n";
+    return 2;
+  }
   install_stop_handlers();
   try {
     fs::create_directories(out);
@@ -51,6 +57,7 @@ int main(int argc, char** argv) {
         std::cerr << "compare: --optimizers " << o << ": expected scg, sgd or adam\n";
         return 2;
       }
+      run.overwrite = true;  // DIR holds this program's own outputs, rewritten by every run
       run.log = (fs::path(out) / ("compare_" + o + ".csv")).string();
       std::cout << "== " << o << "\n" << std::flush;
       const TrainResult r = run_training(run);

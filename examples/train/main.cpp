@@ -5,12 +5,15 @@
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <limits>
+#include <string>
 
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
 
 #include "curv_examples/signals.hpp"
+#include "curv_examples/train_options.hpp"
 #include "train/train.hpp"
 
 using namespace curv::examples;
@@ -52,18 +55,24 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--mnist-dir", c.mnist_dir, "where --dataset mnist looks (default: $CURV_MNIST_DIR, else data/mnist-full)");
   app.add_option("--train-size", c.train_size,
-                 "training examples, drawn from the training file with --seed (default: all but the validation set)");
+                 "training examples, drawn from the training file with --seed (default: all but the validation set)")
+      ->check(whole_number());
   app.add_option("--val-size", c.val_size,
                  "validation examples, drawn from the training file, disjoint from the training set "
-                 "(default: 1/6 of the training file, at most 10000)");
-  app.add_option("--test-size", c.test_size, "test examples from the test file (default: all)");
+                 "(default: 1/6 of the training file, at most 10000)")
+      ->check(whole_number());
+  app.add_option("--test-size", c.test_size, "test examples from the test file (default: all)")->check(whole_number());
   bool no_standardize = false;
   app.add_flag("--no-standardize", no_standardize,
                "do not standardize inputs (default: each pixel with the training split's mean and standard deviation)");
   app.add_option("--model", c.model, "article-cnn (conv 3x3x32, tanh, maxpool 2, dense 100, tanh, dense 10) or mlp")
       ->capture_default_str();
-  app.add_option("--kernel-size", c.kernel_size, "article-cnn: convolution kernel size (odd)")->capture_default_str();
-  app.add_option("--hidden", c.hidden, "mlp: hidden units (input -> hidden -> 10, tanh)")->capture_default_str();
+  app.add_option("--kernel-size", c.kernel_size, "article-cnn: convolution kernel size (odd, up to 27)")
+      ->check(whole_number())
+      ->capture_default_str();
+  app.add_option("--hidden", c.hidden, "mlp: hidden units (input -> hidden -> 10, tanh)")
+      ->check(whole_number())
+      ->capture_default_str();
   app.add_option("--optimizer", c.optimizer,
                  "scg, sgd, adam, lbfgs or cg (lbfgs and cg: one epoch = one accepted strong-Wolfe line-search step; "
                  "every optimizer checkpoints and resumes bit-identically)")
@@ -78,40 +87,61 @@ int main(int argc, char** argv) {
                  "minibatch size: examples per accumulated chunk (scg) or per step (sgd, adam); -1 = the whole set")
       ->capture_default_str();
   app.add_option("--epochs", c.epochs, "epochs to reach (a resumed run counts the epochs already done)")
+      ->check(whole_number())
       ->capture_default_str();
-  app.add_option("--seed", c.seed, "seed of the split, the initial weights and the minibatch order")->capture_default_str();
+  app.add_option("--seed", c.seed, "seed of the split, the initial weights and the minibatch order")
+      ->check(whole_number())
+      ->capture_default_str();
   app.add_option("--dtype", c.dtype, "float32 or float64")->capture_default_str();
-  app.add_option("--threads", c.threads, "minibatches computed in parallel (0 = every core)")->capture_default_str();
+  app.add_option("--threads", c.threads,
+                 "minibatches computed in parallel (0 = every core; at most 4 x the cores: " +
+                     std::to_string(max_threads()) + ")")
+      ->check(whole_number(std::numeric_limits<int>::max()))
+      ->capture_default_str();
   app.add_option("--log", c.log,
                  "CSV log, one row per epoch: epoch, passes, seconds, train_loss, val_loss, val_accuracy "
                  "(+ for scg: success, lambda, lambda_bar, delta, mu, alpha, comparison, p_norm, p_mean, grad_norm, "
-                 "grad_mean)");
+                 "grad_mean); an existing file is refused unless --overwrite (replace) or --resume (continue)");
   app.add_option("--checkpoint", c.checkpoint,
                  "folder for checkpoint.curv (parameters + full optimizer state, written atomically) and model.npz "
                  "(the parameters, for NumPy)");
-  app.add_option("--checkpoint-every", c.checkpoint_every, "epochs between checkpoints (also at the end and on SIGINT/SIGTERM)")
+  app.add_option("--checkpoint-every", c.checkpoint_every,
+                 "epochs between checkpoints (also at the end and on SIGINT/SIGTERM; 0 = only then)")
+      ->check(whole_number())
       ->capture_default_str();
   app.add_flag("--resume", c.resume, "continue from the checkpoint in --checkpoint DIR (same settings required)");
-  app.add_flag("--overwrite", c.overwrite, "let a fresh run replace an existing checkpoint in --checkpoint DIR");
+  app.add_flag("--overwrite", c.overwrite,
+               "let a fresh run replace an existing checkpoint in --checkpoint DIR, --log, --export-data and "
+               "--save-model (without it an existing one is refused and left as it is)");
   app.add_option("--export-data", c.export_data,
                  "write FILE.npz with train_x, val_x, test_x (N,1,28,28; the --dtype; standardized as training sees "
                  "them) and train_y, val_y, test_y (int64 labels), then train (or stop after the test evaluation "
-                 "with --epochs 0)");
+                 "with --epochs 0); on --resume an existing file is refused");
   app.add_option("--init", c.init,
                  "start from the parameters in FILE.npz (as --save-model writes: conv1.weight, ...) or FILE.npy "
                  "(the flat vector) instead of the seeded initialization");
   app.add_option("--save-model", c.save_model,
                  "write the final parameters to FILE.npz (one array per parameter) or FILE.npy (the flat vector); "
-                 "--epochs 0 writes the initial ones");
+                 "--epochs 0 writes the initial ones; --resume replaces the file of the run it continues");
   app.add_flag("-q,--quiet", c.quiet, "no per-epoch lines (test_accuracy= is still printed)");
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help, or a usage error like every other refused option
   }
   if (*lr_opt) c.lr = lr;
   c.standardize = !no_standardize;
+  try {
+    check_model_options(app, c);  // and no empty values
+    const std::string optimizer = "this run has --optimizer " + c.optimizer;
+    refuse_inapplicable(app, "--momentum", c.optimizer == "sgd", "applies to --optimizer sgd only; " + optimizer);
+    refuse_inapplicable(app, "--curvature", c.optimizer == "scg", "applies to --optimizer scg only; " + optimizer);
+    refuse_inapplicable(app, "--checkpoint-every", !c.checkpoint.empty(), "applies only with --checkpoint DIR");
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "curv-train: " << e.what() << "\n";
+    return 2;
+  }
   try {
     std::size_t used = 0;
     c.batch_size = std::stoll(batch, &used);

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -18,6 +19,10 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+
+#include <unistd.h>
+
+#include <tbb/info.h>
 
 #include <curv/datasets.hpp>
 #include <curv/nn.hpp>
@@ -60,10 +65,15 @@ double default_lr(const std::string& optimizer) { return optimizer == "adam" ? 1
 
 // ---------------------------------------------------------------- data
 
+// The model's outputs: ten classes (digits, clothing types).
+constexpr std::size_t kClasses = 10;
+
 template <class T>
 struct Data {
   fs::path dir;
+  fs::path train_images, train_labels, test_images, test_labels;
   ds::TensorDataset<T> train, val, test;
+  std::vector<std::string> warnings;  // degenerate training data
 };
 
 // The named datasets: mnist (the full 60,000 + 10,000 images of npm's
@@ -80,6 +90,56 @@ fs::path data_dir(const TrainConfig& c) {
   return c.dataset;
 }
 
+// `name` or `name`.gz in `dir`; a folder or device in their place is named as
+// such rather than reported missing.
+fs::path idx_file(const fs::path& dir, const std::string& name) {
+  for (const fs::path& p : {dir / name, dir / (name + ".gz")}) {
+    std::error_code ec;
+    const fs::file_status st = fs::status(p, ec);
+    if (!ec && fs::exists(st) && !fs::is_regular_file(st))
+      throw std::runtime_error(p.string() + ": expected an IDX file, found " +
+                               (fs::is_directory(st) ? "a directory" : "a special file (not a regular file)"));
+  }
+  return ds::find_idx_file(dir, name);
+}
+
+// "28×28" for the (1, rows, cols) examples of IDX images, the full shape otherwise.
+std::string geometry(const Shape& e) {
+  if (e.size() == 3 && e[0] == 1) return std::to_string(e[1]) + "×" + std::to_string(e[2]);
+  return shape_string(e);
+}
+
+// Pre-flight checks of one file pair, on every record: a label outside 0–9
+// would only surface in the loss, mid-run or after the last epoch.
+template <class T>
+void check_labels(const ds::TensorDataset<T>& d, const fs::path& labels) {
+  const T* y = d.targets().data();
+  for (std::size_t i = 0; i < d.size(); ++i)
+    if (!(y[i] >= 0 && y[i] < static_cast<T>(kClasses)))
+      throw std::runtime_error(labels.string() + ": record " + std::to_string(i) + " has label " + num(y[i]) +
+                               "; expected 0 to " + std::to_string(kClasses - 1) + " (the model has " +
+                               std::to_string(kClasses) + " outputs)");
+}
+
+// One-line warnings for training data that cannot teach anything useful.
+template <class T>
+std::vector<std::string> degenerate(const ds::TensorDataset<T>& train, const fs::path& images, const fs::path& labels) {
+  std::vector<std::string> w;
+  const std::size_t n = train.size(), stride = train.input_stride();
+  const T* x = train.inputs().data();
+  bool varies = false;
+  for (std::size_t i = 1; i < n && !varies; ++i)
+    varies = std::memcmp(x, x + i * stride, stride * sizeof(T)) != 0;
+  if (!varies)
+    w.push_back("every input feature is constant over the " + std::to_string(n) + " training examples of " +
+                images.string() + ": the model cannot tell them apart");
+  const T* y = train.targets().data();
+  if (std::all_of(y, y + n, [&](T v) { return v == y[0]; }))
+    w.push_back("the " + std::to_string(n) + " training examples of " + labels.string() + " are all of class " +
+                num(y[0]) + ": the model can only learn to predict it");
+  return w;
+}
+
 template <class T>
 Data<T> load_data(const TrainConfig& c) {
   Data<T> d;
@@ -94,27 +154,52 @@ Data<T> load_data(const TrainConfig& c) {
                                " (install Debian's dataset-fashion-mnist package)");
     bad_option("--dataset", c.dataset, "expected mnist, mnist-small, fashion-mnist or an existing folder of IDX files");
   }
-  ds::TrainTest<T> tt = ds::load_mnist<T>(d.dir);
-  const std::size_t n = tt.train.size();
+  d.train_images = idx_file(d.dir, "train-images-idx3-ubyte");
+  d.train_labels = idx_file(d.dir, "train-labels-idx1-ubyte");
+  d.test_images = idx_file(d.dir, "t10k-images-idx3-ubyte");
+  d.test_labels = idx_file(d.dir, "t10k-labels-idx1-ubyte");
+  ds::TrainTest<T> tt;
+  tt.train = ds::read_idx_dataset<T>(d.train_images, d.train_labels);
+  tt.test = ds::read_idx_dataset<T>(d.test_images, d.test_labels);
+
+  // Pre-flight: everything the run will evaluate, checked before the first epoch.
+  const std::size_t n = tt.train.size(), nt = tt.test.size();
+  if (n == 0) throw std::runtime_error(d.train_images.string() + " holds 0 images; expected at least 1 to train on");
+  if (nt == 0)
+    throw std::runtime_error(d.test_images.string() +
+                             " holds 0 images; expected at least 1 (the test set is evaluated at the end of the run)");
+  const Shape train_shape(tt.train.inputs().shape().begin() + 1, tt.train.inputs().shape().end());
+  const Shape test_shape(tt.test.inputs().shape().begin() + 1, tt.test.inputs().shape().end());
+  if (test_shape != train_shape)
+    throw std::runtime_error(d.test_images.string() + " holds " + geometry(test_shape) + " images, the training images " +
+                             d.train_images.string() + " are " + geometry(train_shape) +
+                             "; expected the same geometry");
+  check_labels(tt.train, d.train_labels);
+  check_labels(tt.test, d.test_labels);
+
   const std::size_t val = c.val_size.value_or(std::min<std::size_t>(10000, n / 6));
-  if (val > n) bad_option("--val-size", std::to_string(val), "larger than the " + std::to_string(n) + " training examples of " + d.dir.string());
+  if (val >= n)
+    bad_option("--val-size", std::to_string(val), "expected fewer than the " + std::to_string(n) + " images of " +
+                                                      d.train_images.string() + " (the rest are for training)");
   const std::size_t train = c.train_size.value_or(n - val);
   if (train == 0) bad_option("--train-size", "0", "expected at least 1");
   if (train + val > n)
     bad_option("--train-size", std::to_string(train), "--train-size + --val-size = " + std::to_string(train + val) +
-                                                          " exceeds the " + std::to_string(n) + " training examples of " + d.dir.string());
+                                                          " exceeds the " + std::to_string(n) + " images of " +
+                                                          d.train_images.string());
   ds::Splits<T> s = ds::split(tt.train, ds::SplitSizes{train, val, 0}, ds::mix_seed(c.seed, 1));
   d.train = std::move(s.train);
   d.val = std::move(s.validation);
-  const std::size_t nt = tt.test.size();
   const std::size_t test = c.test_size.value_or(nt);
-  if (test > nt) bad_option("--test-size", std::to_string(test), "larger than the " + std::to_string(nt) + " test examples of " + d.dir.string());
+  if (test == 0) bad_option("--test-size", "0", "expected at least 1 (the test set is evaluated at the end of the run)");
+  if (test > nt) bad_option("--test-size", std::to_string(test), "larger than the " + std::to_string(nt) + " images of " + d.test_images.string());
   d.test = test == nt ? std::move(tt.test) : ds::random_subset(tt.test, test, ds::mix_seed(c.seed, 2));
+  d.warnings = degenerate(d.train, d.train_images, d.train_labels);
   if (c.standardize) {
     const auto st = ds::Standardizer<T>::fit(d.train);
     st.apply(d.train);
     if (d.val.size()) st.apply(d.val);
-    if (d.test.size()) st.apply(d.test);
+    st.apply(d.test);
   }
   return d;
 }
@@ -675,12 +760,16 @@ std::unique_ptr<Runner<T>> make_runner(const TrainConfig& c, ds::ModelObjective<
 
 // ---------------------------------------------------------------- the loop
 
-// What must match between a checkpoint and the run that resumes it.
+// What must match between a checkpoint and the run that resumes it. The data
+// folder is compared as a canonical path (data/x and ./data/x/ are one
+// folder); the contents of all three splits by a hash each.
 template <class T>
 std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<T>& d, std::size_t dim) {
   std::map<std::string, std::string> s;
-  s["dataset"] = c.dataset;
+  s["dataset"] = fs::weakly_canonical(fs::absolute(d.dir)).string();
   s["data_hash"] = std::to_string(hash_dataset(d.train));
+  s["val_data_hash"] = std::to_string(hash_dataset(d.val));
+  s["test_data_hash"] = std::to_string(hash_dataset(d.test));
   s["train_size"] = std::to_string(d.train.size());
   s["val_size"] = std::to_string(d.val.size());
   s["test_size"] = std::to_string(d.test.size());
@@ -699,10 +788,18 @@ std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<
   return s;
 }
 
+// The data hashes depend on the folder, the split sizes, --seed, --dtype and
+// --no-standardize as well as on the files: they are compared after all of
+// those, so that a difference left there is the files' contents.
+bool is_data_hash(const std::string& setting) { return setting.ends_with("data_hash"); }
+
 const char* option_of(const std::string& setting) {
   static const std::map<std::string, const char*> names = {
-      {"dataset", "--dataset"}, {"data_hash", "--dataset (its contents)"}, {"train_size", "--train-size"},
-      {"val_size", "--val-size"}, {"test_size", "--test-size"}, {"model", "--model"},
+      {"dataset", "--dataset"},
+      {"data_hash", "the training split: the contents of the training files changed"},
+      {"val_data_hash", "the validation split: the contents of the training files changed"},
+      {"test_data_hash", "the test split: the contents of the test files changed"},
+      {"train_size", "--train-size"}, {"val_size", "--val-size"}, {"test_size", "--test-size"}, {"model", "--model"},
       {"kernel_size", "--kernel-size"}, {"hidden", "--hidden"}, {"num_parameters", "--model"},
       {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"},
       {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"}};
@@ -714,14 +811,18 @@ void check_settings(const fs::path& file, const std::map<std::string, std::strin
                     const std::map<std::string, std::string>& now) {
   // The optimizer first: its state is what the checkpoint holds, and a
   // checkpoint of another optimizer also differs in its optimizer's settings.
+  // The data hashes last (is_data_hash).
   std::vector<std::pair<std::string, std::string>> order;
   if (const auto it = now.find("optimizer"); it != now.end()) order.push_back(*it);
   for (const auto& kv : now)
-    if (kv.first != "optimizer") order.push_back(kv);
+    if (kv.first != "optimizer" && !is_data_hash(kv.first)) order.push_back(kv);
+  for (const auto& kv : now)
+    if (is_data_hash(kv.first)) order.push_back(kv);
   for (const auto& [k, v] : order) {
     const auto it = saved.find(k);
     if (it == saved.end())
-      throw CheckpointError("checkpoint " + file.string() + " does not record '" + k + "'; refusing to resume");
+      throw CheckpointError("checkpoint " + file.string() + " does not record '" + k +
+                            "' (an older curv-train wrote it); refusing to resume");
     if (it->second != v)
       throw CheckpointError("checkpoint " + file.string() + " was written with " + k + " = " + it->second +
                             ", this run has " + k + " = " + v + " (" + option_of(k) +
@@ -751,11 +852,186 @@ void trim_log(const fs::path& log, std::size_t epoch) {
   });
 }
 
+// Bytes of memory this process may use: the machine's, or its cgroup's limit when lower.
+double memory_limit() {
+  double bytes = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  std::ifstream cgroup("/sys/fs/cgroup/memory.max");
+  double limit = 0;
+  if (cgroup >> limit && limit > 0) bytes = std::min(bytes, limit);
+  return bytes;
+}
+
+std::string gib(double bytes) {
+  char s[32];
+  std::snprintf(s, sizeof s, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+  return s;
+}
+
+// Parameter-sized vectors a run holds at least: the weights, a gradient and
+// the optimizer's state (SCG: r, p, the trial point and H·p; L-BFGS: ten
+// (s, y) pairs; Adam: two moments).
+double vectors_held(const TrainConfig& c) {
+  const double state = c.optimizer == "lbfgs" ? 24 : c.optimizer == "adam" ? 4 : c.optimizer == "sgd" ? 2 : 6;
+  return 2 + state;
+}
+
+// --hidden is bounded by memory: an MLP too large for this machine is refused
+// before anything is allocated for it. In double, so that --hidden near 2⁶⁴
+// does not wrap.
+void check_mlp_fits(const TrainConfig& c, const Shape& example) {
+  if (c.model != "mlp") return;
+  double in = 1;
+  for (std::size_t e : example) in *= static_cast<double>(e);
+  const double h = static_cast<double>(c.hidden);
+  const double parameters = in * h + h + h * kClasses + kClasses;
+  const double bytes = parameters * (c.dtype == "float64" ? 8 : 4) * vectors_held(c);
+  if (bytes > memory_limit())
+    bad_option("--hidden", std::to_string(c.hidden),
+               "the MLP would have " + num(parameters) + " parameters; their weights, gradients and " + c.optimizer +
+                   " state alone need " + gib(bytes) + ", this machine has " + gib(memory_limit()));
+}
+
+// ---------------------------------------------------------------- outputs, checked before anything is written
+
+// The nearest path that exists on the way up from `p` (p itself included).
+fs::path existing_ancestor(fs::path p) {
+  p = fs::absolute(p);
+  while (!fs::exists(p) && p.has_parent_path() && p != p.parent_path()) p = p.parent_path();
+  return p;
+}
+
+// A folder in which `option`'s file or folder can be created: the nearest
+// existing folder on its way up must be a folder this process may write into.
+void check_can_create_in(const char* option, const std::string& value, const fs::path& parent) {
+  const fs::path dir = existing_ancestor(parent);
+  if (!fs::is_directory(dir)) bad_option(option, value, dir.string() + " is not a directory");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    bad_option(option, value, "cannot create files in " + dir.string() + ": " + std::strerror(errno));
+}
+
+void check_output_file(const char* option, const std::string& value) {
+  if (value.empty()) return;
+  const fs::path p = fs::absolute(value);
+  std::error_code ec;
+  const fs::file_status st = fs::status(p, ec);
+  if (fs::is_directory(st)) bad_option(option, value, "is a directory; expected a file name");
+  if (fs::exists(st) && !fs::is_regular_file(st)) bad_option(option, value, "is not a regular file");
+  if (fs::exists(st) && ::access(p.c_str(), W_OK) != 0)
+    bad_option(option, value, std::string("cannot be written: ") + std::strerror(errno));
+  check_can_create_in(option, value, p.parent_path());
+}
+
+// Every output path can be written, and no two outputs are one file. Reads only.
+void check_output_paths(const TrainConfig& c) {
+  check_output_file("--log", c.log);
+  check_output_file("--export-data", c.export_data);
+  check_output_file("--save-model", c.save_model);
+  if (!c.checkpoint.empty()) {
+    const fs::path p = fs::absolute(c.checkpoint);
+    if (fs::exists(p) && !fs::is_directory(p)) bad_option("--checkpoint", c.checkpoint, "is not a directory");
+    check_can_create_in("--checkpoint", c.checkpoint, p);
+  }
+  std::vector<std::pair<std::string, fs::path>> outputs;
+  auto add = [&](const std::string& option, const std::string& path) {
+    if (!path.empty()) outputs.emplace_back(option, fs::weakly_canonical(fs::absolute(path)));
+  };
+  add("--log", c.log);
+  add("--export-data", c.export_data);
+  add("--save-model", c.save_model);
+  if (!c.checkpoint.empty()) {
+    add("--checkpoint (its checkpoint.curv)", (fs::path(c.checkpoint) / "checkpoint.curv").string());
+    add("--checkpoint (its model.npz)", (fs::path(c.checkpoint) / "model.npz").string());
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    for (std::size_t j = i + 1; j < outputs.size(); ++j)
+      if (outputs[i].second == outputs[j].second)
+        throw std::invalid_argument(outputs[i].first + " and " + outputs[j].first + " name the same file " +
+                                    outputs[i].second.string() + "; expected different files");
+}
+
+// An existing --log, --export-data or --save-model is another run's result:
+// replaced only with --overwrite. --resume continues its own run: it appends
+// to the log and replaces --save-model (the run's final parameters), but an
+// existing --export-data is refused (the first run exported the data).
+void refuse_existing_outputs(const TrainConfig& c) {
+  if (c.overwrite) return;
+  auto refuse = [](const char* option, const std::string& path, const std::string& how) {
+    if (!path.empty() && fs::exists(path)) bad_option(option, path, "already exists; " + how + " (it was left as it is)");
+  };
+  if (!c.resume) {
+    refuse("--log", c.log, "pass --overwrite to replace it, or --resume to continue its run");
+    refuse("--save-model", c.save_model, "pass --overwrite to replace it");
+    refuse("--export-data", c.export_data, "pass --overwrite to replace it");
+  } else {
+    refuse("--export-data", c.export_data, "drop --export-data when resuming (the run's first part wrote it)");
+  }
+}
+
+// The first `bytes` bytes of a file (all of it by default) as "<bytes> <FNV-1a 64>".
+std::string fingerprint(const fs::path& file, std::uintmax_t bytes = std::numeric_limits<std::uintmax_t>::max()) {
+  std::ifstream in(file, std::ios::binary);
+  std::uint64_t h = 1469598103934665603ull;
+  std::uintmax_t n = 0;
+  char buf[1 << 14];
+  while (n < bytes) {
+    in.read(buf, static_cast<std::streamsize>(std::min<std::uintmax_t>(sizeof buf, bytes - n)));
+    const std::streamsize got = in.gcount();
+    if (got <= 0) break;
+    for (std::streamsize i = 0; i < got; ++i) h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ull;
+    n += static_cast<std::uintmax_t>(got);
+  }
+  return std::to_string(n) + " " + std::to_string(h);
+}
+
+// What a checkpoint records of the log it was written next to: the log's
+// fingerprint at that moment, or "-" for a run without --log. A resume can
+// then tell its own log (whose first bytes are exactly those) from another run's.
+std::string log_record(const std::optional<CsvLog>& log) { return log ? fingerprint(log->path()) : "-"; }
+
+// On --resume, the log must be this run's: its first bytes the ones the
+// checkpoint recorded (rows written after the checkpoint are trimmed), its
+// header this optimizer's columns, every row starting with an epoch number.
+// Checked before the log is trimmed, so that a refused log keeps every byte.
+void check_log_for_resume(const fs::path& log, const std::vector<std::string>& columns,
+                          const std::map<std::string, std::string>& saved) {
+  if (!fs::exists(log) || fs::file_size(log) == 0) return;  // a new log for the rest of the run
+  const std::string left = " (it was left as it is)";
+  std::string first;
+  {
+    std::ifstream in(log);
+    std::getline(in, first);
+  }
+  std::string expected;
+  for (const auto& col : columns) expected += (expected.empty() ? "" : ",") + col;
+  if (first != expected)
+    bad_option("--log", log.string(), "its header is '" + first + "', this run writes '" + expected +
+                                          "': it is not this run's log" + left);
+  const auto it = saved.find("log");
+  const std::string recorded = it == saved.end() ? "-" : it->second;
+  if (recorded == "-")
+    bad_option("--log", log.string(), "the checkpoint's run wrote no log, so this one is another run's log" + left +
+                                          "; give a new file to --log");
+  const std::uintmax_t bytes = std::stoull(recorded);
+  if (fs::file_size(log) < bytes || fingerprint(log, bytes) != recorded)
+    bad_option("--log", log.string(), "its first " + std::to_string(bytes) +
+                                          " bytes are not the log the checkpoint's run wrote: it is not this run's log" +
+                                          left + "; give a new file to --log");
+  const CsvContent content = read_csv(log);
+  for (std::size_t i = 0; i < content.rows.size(); ++i) {
+    const std::string cell = content.rows[i].empty() ? "" : content.rows[i][0];
+    if (cell.empty() || cell.find_first_not_of("0123456789") != std::string::npos)
+      bad_option("--log", log.string(), "row " + std::to_string(i + 1) + " starts with '" + cell +
+                                            "', expected an epoch number" + left);
+  }
+}
+
 template <class T>
 TrainResult train(const TrainConfig& c) {
+  check_output_paths(c);
   Data<T> data = load_data<T>(c);
-  if (!c.export_data.empty()) export_data(c.export_data, data);
+  for (const std::string& w : data.warnings) std::fprintf(stderr, "curv-train: warning: %s\n", w.c_str());
   const Shape example(data.train.inputs().shape().begin() + 1, data.train.inputs().shape().end());
+  check_mlp_fits(c, example);
   const std::unique_ptr<nn::Module<T>> model = make_model<T>(c, example);
   const nn::SoftmaxCrossEntropy<T> loss;
   const std::size_t dim = model->num_parameters();
@@ -800,6 +1076,8 @@ TrainResult train(const TrainConfig& c) {
   } else if (!c.checkpoint.empty() && fs::exists(ckpt_file) && !c.overwrite) {
     throw CheckpointError("--checkpoint " + ckpt_dir.string() + " already holds a checkpoint; pass --resume to continue it or --overwrite to replace it");
   }
+  refuse_existing_outputs(c);
+  if (resumed && !c.log.empty()) check_log_for_resume(c.log, log_columns(c.optimizer), resumed->settings);
 
   print("curv-train: " + c.dataset + " (" + std::to_string(data.train.size()) + " train, " +
         std::to_string(data.val.size()) + " val, " + std::to_string(data.test.size()) + " test), " + c.model + " (" +
@@ -812,6 +1090,7 @@ TrainResult train(const TrainConfig& c) {
 
   TrainResult result;
   result.num_parameters = dim;
+  result.warnings = data.warnings;
   bool started = true;  // false: a stop request came during the start's pass, before any state
   if (resumed) {
     try {
@@ -829,6 +1108,8 @@ TrainResult train(const TrainConfig& c) {
     progress.end();  // the start's gradient pass
   }
 
+  // Everything is checked: from here on files are written.
+  if (!c.export_data.empty()) export_data(c.export_data, data);
   std::optional<CsvLog> log;
   if (!c.log.empty() && started) {
     if (fs::path(c.log).has_parent_path()) fs::create_directories(fs::path(c.log).parent_path());
@@ -900,6 +1181,7 @@ TrainResult train(const TrainConfig& c) {
     fs::create_directories(ckpt_dir);
     Checkpoint ck;
     ck.settings = settings;
+    ck.settings["log"] = log_record(log);
     runner->save(ck);
     ck.counters["epoch"] = runner->epoch();
     ck.write(ckpt_file);
@@ -1134,6 +1416,8 @@ std::vector<std::string> log_columns(const std::string& optimizer) {
   return cols;
 }
 
+int max_threads() { return 4 * std::max(1, tbb::info::default_concurrency()); }
+
 void validate(const TrainConfig& c) {
   if (c.dataset.empty()) bad_option("--dataset", "''", "expected mnist, mnist-small, fashion-mnist or a folder");
   if (c.model != "article-cnn" && c.model != "mlp") bad_option("--model", c.model, "expected article-cnn or mlp");
@@ -1149,7 +1433,14 @@ void validate(const TrainConfig& c) {
   if (c.batch_size == 0 || c.batch_size < -1)
     bad_option("--batch-size", std::to_string(c.batch_size), "expected a positive number or -1 (the whole set)");
   if (c.dtype != "float32" && c.dtype != "float64") bad_option("--dtype", c.dtype, "expected float32 or float64");
-  if (c.threads < 0) bad_option("--threads", std::to_string(c.threads), "expected 0 (every core) or more");
+  if (c.threads < 0 || c.threads > max_threads())
+    bad_option("--threads", std::to_string(c.threads),
+               "expected 0 (every core) to " + std::to_string(max_threads()) + " (4 × the " +
+                   std::to_string(max_threads() / 4) +
+                   " cores of this machine: no more run at once, and each holds a minibatch in memory)");
+  if (c.model == "article-cnn" && c.kernel_size > 27)
+    bad_option("--kernel-size", std::to_string(c.kernel_size), "expected an odd size up to 27 (the images are 28×28)");
+
   if (c.resume && c.checkpoint.empty()) bad_option("--resume", "", "needs --checkpoint DIR");
   if (c.resume && c.overwrite) bad_option("--overwrite", "", "cannot be combined with --resume");
   auto ends_with = [](const std::string& s, const char* ext) { return fs::path(s).extension() == ext; };

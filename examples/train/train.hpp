@@ -16,7 +16,7 @@ namespace curv::examples {
 
 struct TrainConfig {
   std::string dataset = "mnist";  // mnist | fashion-mnist | a folder of IDX files
-  std::string mnist_dir;          // where --dataset mnist looks ("" = $CURV_MNIST_DIR or data/mnist)
+  std::string mnist_dir;          // where --dataset mnist looks ("" = $CURV_MNIST_DIR or data/mnist-full)
   std::optional<std::size_t> train_size;  // default: the training file minus the validation set
   std::optional<std::size_t> val_size;    // default: 1/6 of the training file, at most 10,000
   std::optional<std::size_t> test_size;   // default: the whole test file
@@ -74,6 +74,9 @@ struct TrainResult {
   std::size_t num_parameters = 0;
   std::vector<double> parameters;  // final w, converted to double (exact for float)
   std::string stop_message;        // why the optimizer stopped early, if it did
+  // Degenerate data (every input feature constant, one class in the training
+  // set): one line each, also printed to stderr.
+  std::vector<std::string> warnings;
 };
 
 // A run whose optimizer step, training loss or validation loss turned NaN or
@@ -85,10 +88,22 @@ class TrainingDiverged : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Throws std::invalid_argument naming the option and its bad value.
+// Throws std::invalid_argument naming the option and its bad value: values out
+// of range, combinations that contradict each other, --threads above 4 × the
+// cores of this machine. (run_training also refuses an MLP whose weights and
+// optimizer state do not fit in its memory, once the image size is known.)
 void validate(const TrainConfig& config);
 
+// The most --threads this machine accepts: 4 × the cores TBB may use.
+int max_threads();
+
 // Runs (or resumes) a training; throws on bad data, options or checkpoints.
+// Validates everything, then writes: the options, every output path (an
+// existing --log, --export-data, --save-model or checkpoint is refused without
+// --overwrite or --resume; a folder that cannot be written is refused), the
+// three splits (non-empty, one geometry, labels 0–9, named by file and record)
+// and, on --resume, the checkpoint's settings and the log are all checked
+// before any file is created or changed: a refused run leaves every file as it was.
 TrainResult run_training(const TrainConfig& config);
 
 // One array of an .npz archive: a little-endian NumPy dtype ("<f4", "<f8",

@@ -482,6 +482,7 @@ TEST(TrainInit, InitOfAnotherModelIsRefusedNamingTheParameter) {
   c.save_model = (fs::path(c.log).parent_path() / "h8.npz").string();
   run_training(c);
   c.save_model.clear();
+  c.overwrite = true;  // the log of the run above
   c.hidden = 9;
   c.init = (fs::path(c.log).parent_path() / "h8.npz").string();
   try {
@@ -509,6 +510,7 @@ std::string drawn(TrainConfig c, bool bar, TrainResult* result = nullptr) {
   std::FILE* f = std::tmpfile();
   c.progress = f;
   c.progress_bar = bar;
+  c.overwrite = true;  // each call runs the same configuration
   const TrainResult r = run_training(c);
   if (result) *result = r;
   std::fflush(f);
