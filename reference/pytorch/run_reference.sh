@@ -16,6 +16,7 @@
 # The data is the full MNIST (data/mnist-full, scripts/fetch-data.sh) unless
 # the options name another --dataset. curv-train runs again after PyTorch, so
 # the wall times of both are measured alternating, in one run on one machine.
+# A rerun into the same OUT_DIR replaces its files (curv-train --overwrite).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -35,12 +36,12 @@ common=("${dataset[@]}" --model article-cnn --optimizer scg --batch-size "$batch
         --dtype "$dtype" --threads "$threads" "$@")
 
 echo "== export: $out/data.npz, $out/init.npz"
-"$train" "${common[@]}" --epochs 0 --export-data "$out/data.npz" --save-model "$out/init.npz" --quiet
+"$train" "${common[@]}" --epochs 0 --export-data "$out/data.npz" --save-model "$out/init.npz" --overwrite --quiet
 
 echo "== curv-train: $iterations SCG iterations ($dtype)"
 start=$(date +%s%N)
 "$train" "${common[@]}" --epochs "$iterations" --init "$out/init.npz" --log "$out/curv.csv" \
-  --save-model "$out/curv_final.npz" | tee "$out/curv.txt"
+  --save-model "$out/curv_final.npz" --overwrite | tee "$out/curv.txt"
 echo "curv_wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))" | tee -a "$out/curv.txt"
 
 echo "== PyTorch reference: $iterations SCG iterations ($dtype)"
