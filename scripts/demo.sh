@@ -7,7 +7,7 @@
 # over minibatches), prints the test accuracy, and draws the article's figures.
 #
 #   scripts/demo.sh           the default: under 15 minutes on 2 cores
-#                             (ITERATIONS SCG iterations, default 24)
+#                             (ITERATIONS SCG iterations, default 30)
 #   scripts/demo.sh --full    the article's 50 SCG iterations, and the
 #                             batch-size sweep and the comparison on the whole
 #                             training set (hours on 2 cores)
@@ -86,7 +86,7 @@ threads=$(nproc)
 # scale. Both train on the article's split: --dataset mnist holds 60,000
 # training images, of which curv-train draws 10,000 for validation (seeded)
 # and trains on the other 50,000; the 10,000 test images are the test set.
-iterations=${ITERATIONS:-24}
+iterations=${ITERATIONS:-30}
 data=(--dataset "$dataset")
 if ((full)); then
   epochs=50; sweep=(--epochs 20); cmp=(--passes 40)
