@@ -26,9 +26,11 @@
 #include "curv_examples/signals.hpp"
 #include "train/checkpoint.hpp"
 #include "train/train.hpp"
+#include "train_fixtures.hpp"
 
 namespace fs = std::filesystem;
 using namespace curv::examples;
+using curv::examples::test::bytes_of;
 using curv::Tensor;
 
 namespace {
@@ -39,22 +41,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 fs::path tiny_dataset() {
   static const fs::path dir = [] {
     const fs::path d = fs::temp_directory_path() / ("curv_divergence_data_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    std::mt19937 rng(7);
-    auto write = [&](const std::string& prefix, std::size_t n) {
-      std::vector<std::uint8_t> images(n * 28 * 28), labels(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        labels[i] = static_cast<std::uint8_t>(i % 10);
-        for (std::size_t p = 0; p < 28 * 28; ++p) images[i * 784 + p] = static_cast<std::uint8_t>(rng() % 64);
-        for (std::size_t r = 0; r < 4; ++r)
-          for (std::size_t c = 0; c < 4; ++c) images[i * 784 + (2 + labels[i] * 2 + r) * 28 + 4 + c + labels[i]] = 250;
-      }
-      const std::vector<std::size_t> idims = {n, 28, 28}, ldims = {n};
-      curv::datasets::write_idx(d / (prefix + "-images-idx3-ubyte"), idims, images);
-      curv::datasets::write_idx(d / (prefix + "-labels-idx1-ubyte"), ldims, labels);
-    };
-    write("train", 60);
-    write("t10k", 20);
+    test::write_block_digits(d, 60, 20);
     return d;
   }();
   return dir;
@@ -80,12 +67,6 @@ TrainConfig tiny(const std::string& optimizer, const std::string& name) {
   c.log = (dir / "log.csv").string();
   c.checkpoint = (dir / "ckpt").string();
   return c;
-}
-
-std::string bytes_of(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  EXPECT_TRUE(in) << p;
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string error_of(const std::function<void()>& f) {

@@ -22,9 +22,11 @@
 #include "curv_examples/signals.hpp"
 #include "train/checkpoint.hpp"
 #include "train/train.hpp"
+#include "train_fixtures.hpp"
 
 namespace fs = std::filesystem;
 using namespace curv::examples;
+using curv::examples::test::bytes_of;
 
 namespace {
 
@@ -86,11 +88,6 @@ TrainConfig tiny(const std::string& name, const fs::path& data = {}) {
   c.log = (dir / "log.csv").string();
   c.checkpoint = (dir / "ckpt").string();
   return c;
-}
-
-std::string bytes_of(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 void put(const fs::path& p, const std::string& text) {

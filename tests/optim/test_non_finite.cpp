@@ -165,6 +165,15 @@ void expect_same_state(const ScgState<double>& a, const ScgState<double>& b) {
   EXPECT_TRUE(same_bits(a.passes, b.passes));
 }
 
+TEST(NonFinite, ScgMinimizeStopsOnANonFiniteCurvatureKeepingWFinite) {
+  // SCG cannot form δ and stops with the reason, keeping the start.
+  OverflowingCurvature obj;
+  const auto r = SCG<double>().minimize(obj, Tensor<double>{1.0, 1.0});
+  EXPECT_EQ(r.stop_reason, StopReason::non_finite) << r.message;
+  EXPECT_EQ(r.x(0), 1.0);
+  EXPECT_EQ(r.x(1), 1.0);
+}
+
 TEST(NonFinite, ScgRefusesANonFiniteCurvatureWithoutTouchingItsState) {
   OverflowingCurvature obj;
   const SCG<double> scg;

@@ -231,24 +231,4 @@ TEST(Objectives, ATemporaryObjectiveIsAccepted) {
   EXPECT_EQ(Adam<double>().minimize(make_objective<double>(test::booth, 2), x0).iterations, 1000u);
 }
 
-TEST(StopReasons, ScgStopsOnNonFiniteCurvature) {
-  // An hvp that overflows: SCG cannot form δ and stops, keeping w finite.
-  struct OverflowingCurvature {
-    std::size_t dim() const { return 2; }
-    double value(const Tensor<double>& w) { return w(0) * w(0) + w(1) * w(1); }
-    double value_and_grad(const Tensor<double>& w, Tensor<double>& g) {
-      g = 2.0 * w;
-      return value(w);
-    }
-    double hvp(const Tensor<double>& w, const Tensor<double>&, Tensor<double>& g, Tensor<double>& hv) {
-      hv = Tensor<double>{std::numeric_limits<double>::infinity(), 0.0};
-      return value_and_grad(w, g);
-    }
-  } obj;
-  const auto r = SCG<double>().minimize(obj, Tensor<double>{1.0, 1.0});
-  EXPECT_EQ(r.stop_reason, StopReason::non_finite) << r.message;
-  EXPECT_EQ(r.x(0), 1.0);
-  EXPECT_EQ(r.x(1), 1.0);
-}
-
 }  // namespace
