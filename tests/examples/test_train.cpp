@@ -41,12 +41,7 @@ fs::path tiny_dataset() {
   return dir;
 }
 
-fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("curv_train_test_" + std::to_string(::getpid())) / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path scratch(const std::string& name) { return curv::examples::test::scratch_dir("curv_train_test", name); }
 
 TrainConfig tiny(const std::string& optimizer, const std::string& name) {
   TrainConfig c;

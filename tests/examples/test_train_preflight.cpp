@@ -30,12 +30,7 @@ using curv::examples::test::bytes_of;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("curv_preflight_test_" + std::to_string(::getpid())) / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path scratch(const std::string& name) { return curv::examples::test::scratch_dir("curv_preflight_test", name); }
 
 // An MNIST-format folder: `n` training and `nt` test images of rows × cols
 // bytes, labels i mod 10 with a label-dependent bright block; `edit` may

@@ -30,12 +30,7 @@ using curv::examples::test::bytes_of;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("curv_storm_test_" + std::to_string(::getpid())) / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path scratch(const std::string& name) { return curv::examples::test::scratch_dir("curv_storm_test", name); }
 
 // Starts curv-train with `args` (no shell), its output to `output`.
 pid_t spawn(const std::vector<std::string>& args, const fs::path& output) {

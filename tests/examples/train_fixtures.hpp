@@ -11,9 +11,21 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <curv/datasets/idx.hpp>
 
 namespace curv::examples::test {
+
+// An empty folder `name` under a per-process folder `suite_<pid>` in the
+// system's temporary directory (emptied first if a test left it).
+inline std::filesystem::path scratch_dir(const std::string& suite, const std::string& name) {
+  const std::filesystem::path d =
+      std::filesystem::temp_directory_path() / (suite + "_" + std::to_string(::getpid())) / name;
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
 
 // Writes `train` and `test` 28×28 images into `dir` as MNIST's four IDX files
 // (train-*, t10k-*): noise below 64 with a bright 4×4 block whose place
