@@ -418,49 +418,15 @@ class EpochNotFinite : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A counter read from a checkpoint: at most `most` (what this run can have reached).
-std::uint64_t bounded_counter(const Checkpoint& c, const std::string& name, std::uint64_t most, const std::string& why) {
-  const std::uint64_t v = c.counter(name);
-  if (v > most)
-    throw CheckpointError("counter " + name + " = " + std::to_string(v) + ", expected at most " + std::to_string(most) +
-                          " (" + why + ")");
-  return v;
-}
-
 template <class T>
 class ScgRunner final : public Runner<T> {
  public:
   ScgRunner(FullObjective<T>& obj, opt::ScgOptions o) : obj_(obj), scg_(std::move(o)) {}
 
   void start(const Tensor<T>& w0) override { st_ = scg_.start(obj_, w0); }
-  void save(Checkpoint& c) const override {
-    c.put_tensor("w", st_.w);
-    c.put_tensor("r", st_.r);
-    c.put_tensor("p", st_.p);
-    c.scalars["loss"] = st_.loss;
-    c.scalars["lambda"] = st_.lambda;
-    c.scalars["lambda_bar"] = st_.lambda_bar;
-    c.scalars["delta"] = st_.delta;
-    c.scalars["passes"] = st_.passes;
-    c.scalars["seconds"] = st_.seconds;
-    c.counters["success"] = st_.success ? 1 : 0;
-    c.counters["iteration"] = st_.iteration;
-    c.counters["restart_counter"] = st_.restart_counter;
-  }
+  void save(Checkpoint& c) const override { scg_.save_state(st_, c); }
   void restore(const Checkpoint& c, std::size_t dim, std::size_t epochs) override {
-    st_.w = c.tensor<T>("w", dim);
-    st_.r = c.tensor<T>("r", dim);
-    st_.p = c.tensor<T>("p", dim);
-    st_.loss = c.scalar("loss");
-    st_.lambda = c.scalar("lambda");
-    st_.lambda_bar = c.scalar("lambda_bar");
-    st_.delta = c.scalar("delta");
-    st_.passes = c.scalar("passes");
-    st_.seconds = c.scalar("seconds");
-    st_.success = bounded_counter(c, "success", 1, "0 or 1") != 0;
-    st_.iteration = bounded_counter(c, "iteration", epochs, "the --epochs " + std::to_string(epochs) + " of this run");
-    st_.restart_counter = bounded_counter(c, "restart_counter", dim, "the restart interval, the parameter count");
-    scg_.check_state(st_, dim);
+    st_ = scg_.load_state(c, dim, {epochs, "the --epochs " + std::to_string(epochs) + " of this run"});
   }
   std::size_t epoch() const override { return st_.iteration; }
   // The bar moves over each pass's minibatches (FullObjective); it ends with the iteration.
@@ -555,41 +521,15 @@ using AdamRunner = FirstOrderRunner<T, opt::Adam<T>, opt::AdamState<T>>;
 
 template <class T, class Opt, class State>
 void FirstOrderRunner<T, Opt, State>::save(Checkpoint& c) const {
-  c.put_tensor("w", st_.w);
-  c.counters["step"] = st_.step;
-  c.scalars["passes"] = st_.passes;
-  c.scalars["seconds"] = st_.seconds;
-  // A buffer the optimizer has not created yet is a default (0-d) tensor: not stored.
-  auto put = [&](const char* name, const Tensor<T>& t) {
-    if (t.dimension() > 0) c.put_tensor(name, t);
-  };
-  if constexpr (std::is_same_v<State, opt::SgdState<T>>) {
-    put("momentum_buffer", st_.momentum_buffer);
-  } else {
-    put("exp_avg", st_.exp_avg);
-    put("exp_avg_sq", st_.exp_avg_sq);
-    put("max_exp_avg_sq", st_.max_exp_avg_sq);
-  }
+  opt_.save_state(st_, c);
 }
 
 template <class T, class Opt, class State>
 void FirstOrderRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t dim, std::size_t epochs) {
-  st_.w = c.tensor<T>("w", dim);
   const std::uint64_t nb = obj_.num_batches();
-  st_.step = bounded_counter(c, "step", epochs > UINT64_MAX / nb ? UINT64_MAX : epochs * nb,
-                             "--epochs " + std::to_string(epochs) + " of " + std::to_string(nb) + " minibatch steps");
-  st_.passes = c.scalar("passes");
-  st_.seconds = c.scalar("seconds");
-  // A buffer is absent until the optimizer first needs it; keep it so.
-  auto maybe = [&](const char* name) { return c.has_tensor(name) ? c.tensor<T>(name, dim) : Tensor<T>(); };
-  if constexpr (std::is_same_v<State, opt::SgdState<T>>) {
-    st_.momentum_buffer = maybe("momentum_buffer");
-  } else {
-    st_.exp_avg = maybe("exp_avg");
-    st_.exp_avg_sq = maybe("exp_avg_sq");
-    st_.max_exp_avg_sq = maybe("max_exp_avg_sq");
-  }
-  opt_.check_state(st_, dim);
+  st_ = opt_.load_state(c, dim,
+                        {epochs > UINT64_MAX / nb ? UINT64_MAX : epochs * nb,
+                         "--epochs " + std::to_string(epochs) + " of " + std::to_string(nb) + " minibatch steps"});
   entering_ = true;
 }
 
@@ -650,67 +590,14 @@ using LbfgsRunner = LineSearchRunner<T, opt::LBFGS<T>, opt::LbfgsState<T>>;
 template <class T>
 using CgRunner = LineSearchRunner<T, opt::NonlinearCG<T>, opt::NonlinearCgState<T>>;
 
-// "s3": a record name with an index (built by append: GCC 12 misreports "s" + std::to_string(i) under -Wrestrict).
-std::string indexed(const char* name, std::size_t i) {
-  std::string s = name;
-  s += std::to_string(i);
-  return s;
-}
-
 template <class T, class Opt, class State>
 void LineSearchRunner<T, Opt, State>::save(Checkpoint& c) const {
-  c.put_tensor("w", st_.w);
-  c.put_tensor("g", st_.g);
-  c.scalars["loss"] = st_.loss;
-  c.scalars["passes"] = st_.passes;
-  c.scalars["seconds"] = st_.seconds;
-  c.counters["iteration"] = st_.iteration;
-  if constexpr (std::is_same_v<State, opt::LbfgsState<T>>) {
-    // The memory, oldest pair first: s<i>, y<i>, rho<i>.
-    c.counters["memory_capacity"] = opt_.options().memory;
-    c.counters["memory_pairs"] = st_.memory.size();
-    for (std::size_t i = 0; i < st_.memory.size(); ++i) {
-      c.put_tensor(indexed("s", i), st_.memory[i].s);
-      c.put_tensor(indexed("y", i), st_.memory[i].y);
-      c.scalars[indexed("rho", i)] = st_.memory[i].rho;
-    }
-  } else {
-    c.put_tensor("d", st_.d);
-    c.scalars["previous_slope"] = st_.previous_slope;
-    c.scalars["previous_alpha"] = st_.previous_alpha;
-    c.counters["restarted"] = st_.restarted ? 1 : 0;
-  }
+  opt_.save_state(st_, c);
 }
 
 template <class T, class Opt, class State>
 void LineSearchRunner<T, Opt, State>::restore(const Checkpoint& c, std::size_t dim, std::size_t epochs) {
-  st_ = State();
-  st_.w = c.tensor<T>("w", dim);
-  st_.g = c.tensor<T>("g", dim);
-  st_.loss = c.scalar("loss");
-  st_.passes = c.scalar("passes");
-  st_.seconds = c.scalar("seconds");
-  st_.iteration = bounded_counter(c, "iteration", epochs, "the --epochs " + std::to_string(epochs) + " of this run");
-  if constexpr (std::is_same_v<State, opt::LbfgsState<T>>) {
-    const std::uint64_t capacity = c.counter("memory_capacity"), pairs = c.counter("memory_pairs");
-    if (capacity != opt_.options().memory || pairs > capacity)
-      throw CheckpointError("the checkpoint's L-BFGS memory holds " + std::to_string(pairs) + " pairs of at most " +
-                            std::to_string(capacity) + ", this run keeps at most " +
-                            std::to_string(opt_.options().memory));
-    for (std::size_t i = 0; i < pairs; ++i) {
-      opt::LbfgsPair<T> p;
-      p.s = c.tensor<T>(indexed("s", i), dim);
-      p.y = c.tensor<T>(indexed("y", i), dim);
-      p.rho = c.scalar(indexed("rho", i));
-      st_.memory.push_back(std::move(p));
-    }
-  } else {
-    st_.d = c.tensor<T>("d", dim);
-    st_.previous_slope = c.scalar("previous_slope");
-    st_.previous_alpha = c.scalar("previous_alpha");
-    st_.restarted = bounded_counter(c, "restarted", 1, "0 or 1") != 0;
-  }
-  opt_.check_state(st_, dim);
+  st_ = opt_.load_state(c, dim, {epochs, "the --epochs " + std::to_string(epochs) + " of this run"});
 }
 
 opt::Curvature parse_curvature(const std::string& s) {
