@@ -32,7 +32,7 @@
 #include <curv/optim/scg.hpp>
 #include <curv/optim/sgd.hpp>
 
-#include "curv_examples/atomic_file.hpp"
+#include <curv/nn/atomic_file.hpp>
 #include "curv_examples/csv.hpp"
 #include "curv_examples/progress.hpp"
 #include "curv_examples/signals.hpp"
@@ -224,13 +224,13 @@ std::uint64_t hash_dataset(const ds::TensorDataset<T>& d) {
 template <class T>
 void export_data(const std::string& path, const Data<T>& d) {
   std::vector<std::vector<std::int64_t>> labels;
-  std::vector<NpzArray> arrays;
+  std::vector<nn::NpzArray> arrays;
   const std::pair<const char*, const ds::TensorDataset<T>*> parts[] = {{"train", &d.train}, {"val", &d.val}, {"test", &d.test}};
   labels.reserve(3);
   for (const auto& [name, set] : parts) {
     const Tensor<T>& x = set->inputs();
     const Tensor<T>& y = set->targets();
-    NpzArray a;
+    nn::NpzArray a;
     a.name = std::string(name) + "_x";
     a.descr = sizeof(T) == 4 ? "<f4" : "<f8";
     a.shape.assign(x.shape().begin(), x.shape().end());
@@ -241,7 +241,9 @@ void export_data(const std::string& path, const Data<T>& d) {
     for (std::size_t i = 0; i < y.size(); ++i) l[i] = static_cast<std::int64_t>(y.data()[i]);
     arrays.push_back({std::string(name) + "_y", "<i8", {y.size()}, l.data(), l.size() * sizeof(std::int64_t)});
   }
-  write_npz(path, arrays);
+  const fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  nn::save_npz(p, arrays);
 }
 
 // The parameters a fresh run starts from: --init FILE, else the seeded initialization.
@@ -732,7 +734,7 @@ void trim_log(const fs::path& log, std::size_t epoch) {
       }
       kept.push_back(line);
     }
-  write_file_atomic(log, [&](std::ostream& out) {
+  nn::write_file_atomic(log, [&](std::ostream& out) {
     for (std::size_t i = 0; i < content.header.size(); ++i) out << (i ? "," : "") << content.header[i];
     out << '\n';
     for (const auto& line : kept) out << line << '\n';
@@ -1087,7 +1089,7 @@ TrainResult train(const TrainConfig& c) {
 
   if (!c.checkpoint.empty() && fs::is_directory(ckpt_dir) && started) {
     // Temporary files of writes that a kill interrupted (this folder is this run's).
-    const std::vector<fs::path> swept = remove_stale_temp_files(ckpt_dir, {"checkpoint.curv", "model.npz"});
+    const std::vector<fs::path> swept = nn::remove_stale_temp_files(ckpt_dir, {"checkpoint.curv", "model.npz"});
     if (!swept.empty())
       print("curv-train: removed " + std::to_string(swept.size()) + " stale temporary file(s) from " +
             ckpt_dir.string());
@@ -1193,106 +1195,6 @@ TrainResult train(const TrainConfig& c) {
 }
 
 }  // namespace
-
-namespace {
-
-std::uint32_t crc32_update(std::uint32_t crc, const unsigned char* p, std::size_t n) {
-  static const auto table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  crc = ~crc;
-  for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-  return ~crc;
-}
-
-void put_le(std::ostream& out, std::uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.put(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-// NPY format 1.0: magic, version, header length, a Python dict padded with
-// spaces so that the data starts at a multiple of 64 bytes.
-std::string npy_header(const NpzArray& a) {
-  std::string shape = "(";
-  for (std::size_t i = 0; i < a.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(a.shape[i]);
-  shape += a.shape.size() == 1 ? ",)" : ")";  // Python's one-element tuple
-  std::string dict = "{'descr': '" + a.descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-  const std::size_t unpadded = 10 + dict.size() + 1;
-  dict.append((64 - unpadded % 64) % 64, ' ');
-  dict += '\n';
-  std::string h = "\x93NUMPY";
-  h += '\x01';
-  h += '\x00';
-  h += static_cast<char>(dict.size() & 0xff);
-  h += static_cast<char>((dict.size() >> 8) & 0xff);
-  return h + dict;
-}
-
-}  // namespace
-
-void write_npz(const std::string& path, const std::vector<NpzArray>& arrays) {
-  struct Entry {
-    std::string name, header;
-    std::uint32_t crc = 0;
-    std::uint64_t size = 0, offset = 0;
-  };
-  std::vector<Entry> entries;
-  std::uint64_t offset = 0;
-  for (const NpzArray& a : arrays) {
-    std::size_t count = 1;
-    for (std::size_t d : a.shape) count *= d;
-    const std::size_t width = a.descr == "<i8" || a.descr == "<f8" ? 8 : a.descr == "<f4" ? 4 : 0;
-    if (width == 0 || count * width != a.bytes)
-      throw std::invalid_argument("write_npz " + path + ": array '" + a.name + "' of dtype " + a.descr + " has " +
-                                  std::to_string(a.bytes) + " bytes, its shape needs " + std::to_string(count * width));
-    Entry e;
-    e.name = a.name + ".npy";
-    e.header = npy_header(a);
-    e.crc = crc32_update(0, reinterpret_cast<const unsigned char*>(e.header.data()), e.header.size());
-    e.crc = crc32_update(e.crc, static_cast<const unsigned char*>(a.data), a.bytes);
-    e.size = e.header.size() + a.bytes;
-    e.offset = offset;
-    offset += 30 + e.name.size() + e.size;
-    entries.push_back(std::move(e));
-  }
-  if (offset >= 0xffffffffull)
-    throw std::runtime_error("write_npz " + path + ": " + std::to_string(offset) +
-                             " bytes exceed the 4 GiB of a ZIP without ZIP64");
-  const fs::path p(path);
-  if (p.has_parent_path()) fs::create_directories(p.parent_path());
-  write_file_atomic(p, [&](std::ostream& out) {
-    constexpr std::uint32_t dos_date = (1 << 5) | 1;  // 1980-01-01: deterministic files
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      const Entry& e = entries[i];
-      put_le(out, 0x04034b50, 4);
-      put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, dos_date, 2);
-      put_le(out, e.crc, 4), put_le(out, e.size, 4), put_le(out, e.size, 4);
-      put_le(out, e.name.size(), 2), put_le(out, 0, 2);
-      out << e.name << e.header;
-      out.write(static_cast<const char*>(arrays[i].data), static_cast<std::streamsize>(arrays[i].bytes));
-    }
-    std::uint64_t central = 0;
-    for (const Entry& e : entries) {
-      put_le(out, 0x02014b50, 4);
-      put_le(out, 20, 2), put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2);
-      put_le(out, dos_date, 2);
-      put_le(out, e.crc, 4), put_le(out, e.size, 4), put_le(out, e.size, 4);
-      put_le(out, e.name.size(), 2);
-      put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2);
-      put_le(out, 0, 4), put_le(out, e.offset, 4);
-      out << e.name;
-      central += 46 + e.name.size();
-    }
-    put_le(out, 0x06054b50, 4);
-    put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, entries.size(), 2), put_le(out, entries.size(), 2);
-    put_le(out, central, 4), put_le(out, offset, 4), put_le(out, 0, 2);
-  });
-}
 
 std::vector<std::string> log_columns(const std::string& optimizer) {
   std::vector<std::string> cols = {"epoch", "passes", "seconds", "train_loss", "val_loss", "val_accuracy"};

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "curv_examples/atomic_file.hpp"
+#include <curv/nn/atomic_file.hpp>
 #include "curv_examples/csv.hpp"
 #include "curv_examples/progress.hpp"
 #include "curv_examples/signals.hpp"
@@ -67,8 +67,8 @@ TEST(Csv, LogAppendsToAMatchingHeaderAndRefusesAnother) {
 
 TEST(AtomicFile, FailedWriteLeavesOldContentAndNoTempFile) {
   const fs::path p = scratch("atomic.txt");
-  write_file_atomic(p, [](std::ostream& o) { o << "old"; });
-  EXPECT_THROW(write_file_atomic(p, [](std::ostream& o) {
+  curv::nn::write_file_atomic(p, [](std::ostream& o) { o << "old"; });
+  EXPECT_THROW(curv::nn::write_file_atomic(p, [](std::ostream& o) {
                  o << "half";
                  throw std::runtime_error("disk full");
                }),
