@@ -2,6 +2,8 @@
 // MNIST / Fashion-MNIST loaders.
 #include "curv/datasets/idx.hpp"
 
+#include "curv/nn/atomic_file.hpp"
+
 #include <zlib.h>
 
 #include <fcntl.h>
@@ -10,7 +12,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -316,9 +317,9 @@ void write_idx(const std::filesystem::path& file, std::span<const std::size_t> d
   put32(0x00000800u | static_cast<std::uint32_t>(dims.size()));
   for (std::size_t d : dims) put32(static_cast<std::uint32_t>(d));
 
-  static std::atomic<unsigned> counter{0};
-  const std::filesystem::path tmp =
-      file.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  // Atomic like every curv writer (nn/atomic_file.hpp): a sibling temporary
+  // file, synced and renamed over `file`, the folder synced.
+  const std::filesystem::path tmp = nn::temp_path_beside(file);
   auto failed = [&](const std::string& why) {
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);
@@ -342,9 +343,11 @@ void write_idx(const std::filesystem::path& file, std::span<const std::size_t> d
     out.close();
     if (!out) throw failed("write error");
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) throw failed(ec.message());
+  try {
+    nn::commit_file(tmp, file);
+  } catch (const std::runtime_error& e) {
+    throw failed(e.what());
+  }
 }
 
 namespace {

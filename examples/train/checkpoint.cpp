@@ -5,7 +5,7 @@
 #include <iterator>
 #include <sstream>
 
-#include "curv_examples/atomic_file.hpp"
+#include <curv/nn/atomic_file.hpp>
 
 namespace curv::examples {
 
@@ -119,7 +119,7 @@ void Checkpoint::write(const std::filesystem::path& path) const {
   put(header, static_cast<std::uint64_t>(payload.size()));
   std::string trailer;
   put(trailer, fnv1a(payload.data(), payload.size()));
-  write_file_atomic(path, [&](std::ostream& out) {
+  nn::write_file_atomic(path, [&](std::ostream& out) {
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
     out.write(trailer.data(), static_cast<std::streamsize>(trailer.size()));

@@ -15,6 +15,10 @@
 // element size, which is 4 or 8) is checked against the bytes left before
 // anything is allocated for it, and a second record of a kind and name is
 // refused. A checkpoint that fails any check is refused.
+//
+// Which scalars, counters and tensors an optimizer's state has is the
+// optimizer's knowledge (its save_state/load_state in optim): the checkpoint
+// is one implementation of optim's StateWriter/StateReader.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +30,7 @@
 #include <vector>
 
 #include <curv/autodiff/tensor.hpp>
+#include <curv/optim/state_io.hpp>
 
 namespace curv::examples {
 
@@ -34,7 +39,7 @@ class CheckpointError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-class Checkpoint {
+class Checkpoint final : public optim::StateWriter, public optim::StateReader {
  public:
   std::map<std::string, std::string> settings;
   std::map<std::string, double> scalars;
@@ -66,7 +71,6 @@ class Checkpoint {
     if (n) std::memcpy(t.data(), it->second.bytes.data(), n * sizeof(T));
     return t;
   }
-  bool has_tensor(const std::string& name) const { return tensors_.count(name) != 0; }
 
   double scalar(const std::string& name) const;
   std::uint64_t counter(const std::string& name) const;
@@ -77,6 +81,22 @@ class Checkpoint {
   static Checkpoint read(const std::filesystem::path& path);
 
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  // optim's state archive interface: the records above, under the same names.
+  void write_scalar(std::string_view name, double value) override { scalars[std::string(name)] = value; }
+  void write_counter(std::string_view name, std::uint64_t value) override { counters[std::string(name)] = value; }
+  void write_tensor(std::string_view name, const Tensor<float>& t) override { put_tensor(std::string(name), t); }
+  void write_tensor(std::string_view name, const Tensor<double>& t) override { put_tensor(std::string(name), t); }
+  double read_scalar(std::string_view name) const override { return scalar(std::string(name)); }
+  std::uint64_t read_counter(std::string_view name) const override { return counter(std::string(name)); }
+  bool has_counter(std::string_view name) const override { return counters.count(std::string(name)) != 0; }
+  bool has_tensor(std::string_view name) const override { return tensors_.count(std::string(name)) != 0; }
+  void read_tensor(std::string_view name, std::size_t size, Tensor<float>& out) const override {
+    out = tensor<float>(std::string(name), size);
+  }
+  void read_tensor(std::string_view name, std::size_t size, Tensor<double>& out) const override {
+    out = tensor<double>(std::string(name), size);
+  }
 
  private:
   struct Raw {

@@ -14,6 +14,8 @@
 
 #include "curv_examples/signals.hpp"
 #include "curv_examples/train_options.hpp"
+#include "train/messages.hpp"
+#include "train/optimizers.hpp"
 #include "train/train.hpp"
 
 using namespace curv::examples;
@@ -73,11 +75,17 @@ int main(int argc, char** argv) {
   app.add_option("--hidden", c.hidden, "mlp: hidden units (input -> hidden -> 10, tanh)")
       ->check(whole_number())
       ->capture_default_str();
+  // The optimizers' names and --lr's defaults come from the table (optimizers.hpp).
+  std::string lr_help = "learning rate of";
+  for (const OptimizerEntry& e : optimizer_table())
+    if (e.takes_lr())
+      lr_help += std::string(lr_help.back() == 'f' ? " " : ", ") + e.name + " (default " + num(e.default_lr) + ")";
   app.add_option("--optimizer", c.optimizer,
-                 "scg, sgd, adam, lbfgs or cg (lbfgs and cg: one epoch = one accepted strong-Wolfe line-search step; "
-                 "every optimizer checkpoints and resumes bit-identically)")
+                 optimizers_that([](const OptimizerEntry&) { return true; }) +
+                     " (scg, lbfgs, cg: one epoch = one iteration over the whole set, for lbfgs and cg one accepted "
+                     "strong-Wolfe line-search step; every optimizer checkpoints and resumes bit-identically)")
       ->capture_default_str();
-  auto* lr_opt = app.add_option("--lr", lr, "learning rate of sgd (default 0.01) and adam (default 0.001)");
+  auto* lr_opt = app.add_option("--lr", lr, lr_help);
   app.add_option("--momentum", c.momentum, "sgd: momentum")->capture_default_str();
   app.add_option("--curvature", c.curvature,
                  "scg: exact (H*p by forward-over-reverse), gauss-newton (G*p, positive semi-definite) or "
@@ -135,8 +143,13 @@ int main(int argc, char** argv) {
   try {
     check_model_options(app, c);  // and no empty values
     const std::string optimizer = "this run has --optimizer " + c.optimizer;
-    refuse_inapplicable(app, "--momentum", c.optimizer == "sgd", "applies to --optimizer sgd only; " + optimizer);
-    refuse_inapplicable(app, "--curvature", c.optimizer == "scg", "applies to --optimizer scg only; " + optimizer);
+    const OptimizerEntry& entry = find_optimizer(c.optimizer);
+    auto momentum = [](const OptimizerEntry& e) { return e.takes_momentum; };
+    auto curvature = [](const OptimizerEntry& e) { return e.takes_curvature; };
+    refuse_inapplicable(app, "--momentum", entry.takes_momentum,
+                        "applies to --optimizer " + optimizers_that(momentum) + " only; " + optimizer);
+    refuse_inapplicable(app, "--curvature", entry.takes_curvature,
+                        "applies to --optimizer " + optimizers_that(curvature) + " only; " + optimizer);
     refuse_inapplicable(app, "--checkpoint-every", !c.checkpoint.empty(), "applies only with --checkpoint DIR");
   } catch (const std::invalid_argument& e) {
     std::cerr << "curv-train: " << e.what() << "\n";

@@ -106,20 +106,6 @@ int max_threads();
 // before any file is created or changed: a refused run leaves every file as it was.
 TrainResult run_training(const TrainConfig& config);
 
-// One array of an .npz archive: a little-endian NumPy dtype ("<f4", "<f8",
-// "<i8"), a C-order shape and the raw bytes of its elements.
-struct NpzArray {
-  std::string name;  // entry "<name>.npy"
-  std::string descr;
-  std::vector<std::size_t> shape;
-  const void* data = nullptr;
-  std::size_t bytes = 0;
-};
-
-// Writes an uncompressed .npz (what numpy.savez writes) atomically: a
-// temporary file beside `path`, renamed over it once complete.
-void write_npz(const std::string& path, const std::vector<NpzArray>& arrays);
-
 // The CSV columns of the log: the common ones, then the SCG ones for --optimizer scg.
 std::vector<std::string> log_columns(const std::string& optimizer);
 

@@ -3,14 +3,14 @@
 // stored (or, on reading, deflated) entries and CRC-32 from zlib.
 #include "curv/nn/serialize.hpp"
 
+#include "curv/nn/atomic_file.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <atomic>
 #include <bit>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -40,24 +40,25 @@ constexpr const char* descr() {
 
 // ---- NPY -----------------------------------------------------------------
 
-template <class T>
-Bytes npy_bytes(const Tensor<T>& a) {
+// The NPY 1.0 header of an array of dtype `descr` and `shape`: magic,
+// version, length, and a Python dict padded with spaces so that the data
+// starts at a multiple of 64 bytes.
+std::string npy_header(std::string_view dtype, const Shape& shape_of) {
   std::string shape = "(";
-  for (std::size_t i = 0; i < a.dimension(); ++i) shape += std::to_string(a.shape(i)) + ", ";
-  if (a.dimension() > 0) shape.resize(shape.size() - (a.dimension() == 1 ? 1 : 2));
+  for (std::size_t i = 0; i < shape_of.size(); ++i) shape += std::to_string(shape_of[i]) + ", ";
+  if (!shape_of.empty()) shape.resize(shape.size() - (shape_of.size() == 1 ? 1 : 2));
   shape += ")";
-  std::string header = std::string("{'descr': '") + descr<T>() + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string header = "{'descr': '" + std::string(dtype) + "', 'fortran_order': False, 'shape': " + shape + ", }";
   const std::size_t unpadded = 10 + header.size() + 1;  // magic(6) version(2) length(2) header '\n'
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
-  Bytes out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+  std::string out = "\x93NUMPY";
+  out += '\x01';
+  out += '\x00';
   const auto len = static_cast<std::uint16_t>(header.size());
-  out.push_back(static_cast<unsigned char>(len & 0xff));
-  out.push_back(static_cast<unsigned char>(len >> 8));
-  out.insert(out.end(), header.begin(), header.end());
-  const auto* data = reinterpret_cast<const unsigned char*>(a.data());
-  out.insert(out.end(), data, data + a.size() * sizeof(T));
-  return out;
+  out += static_cast<char>(len & 0xff);
+  out += static_cast<char>(len >> 8);
+  return out + header;
 }
 
 // Limits on what a file may claim, checked before anything is allocated.
@@ -281,84 +282,61 @@ Bytes read_file(std::string_view fn, const std::filesystem::path& path) {
   return bytes;
 }
 
-// Writes to a temporary file next to `path`, then renames it over `path`.
-void write_atomically(std::string_view fn, const std::filesystem::path& path, const Bytes& bytes) {
-  static std::atomic<unsigned> counter{0};
-  const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-  std::filesystem::path tmp = path;
-  tmp += ".tmp-" + std::to_string(stamp) + "-" + std::to_string(counter++);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(fn, path, "cannot create the temporary file " + tmp.string());
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      fail(fn, path, "writing the temporary file " + tmp.string() + " failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    fail(fn, path, "renaming the temporary file failed: " + ec.message());
-  }
-}
-
 // ---- ZIP -----------------------------------------------------------------
 
-void put16(Bytes& b, std::uint32_t v) {
-  b.push_back(static_cast<unsigned char>(v & 0xff));
-  b.push_back(static_cast<unsigned char>((v >> 8) & 0xff));
-}
-void put32(Bytes& b, std::uint32_t v) {
-  put16(b, v & 0xffff);
-  put16(b, v >> 16);
+void put_le(std::ostream& out, std::uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.put(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 std::uint32_t get16(const Bytes& b, std::size_t at) { return b[at] | (std::uint32_t(b[at + 1]) << 8); }
 std::uint32_t get32(const Bytes& b, std::size_t at) { return get16(b, at) | (get16(b, at + 2) << 16); }
 
+// One stored entry "<name>.npy" of an archive: its npy header and its array's bytes.
 struct ZipEntry {
-  std::string name;
-  Bytes data;
+  std::string name, header;
+  const unsigned char* data = nullptr;
+  std::size_t bytes = 0;
+  std::uint32_t crc = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t size() const { return header.size() + bytes; }
 };
 
-Bytes zip_stored(const std::vector<ZipEntry>& entries, const std::filesystem::path& path) {
-  constexpr std::uint32_t dos_time = 0, dos_date = (0 << 9) | (1 << 5) | 1;  // 1980-01-01 00:00
-  Bytes out, central;
-  for (const ZipEntry& e : entries) {
-    if (e.data.size() >= 0xffffffffu || out.size() >= 0xffffffffu)
-      fail("save_parameters", path, "archive larger than 4 GiB (ZIP64 is not supported)");
-    const std::uint32_t crc =
-        static_cast<std::uint32_t>(crc32(0L, e.data.data(), static_cast<uInt>(e.data.size())));
-    const auto size = static_cast<std::uint32_t>(e.data.size());
-    const auto offset = static_cast<std::uint32_t>(out.size());
-    put32(out, 0x04034b50);
-    put16(out, 20), put16(out, 0), put16(out, 0), put16(out, dos_time), put16(out, dos_date);
-    put32(out, crc), put32(out, size), put32(out, size);
-    put16(out, static_cast<std::uint32_t>(e.name.size())), put16(out, 0);
-    out.insert(out.end(), e.name.begin(), e.name.end());
-    out.insert(out.end(), e.data.begin(), e.data.end());
-
-    put32(central, 0x02014b50);
-    put16(central, 20), put16(central, 20), put16(central, 0), put16(central, 0);
-    put16(central, dos_time), put16(central, dos_date);
-    put32(central, crc), put32(central, size), put32(central, size);
-    put16(central, static_cast<std::uint32_t>(e.name.size()));
-    put16(central, 0), put16(central, 0), put16(central, 0), put16(central, 0);
-    put32(central, 0), put32(central, offset);
-    central.insert(central.end(), e.name.begin(), e.name.end());
+std::uint32_t crc32_of(std::uint32_t crc, const unsigned char* p, std::size_t n) {
+  for (std::size_t at = 0; at < n;) {  // zlib takes at most 4 GiB at a time
+    const std::size_t chunk = std::min<std::size_t>(n - at, std::size_t(1) << 30);
+    crc = static_cast<std::uint32_t>(crc32(crc, p + at, static_cast<uInt>(chunk)));
+    at += chunk;
   }
-  const auto cd_offset = static_cast<std::uint32_t>(out.size());
-  out.insert(out.end(), central.begin(), central.end());
-  put32(out, 0x06054b50);
-  put16(out, 0), put16(out, 0);
-  put16(out, static_cast<std::uint32_t>(entries.size())), put16(out, static_cast<std::uint32_t>(entries.size()));
-  put32(out, static_cast<std::uint32_t>(central.size())), put32(out, cd_offset);
-  put16(out, 0);
-  return out;
+  return crc;
+}
+
+// A ZIP of stored (uncompressed) entries, as numpy.savez writes it, with a
+// fixed timestamp so that the same arrays give the same bytes.
+void write_zip_stored(std::ostream& out, const std::vector<ZipEntry>& entries) {
+  constexpr std::uint32_t dos_time = 0, dos_date = (0 << 9) | (1 << 5) | 1;  // 1980-01-01 00:00
+  std::uint64_t end = 0, central = 0;
+  for (const ZipEntry& e : entries) {
+    put_le(out, 0x04034b50, 4);
+    put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, dos_time, 2), put_le(out, dos_date, 2);
+    put_le(out, e.crc, 4), put_le(out, e.size(), 4), put_le(out, e.size(), 4);
+    put_le(out, e.name.size(), 2), put_le(out, 0, 2);
+    out << e.name << e.header;
+    out.write(reinterpret_cast<const char*>(e.data), static_cast<std::streamsize>(e.bytes));
+    end = e.offset + 30 + e.name.size() + e.size();
+  }
+  for (const ZipEntry& e : entries) {
+    put_le(out, 0x02014b50, 4);
+    put_le(out, 20, 2), put_le(out, 20, 2), put_le(out, 0, 2), put_le(out, 0, 2);
+    put_le(out, dos_time, 2), put_le(out, dos_date, 2);
+    put_le(out, e.crc, 4), put_le(out, e.size(), 4), put_le(out, e.size(), 4);
+    put_le(out, e.name.size(), 2);
+    put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, 0, 2);
+    put_le(out, 0, 4), put_le(out, e.offset, 4);
+    out << e.name;
+    central += 46 + e.name.size();
+  }
+  put_le(out, 0x06054b50, 4);
+  put_le(out, 0, 2), put_le(out, 0, 2), put_le(out, entries.size(), 2), put_le(out, entries.size(), 2);
+  put_le(out, central, 4), put_le(out, end, 4), put_le(out, 0, 2);
 }
 
 // One entry of an archive as its central directory and local header describe
@@ -506,7 +484,42 @@ bool is_npy(const std::filesystem::path& path) { return path.extension() == ".np
 
 template <class T>
 void save_npy(const std::filesystem::path& path, const Tensor<T>& array) {
-  write_atomically("save_npy", path, npy_bytes(array));
+  const std::string header = npy_header(descr<T>(), Shape(array.shape().begin(), array.shape().end()));
+  write_file_atomic(path, [&](std::ostream& out) {
+    out << header;
+    out.write(reinterpret_cast<const char*>(array.data()), static_cast<std::streamsize>(array.size() * sizeof(T)));
+  });
+}
+
+void save_npz(const std::filesystem::path& path, const std::vector<NpzArray>& arrays) {
+  std::vector<ZipEntry> entries;
+  std::uint64_t offset = 0;
+  for (const NpzArray& a : arrays) {
+    const std::size_t width = a.descr == "<f4" ? 4 : a.descr == "<f8" || a.descr == "<i8" ? 8 : 0;
+    if (width == 0)
+      fail("save_npz", path, "array '" + a.name + "' has dtype '" + printable(a.descr) +
+                                 "', expected '<f4', '<f8' or '<i8'");
+    std::size_t bytes = width;
+    for (std::size_t d : a.shape)
+      if (__builtin_mul_overflow(bytes, d, &bytes)) fail("save_npz", path, "array '" + a.name + "' is too large");
+    if (bytes != a.bytes)
+      fail("save_npz", path, "array '" + a.name + "' of dtype " + a.descr + " and shape " + shape_string(a.shape) +
+                                 " has " + std::to_string(a.bytes) + " bytes, its shape needs " + std::to_string(bytes));
+    ZipEntry e;
+    e.name = a.name + ".npy";
+    e.header = npy_header(a.descr, a.shape);
+    e.data = static_cast<const unsigned char*>(a.data);
+    e.bytes = a.bytes;
+    e.offset = offset;
+    offset += 30 + e.name.size() + e.size();
+    entries.push_back(std::move(e));
+  }
+  if (offset >= 0xffffffffull)
+    fail("save_npz", path, std::to_string(offset) + " bytes exceed the 4 GiB of a ZIP without ZIP64");
+  for (ZipEntry& e : entries)
+    e.crc = crc32_of(crc32_of(0, reinterpret_cast<const unsigned char*>(e.header.data()), e.header.size()), e.data,
+                     e.bytes);
+  write_file_atomic(path, [&](std::ostream& out) { write_zip_stored(out, entries); });
 }
 
 template <class T>
@@ -549,13 +562,10 @@ void save_parameters(const std::filesystem::path& path, const Module<T>& module,
     save_npy(path, flat);
     return;
   }
-  std::vector<ZipEntry> entries;
-  for (const ParameterInfo& p : module.parameters()) {
-    Tensor<T> a = Tensor<T>::from_shape(p.shape);
-    std::copy(w.data() + p.offset, w.data() + p.offset + p.size(), a.data());
-    entries.push_back({p.name + ".npy", npy_bytes(a)});
-  }
-  write_atomically("save_parameters", path, zip_stored(entries, path));
+  std::vector<NpzArray> arrays;
+  for (const ParameterInfo& p : module.parameters())
+    arrays.push_back({p.name, descr<T>(), p.shape, w.data() + p.offset, p.size() * sizeof(T)});
+  save_npz(path, arrays);
 }
 
 template <class T>

@@ -1,4 +1,4 @@
-// The example programs' shared utilities: CSV writers, atomic files, stop flag.
+// The example programs' shared utilities: CSV writers, stop flag, progress.
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -7,7 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include "curv_examples/atomic_file.hpp"
 #include "curv_examples/csv.hpp"
 #include "curv_examples/progress.hpp"
 #include "curv_examples/signals.hpp"
@@ -63,19 +62,6 @@ TEST(Csv, LogAppendsToAMatchingHeaderAndRefusesAnother) {
   ASSERT_EQ(c.rows.size(), 2u);
   EXPECT_EQ(c.rows[1][0], "2");
   EXPECT_THROW(CsvLog(p, {"epoch", "other"}, CsvLog::Mode::append), std::runtime_error);
-}
-
-TEST(AtomicFile, FailedWriteLeavesOldContentAndNoTempFile) {
-  const fs::path p = scratch("atomic.txt");
-  write_file_atomic(p, [](std::ostream& o) { o << "old"; });
-  EXPECT_THROW(write_file_atomic(p, [](std::ostream& o) {
-                 o << "half";
-                 throw std::runtime_error("disk full");
-               }),
-               std::runtime_error);
-  EXPECT_EQ(slurp(p), "old");
-  for (const auto& e : fs::directory_iterator(p.parent_path()))
-    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
 }
 
 TEST(Signals, SigtermSetsTheStopFlag) {

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 
@@ -18,6 +19,17 @@ using namespace curv;
 using namespace curv::nn;
 using namespace curv::nn::testing;
 namespace fs = std::filesystem;
+
+// The message of what `f` throws ("" when it returns).
+template <class F>
+std::string thrown(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
 
 class Serialize : public ::testing::Test {
  protected:
@@ -83,6 +95,28 @@ TEST_F(Serialize, NpzRoundTripIsBitExact) {
   EXPECT_EQ(load_parameters(dir_ / "mlp.npz", net32), w32);
   // Only the archive is left behind: the temporary file was renamed.
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2);
+}
+
+TEST_F(Serialize, SaveNpzWritesArraysOfEveryDtypeAndRefusesBadOnesBeforeWriting) {
+  const Tensor<float> x = {{1.5f, -2.0f, 3.25f}, {0.0f, 4.0f, 5.0f}};
+  const Tensor<double> y = {0.1, 0.2};
+  const std::int64_t labels[] = {7, -1, 3};
+  save_npz(dir_ / "a.npz", {{"x", "<f4", {2, 3}, x.data(), x.size() * 4},
+                            {"y", "<f8", {2}, y.data(), y.size() * 8},
+                            {"labels", "<i8", {3}, labels, sizeof labels}});
+  // load_npz reads floats only: the float arrays come back exactly (the
+  // int64 entry's bytes are checked by tests/examples/test_train.cpp's reader).
+  EXPECT_NE(thrown([&] { load_npz<double>(dir_ / "a.npz"); }).find("'<i8' is not supported"), std::string::npos);
+  save_npz(dir_ / "b.npz", {{"x", "<f4", {2, 3}, x.data(), x.size() * 4}, {"y", "<f8", {2}, y.data(), 16}});
+  const auto arrays = load_npz<double>(dir_ / "b.npz");
+  EXPECT_EQ(arrays.at("x"), Tensor<double>(xt::cast<double>(x)));
+  EXPECT_EQ(arrays.at("y"), y);
+  EXPECT_NE(thrown([&] { save_npz(dir_ / "c.npz", {{"x", "<f4", {2, 2}, x.data(), x.size() * 4}}); })
+                .find("array 'x' of dtype <f4 and shape (2, 2) has 24 bytes, its shape needs 16"),
+            std::string::npos);
+  EXPECT_NE(thrown([&] { save_npz(dir_ / "c.npz", {{"x", "<i4", {3}, labels, 12}}); }).find("dtype '<i4'"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ / "c.npz"));
 }
 
 TEST_F(Serialize, NpzHoldsOneNamedNpyArrayPerParameter) {

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "curv_examples/atomic_file.hpp"
+#include <curv/nn/atomic_file.hpp>
 
 namespace curv::examples {
 
@@ -78,7 +78,7 @@ void CsvTable::add_row(std::vector<CsvCell> row) {
 }
 
 void CsvTable::write(const std::filesystem::path& path) const {
-  write_file_atomic(path, [&](std::ostream& out) {
+  nn::write_file_atomic(path, [&](std::ostream& out) {
     out << join_header(header_) << '\n';
     for (const auto& row : rows_) out << format_row(row) << '\n';
   });

@@ -3,6 +3,7 @@
 // and the ready-made models.
 #pragma once
 
+#include "curv/nn/atomic_file.hpp"
 #include "curv/nn/gauss_newton.hpp"
 #include "curv/nn/init.hpp"
 #include "curv/nn/layers/activation.hpp"

@@ -1,5 +1,6 @@
 // curv/optim.hpp: the whole optim module — the Objective concepts,
 // make_objective, SCG, SGD, Adam/AdamW, L-BFGS, NonlinearCG and their
+// state I/O (state_io.hpp),
 // options, results, traces and callbacks.
 #pragma once
 
@@ -12,3 +13,4 @@
 #include "curv/optim/result.hpp"
 #include "curv/optim/scg.hpp"
 #include "curv/optim/sgd.hpp"
+#include "curv/optim/state_io.hpp"

@@ -3,8 +3,9 @@
 //   .npz  one entry "<name>.npy" per named parameter, with its shape
 //         (np.load(path)["conv1.weight"]); a ZIP archive stored uncompressed
 //   .npy  the flat vector w itself, shape (num_parameters(),)
-// Files are written atomically (a temporary file in the same directory,
-// then std::filesystem::rename) and deterministically (fixed ZIP timestamps).
+// Files are written atomically (write_file_atomic: a temporary file in the
+// same directory, synced, renamed, the directory synced) and
+// deterministically (fixed ZIP timestamps).
 // Loading checks every parameter's name and shape against the module and
 // names the first one that differs; data stored as float32 or float64 is
 // converted to T (a round trip in the same T is bit-exact).
@@ -24,10 +25,27 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "curv/nn/module.hpp"
 
 namespace curv::nn {
+
+// One array of an .npz archive: a little-endian NumPy dtype ("<f4", "<f8",
+// "<i8"), a C-order shape and its elements' raw bytes (not owned).
+struct NpzArray {
+  std::string name;  // the entry "<name>.npy"
+  std::string descr;
+  Shape shape;
+  const void* data = nullptr;
+  std::size_t bytes = 0;
+};
+
+// Writes `arrays` as an uncompressed .npz (what numpy.savez writes),
+// atomically. Every array's dtype and byte count (against its shape) and the
+// archive's 4 GiB limit (no ZIP64) are checked before anything is written
+// (std::invalid_argument naming the file and the array).
+void save_npz(const std::filesystem::path& path, const std::vector<NpzArray>& arrays);
 
 // Writes w, laid out as `module` describes it, to `path` (.npz, or .npy for the flat vector).
 template <class T>

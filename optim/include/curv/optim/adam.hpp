@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "curv/optim/detail/first_order.hpp"
+#include "curv/optim/state_io.hpp"
 
 namespace curv::optim {
 
@@ -73,6 +74,12 @@ class Adam {
   // elements (or none yet), the second moments ≥ 0, passes and seconds
   // finite and ≥ 0.
   void check_state(const AdamState<T>& st, std::size_t dim) const;
+
+  // The state as fields w, exp_avg, exp_avg_sq, max_exp_avg_sq (tensors; the
+  // moments only once created); passes, seconds (scalars); step (counter).
+  void save_state(const AdamState<T>& st, StateWriter& out) const;
+  // Reads what save_state wrote and checks it (check_state; step at most progress.max).
+  AdamState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
 
   template <class Obj>
   IterationInfo step(Obj& obj, AdamState<T>& st, bool entering = false) const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "curv/optim/detail/flat.hpp"
+#include "curv/optim/state_io.hpp"
 #include "curv/optim/detail/objective_check.hpp"
 #include "curv/optim/line_search.hpp"
 #include "curv/optim/result.hpp"
@@ -94,6 +95,15 @@ class LBFGS {
   // finite, at most options.memory pairs with ρ > 0 finite, passes and
   // seconds finite and ≥ 0.
   void check_state(const LbfgsState<T>& st, std::size_t dim) const;
+
+  // The state as fields w, g (tensors); loss, passes, seconds (scalars);
+  // iteration (counter); the memory, oldest pair first, as s<i>, y<i>
+  // (tensors) and rho<i> (scalars), with memory_capacity (options.memory)
+  // and memory_pairs (counters).
+  void save_state(const LbfgsState<T>& st, StateWriter& out) const;
+  // Reads what save_state wrote and checks it (check_state; iteration at most
+  // progress.max; the saved memory_capacity must be this options.memory).
+  LbfgsState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
 
   template <class Obj>
   LbfgsResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
@@ -315,6 +325,50 @@ LineSearchStep LBFGS<T>::step(Obj& obj, LbfgsState<T>& st) const {
   out.accepted = true;
   out.info = detail::accepted_step(st, search.point.alpha, restarted, detail::norm(d), detail::mean(d));
   return out;
+}
+
+template <class T>
+void LBFGS<T>::save_state(const LbfgsState<T>& st, StateWriter& out) const {
+  detail::write_state_version(out);
+  out.write_tensor("w", st.w);
+  out.write_tensor("g", st.g);
+  out.write_scalar("loss", st.loss);
+  out.write_scalar("passes", st.passes);
+  out.write_scalar("seconds", st.seconds);
+  out.write_counter("iteration", st.iteration);
+  out.write_counter("memory_capacity", options_.memory);
+  out.write_counter("memory_pairs", st.memory.size());
+  for (std::size_t i = 0; i < st.memory.size(); ++i) {
+    out.write_tensor(detail::indexed("s", i), st.memory[i].s);
+    out.write_tensor(detail::indexed("y", i), st.memory[i].y);
+    out.write_scalar(detail::indexed("rho", i), st.memory[i].rho);
+  }
+}
+
+template <class T>
+LbfgsState<T> LBFGS<T>::load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress) const {
+  detail::check_state_version("LBFGS", in);
+  LbfgsState<T> st;
+  st.w = in.tensor<T>("w", dim);
+  st.g = in.tensor<T>("g", dim);
+  st.loss = in.read_scalar("loss");
+  st.passes = in.read_scalar("passes");
+  st.seconds = in.read_scalar("seconds");
+  st.iteration = detail::read_bounded_counter("LBFGS", in, "iteration", progress.max, progress.why);
+  const std::uint64_t capacity = in.read_counter("memory_capacity"), pairs = in.read_counter("memory_pairs");
+  if (capacity != options_.memory || pairs > capacity)
+    throw std::invalid_argument("curv::optim::LBFGS: the saved memory holds " + std::to_string(pairs) +
+                                " pairs of at most " + std::to_string(capacity) + ", this run keeps at most " +
+                                std::to_string(options_.memory) + " (state.memory_capacity)");
+  for (std::size_t i = 0; i < pairs; ++i) {
+    LbfgsPair<T> p;
+    p.s = in.tensor<T>(detail::indexed("s", i), dim);
+    p.y = in.tensor<T>(detail::indexed("y", i), dim);
+    p.rho = in.read_scalar(detail::indexed("rho", i));
+    st.memory.push_back(std::move(p));
+  }
+  check_state(st, dim);
+  return st;
 }
 
 template <class T>

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "curv/optim/lbfgs.hpp"
+#include "curv/optim/state_io.hpp"
 
 namespace curv::optim {
 
@@ -73,6 +74,13 @@ class NonlinearCG {
   // can be resumed: w, g, d of dim finite elements, loss, previous slope
   // and step finite (the step ≥ 0), passes and seconds finite and ≥ 0.
   void check_state(const NonlinearCgState<T>& st, std::size_t dim) const;
+
+  // The state as fields w, g, d (tensors); loss, previous_slope,
+  // previous_alpha, passes, seconds (scalars); iteration, restarted (counters).
+  void save_state(const NonlinearCgState<T>& st, StateWriter& out) const;
+  // Reads what save_state wrote and checks it (check_state; iteration at most
+  // progress.max, restarted 0 or 1).
+  NonlinearCgState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
 
   template <class Obj>
   NonlinearCgResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
@@ -175,6 +183,40 @@ LineSearchStep NonlinearCG<T>::step(Obj& obj, NonlinearCgState<T>& st) const {
   out.accepted = true;
   out.info = detail::accepted_step(st, search.point.alpha, restarted, p_norm, p_mean);
   return out;
+}
+
+template <class T>
+void NonlinearCG<T>::save_state(const NonlinearCgState<T>& st, StateWriter& out) const {
+  detail::write_state_version(out);
+  out.write_tensor("w", st.w);
+  out.write_tensor("g", st.g);
+  out.write_tensor("d", st.d);
+  out.write_scalar("loss", st.loss);
+  out.write_scalar("previous_slope", st.previous_slope);
+  out.write_scalar("previous_alpha", st.previous_alpha);
+  out.write_scalar("passes", st.passes);
+  out.write_scalar("seconds", st.seconds);
+  out.write_counter("iteration", st.iteration);
+  out.write_counter("restarted", st.restarted ? 1 : 0);
+}
+
+template <class T>
+NonlinearCgState<T> NonlinearCG<T>::load_state(const StateReader& in, std::size_t dim,
+                                               const ProgressLimit& progress) const {
+  detail::check_state_version("NonlinearCG", in);
+  NonlinearCgState<T> st;
+  st.w = in.tensor<T>("w", dim);
+  st.g = in.tensor<T>("g", dim);
+  st.d = in.tensor<T>("d", dim);
+  st.loss = in.read_scalar("loss");
+  st.previous_slope = in.read_scalar("previous_slope");
+  st.previous_alpha = in.read_scalar("previous_alpha");
+  st.passes = in.read_scalar("passes");
+  st.seconds = in.read_scalar("seconds");
+  st.iteration = detail::read_bounded_counter("NonlinearCG", in, "iteration", progress.max, progress.why);
+  st.restarted = detail::read_bounded_counter("NonlinearCG", in, "restarted", 1, "0 or 1") != 0;
+  check_state(st, dim);
+  return st;
 }
 
 template <class T>

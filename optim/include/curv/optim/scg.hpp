@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "curv/optim/detail/flat.hpp"
+#include "curv/optim/state_io.hpp"
 #include "curv/optim/detail/objective_check.hpp"
 #include "curv/optim/objective.hpp"
 #include "curv/optim/result.hpp"
@@ -110,6 +111,13 @@ class SCG {
   // λ in [lambda_min, lambda_max], λ̄ finite and ≥ 0, passes and seconds
   // finite and ≥ 0.
   void check_state(const ScgState<T>& st, std::size_t dim) const;
+
+  // The state as fields w, r, p (tensors); loss, lambda, lambda_bar, delta,
+  // passes, seconds (scalars); success, iteration, restart_counter (counters).
+  void save_state(const ScgState<T>& st, StateWriter& out) const;
+  // Reads what save_state wrote and checks it (check_state; iteration at most
+  // progress.max, restart_counter at most dim, success 0 or 1).
+  ScgState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
 
   template <class Obj>
   ScgResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
@@ -377,6 +385,44 @@ IterationInfo SCG<T>::step(Obj& obj, ScgState<T>& st) const {
 
   // Step 9 (the test of r_{k+1}) is the caller's: resume() checks the stop criteria.
   return finish(info);
+}
+
+template <class T>
+void SCG<T>::save_state(const ScgState<T>& st, StateWriter& out) const {
+  detail::write_state_version(out);
+  out.write_tensor("w", st.w);
+  out.write_tensor("r", st.r);
+  out.write_tensor("p", st.p);
+  out.write_scalar("loss", st.loss);
+  out.write_scalar("lambda", st.lambda);
+  out.write_scalar("lambda_bar", st.lambda_bar);
+  out.write_scalar("delta", st.delta);
+  out.write_scalar("passes", st.passes);
+  out.write_scalar("seconds", st.seconds);
+  out.write_counter("success", st.success ? 1 : 0);
+  out.write_counter("iteration", st.iteration);
+  out.write_counter("restart_counter", st.restart_counter);
+}
+
+template <class T>
+ScgState<T> SCG<T>::load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress) const {
+  detail::check_state_version("SCG", in);
+  ScgState<T> st;
+  st.w = in.tensor<T>("w", dim);
+  st.r = in.tensor<T>("r", dim);
+  st.p = in.tensor<T>("p", dim);
+  st.loss = in.read_scalar("loss");
+  st.lambda = in.read_scalar("lambda");
+  st.lambda_bar = in.read_scalar("lambda_bar");
+  st.delta = in.read_scalar("delta");
+  st.passes = in.read_scalar("passes");
+  st.seconds = in.read_scalar("seconds");
+  st.success = detail::read_bounded_counter("SCG", in, "success", 1, "0 or 1") != 0;
+  st.iteration = detail::read_bounded_counter("SCG", in, "iteration", progress.max, progress.why);
+  st.restart_counter =
+      detail::read_bounded_counter("SCG", in, "restart_counter", dim, "the restart interval, the parameter count");
+  check_state(st, dim);
+  return st;
 }
 
 template <class T>

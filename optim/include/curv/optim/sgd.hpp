@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "curv/optim/detail/first_order.hpp"
+#include "curv/optim/state_io.hpp"
 
 namespace curv::optim {
 
@@ -63,6 +64,12 @@ class SGD {
   // st can be resumed: w of dim finite elements, a finite momentum buffer of
   // dim elements (or none yet), passes and seconds finite and ≥ 0.
   void check_state(const SgdState<T>& st, std::size_t dim) const;
+
+  // The state as fields w, momentum_buffer (tensors; the buffer only once
+  // created); passes, seconds (scalars); step (counter).
+  void save_state(const SgdState<T>& st, StateWriter& out) const;
+  // Reads what save_state wrote and checks it (check_state; step at most progress.max).
+  SgdState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
 
   // One step on obj: gradient at st.w, then update.
   template <class Obj>

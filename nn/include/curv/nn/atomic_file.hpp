@@ -1,6 +1,9 @@
 // Atomic file writing: a file either has its old content or its complete new
 // content, never a half-written one (write to a sibling temp file, flush,
-// fsync, rename over the target).
+// fsync it, rename it over the target, fsync the folder). curv's one
+// implementation: nn's parameter files, datasets' IDX writer and curv-train's
+// checkpoint, log and exports all write through it. It lives in nn, the
+// lowest module that writes files.
 #pragma once
 
 #include <filesystem>
@@ -9,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace curv::examples {
+namespace curv::nn {
 
 // Writes `path` by calling `write` on a stream into a temporary file in the
 // same directory and renaming it over `path` once `write` returned and the
@@ -18,8 +21,9 @@ namespace curv::examples {
 void write_file_atomic(const std::filesystem::path& path,
                        const std::function<void(std::ostream&)>& write);
 
-// Renames `from` over `to` and syncs the directory, so that the rename itself
-// survives a crash. Used for files written by other code (e.g. .npz savers).
+// Syncs `from`, renames it over `to` and syncs the directory, so that the
+// rename itself survives a crash. For files written by other code (e.g.
+// zlib's gzFile) into a temp_path_beside(to).
 void commit_file(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // A fresh temporary path beside `path` (same directory, so rename is atomic):
@@ -28,9 +32,10 @@ std::filesystem::path temp_path_beside(const std::filesystem::path& path);
 
 // Removes the temporary files that writes of `names` in `dir` left behind
 // when they were killed: regular files named "<name>.tmp.*" (this file's
-// writers) or "<name>.tmp-*" (nn::save_parameters'). Only for a folder that
+// writers) or "<name>.tmp-*" (what nn::save_parameters wrote before it used
+// them). Only for a folder that
 // no other process writes at the same time. Returns what it removed.
 std::vector<std::filesystem::path> remove_stale_temp_files(const std::filesystem::path& dir,
                                                            const std::vector<std::string>& names);
 
-}  // namespace curv::examples
+}  // namespace curv::nn

@@ -1,5 +1,5 @@
 // Atomic file writing through a sibling temporary file and rename(2).
-#include "curv_examples/atomic_file.hpp"
+#include "curv/nn/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace curv::examples {
+namespace curv::nn {
 
 namespace fs = std::filesystem;
 
@@ -94,4 +94,4 @@ std::vector<fs::path> remove_stale_temp_files(const fs::path& dir, const std::ve
   return removed;
 }
 
-}  // namespace curv::examples
+}  // namespace curv::nn
