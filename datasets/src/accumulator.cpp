@@ -166,8 +166,8 @@ typename Accumulator<T>::Slot Accumulator<T>::sweep_batch(Ask ask, Recording&& r
   Slot s = std::move(r.slot);
   if (r.tape) {
     r.tape->backward(r.loss);
-    s.first = ad::detail::take_adjoint(*r.tape, r.w);  // moved out of the tape, not copied
-    if (ask == Ask::hvp) s.second = ad::detail::take_adjoint_tangent(*r.tape, r.w);
+    s.first = r.tape->take_adjoint(r.w);  // moved out of the tape, not copied
+    if (ask == Ask::hvp) s.second = r.tape->take_adjoint_tangent(r.w);
     r.tape.reset();  // its memory goes back before the sums are added
   }
   return s;
