@@ -108,14 +108,14 @@ class Tape {
   // forward pass had carried none. A later backward(output, seed,
   // seed_tangent) then propagates only the seed tangent ȳ̇: the adjoint
   // tangent at a leaf is the VJP Jᵀ ȳ̇, without the second-order terms of the
-  // recorded ops. nn::gauss_newton_product sweeps (∇ℓ, H_ℓ J v) so to get
-  // Jᵀ H_ℓ J v after the forward pass that gave it J v.
+  // recorded ops. nn::gauss_newton_product sweeps (∇ℓ, H_ℓ J v) so, after
+  // the forward pass that gave it J v, to get Jᵀ H_ℓ J v.
   void drop_tangents();
 
   // x's adjoint (after backward(): the gradient at x), moved out of the tape
   // rather than copied; zeros of x's shape if the sweep did not reach x.
-  // Afterwards x has no adjoint (x.grad() reads zeros). For a tape about to
-  // be discarded, whose leaf w holds a parameter-sized adjoint.
+  // Afterwards x has no adjoint (x.grad() reads zeros). Meant for a tape
+  // about to be discarded: a parameter vector's adjoint leaves it uncopied.
   Tensor<T> take_adjoint(const Var<T>& x);
   // The same for x's adjoint tangent (H·v at x after a tangent-seeded
   // forward pass and backward()).
@@ -163,6 +163,7 @@ class Tape {
 
   const Node& node(std::size_t i) const { return nodes_[i]; }
   Node& node(std::size_t i) { return nodes_[i]; }
+
   Var<T> push_leaf(Tensor<T> value, bool requires_grad);
   static void check_tangent_shape(const Tensor<T>& value, const Tensor<T>& tangent);
   void sweep(const Var<T>& output, Tensor<T> seed, std::optional<Tensor<T>> seed_tangent);
