@@ -2,14 +2,12 @@
 #include "curv/autodiff/blas.hpp"
 
 #include <cblas.h>
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/partitioner.h>
-#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+
+#include "curv/autodiff/parallel.hpp"
 
 namespace curv::blas {
 namespace {
@@ -71,21 +69,11 @@ void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, T alpha
       openblas_get_num_threads() > 1)  // asked for OpenBLAS's own threads
     return part(0, m, 0, n);
   const std::size_t step = ((extent + blocks - 1) / blocks + block_multiple - 1) / block_multiple * block_multiple;
-  // Isolated: a thread waiting for the blocks never starts an unrelated outer
-  // task (e.g. another minibatch of the Accumulator's).
-  tbb::this_task_arena::isolate([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, (extent + step - 1) / step, 1),
-        [&](const tbb::blocked_range<std::size_t>& r) {
-          for (std::size_t block = r.begin(); block != r.end(); ++block) {
-            const std::size_t first = block * step, size = std::min(extent, first + step) - first;
-            if (by_rows)
-              part(first, size, 0, n);
-            else
-              part(0, m, first, size);
-          }
-        },
-        tbb::simple_partitioner());
+  for_each_chunk(extent, step, [&](std::size_t first, std::size_t last) {
+    if (by_rows)
+      part(first, last - first, 0, n);
+    else
+      part(0, m, first, last - first);
   });
 }
 

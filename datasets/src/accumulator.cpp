@@ -13,13 +13,12 @@
 #include <type_traits>
 #include <utility>
 
-#include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/info.h>
-#include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include "curv/autodiff/blas.hpp"
+#include "curv/autodiff/parallel.hpp"
 #include "curv/autodiff/tape.hpp"
 #include "curv/datasets/data_loader.hpp"
 #include "curv/nn/gauss_newton.hpp"
@@ -42,18 +41,10 @@ class SingleThreadedBlas {
   int previous_;
 };
 
-// f(begin, end) over [0, n) in fixed chunks on the arena's threads: a thread
-// with nothing else to do helps the serial stage. Isolated, so that the
-// calling thread does not take up another batch's forward pass meanwhile.
-template <class F>
-void for_chunks(std::size_t n, F f) {
-  constexpr std::size_t chunk = std::size_t{1} << 15;
-  tbb::this_task_arena::isolate([&] {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, chunk),
-                      [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); },
-                      tbb::simple_partitioner());
-  });
-}
+// Elements per chunk of the sums' loops (curv::for_each_chunk): a thread with
+// nothing else to do helps the serial stage, and the calling thread does not
+// take up another batch's forward pass meanwhile (the loop is isolated).
+constexpr std::size_t chunk = std::size_t{1} << 15;
 
 // total += part, in double, element by element (so the same sums however
 // the range is split). The first part becomes the total: for T = double its
@@ -68,13 +59,13 @@ void add_into(std::optional<Tensor<double>>& total, Tensor<T>&& part) {
       total = Tensor<double>::from_shape(part.shape());
       double* t = total->data();
       const T* p = part.data();
-      for_chunks(total->size(), [&](std::size_t b, std::size_t e) { std::copy(p + b, p + e, t + b); });
+      for_each_chunk(total->size(), chunk, [&](std::size_t b, std::size_t e) { std::copy(p + b, p + e, t + b); });
     }
     return;
   }
   double* t = total->data();
   const T* p = part.data();
-  for_chunks(total->size(), [&](std::size_t b, std::size_t e) {
+  for_each_chunk(total->size(), chunk, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) t[i] += p[i];
   });
 }
@@ -166,8 +157,8 @@ typename Accumulator<T>::Slot Accumulator<T>::sweep_batch(Ask ask, Recording&& r
   Slot s = std::move(r.slot);
   if (r.tape) {
     r.tape->backward(r.loss);
-    s.first = ad::detail::take_adjoint(*r.tape, r.w);  // moved out of the tape, not copied
-    if (ask == Ask::hvp) s.second = ad::detail::take_adjoint_tangent(*r.tape, r.w);
+    s.first = r.tape->take_adjoint(r.w);  // moved out of the tape, not copied
+    if (ask == Ask::hvp) s.second = r.tape->take_adjoint_tangent(r.w);
     r.tape.reset();  // its memory goes back before the sums are added
   }
   return s;

@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
       while (st.iteration < max_iterations && !done(r.path.back(), tol)) {
         scg.step(obj, st);
         r.path.push_back(at(st.iteration, st.w, st.passes));
-        if (opt::detail::norm(st.r) == 0 || st.lambda >= o.lambda_max) break;
+        if (xt::all(xt::equal(st.r, 0.0)) || st.lambda >= o.lambda_max) break;  // r = −E′(w) exactly 0
       }
       r.stop = done(r.path.back(), tol) ? "reached" : "cap";
       runs.push_back(std::move(r));

@@ -4,11 +4,8 @@
 
 #include "curv/nn/ops/tanh.hpp"
 #include "window_runs.hpp"
+#include "curv/autodiff/parallel.hpp"
 
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/partitioner.h>
-#include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <memory>
@@ -188,20 +185,13 @@ void activation_slope(PooledActivation a, const T* y, const T* d, T* out, std::s
 // threads when the shape allows it.
 template <class F>
 void for_each_block(const FusedShape& s, F f) {
-  const std::size_t blocks = (s.n + samples_per_block - 1) / samples_per_block;
-  auto run = [&](std::size_t b) { f(b, b * samples_per_block, std::min(s.n, (b + 1) * samples_per_block)); };
-  if (!s.parallel() || blocks < 2) {
-    for (std::size_t b = 0; b < blocks; ++b) run(b);
-    return;
+  auto run = [&](std::size_t first, std::size_t end) { f(first / samples_per_block, first, end); };
+  if (s.parallel()) {
+    curv::for_each_chunk(s.n, samples_per_block, run);
+  } else {
+    for (std::size_t first = 0; first < s.n; first += samples_per_block)
+      run(first, std::min(s.n, first + samples_per_block));
   }
-  tbb::this_task_arena::isolate([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, blocks, 1),
-        [&](const tbb::blocked_range<std::size_t>& r) {
-          for (std::size_t b = r.begin(); b != r.end(); ++b) run(b);
-        },
-        tbb::simple_partitioner());
-  });
 }
 
 // Per-block partial sums of a parameter adjoint (count elements each), added

@@ -36,14 +36,10 @@ GaussNewtonProduct<T> gauss_newton_product(const Module<T>& module, const Loss<T
   // first removes every second-order term of the network from the adjoint
   // tangent rules: what remains is the VJP Jᵀ H_ℓ J v.
   Tensor<T> hjv = loss.output_hessian_product(output.value(), targets, jv);
-  for (std::size_t i = 0; i < tape.size(); ++i) {
-    ad::Node<T>& n = tape.node(i);
-    n.tangent = Tensor<T>();
-    n.has_tangent = false;
-  }
+  tape.drop_tangents();
   tape.backward(output, y.grad(), std::move(hjv));
-  result.grad = ad::detail::take_adjoint(tape, wv);  // moved out, not copied
-  result.gv = ad::detail::take_adjoint_tangent(tape, wv);
+  result.grad = tape.take_adjoint(wv);  // moved out, not copied
+  result.gv = tape.take_adjoint_tangent(wv);
   return result;
 }
 

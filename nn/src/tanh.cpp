@@ -2,10 +2,7 @@
 // compiled with -fno-trapping-math so that the float clamp vectorizes.
 #include "curv/nn/ops/tanh.hpp"
 
-#include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/parallel_for.h>
-#include <oneapi/tbb/partitioner.h>
-#include <oneapi/tbb/task_arena.h>
+#include "curv/autodiff/parallel.hpp"
 
 // Clones for wider vectors, chosen at load time by the CPU (GCC on x86-64 with
 // glibc's ifunc). They add vector width only (no FMA, whose contraction would
@@ -20,25 +17,9 @@ namespace curv::nn::ops::detail {
 
 namespace {
 
-// Elements per parallel chunk; smaller tensors run on the calling thread.
+// Elements per parallel chunk (curv::for_each_chunk); smaller tensors run on
+// the calling thread.
 constexpr std::size_t chunk = std::size_t{1} << 15;
-
-// f(first, last) over [0, n) in fixed chunks, isolated from outer TBB work.
-template <class F>
-void for_each_chunk(std::size_t n, F f) {
-  if (n <= chunk) {
-    f(std::size_t{0}, n);
-    return;
-  }
-  tbb::this_task_arena::isolate([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, (n + chunk - 1) / chunk, 1),
-        [&](const tbb::blocked_range<std::size_t>& r) {
-          for (std::size_t b = r.begin(); b != r.end(); ++b) f(b * chunk, std::min(n, (b + 1) * chunk));
-        },
-        tbb::simple_partitioner());
-  });
-}
 
 CURV_VECTOR_CLONES void values_f(const float* x, float* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) y[i] = tanh_value(x[i]);
@@ -76,24 +57,32 @@ CURV_VECTOR_CLONES void curvature(const double* y, const double* xdot, const dou
 }  // namespace
 
 void tanh_values(const float* x, float* y, std::size_t n) {
-  for_each_chunk(n, [&](std::size_t a, std::size_t b) { values_f(x + a, y + a, b - a); });
+  curv::for_each_chunk(n, chunk, [&](std::size_t a, std::size_t b) { values_f(x + a, y + a, b - a); });
 }
 void tanh_values(const double* x, double* y, std::size_t n) {
-  for_each_chunk(n, [&](std::size_t a, std::size_t b) { values_d(x + a, y + a, b - a); });
+  curv::for_each_chunk(n, chunk, [&](std::size_t a, std::size_t b) { values_d(x + a, y + a, b - a); });
 }
 
 void tanh_scale(const float* y, const float* d, float* out, std::size_t n, bool accumulate) {
-  for_each_chunk(n, [&](std::size_t a, std::size_t b) { scale(y + a, d + a, out + a, b - a, accumulate); });
+  curv::for_each_chunk(n, chunk, [&](std::size_t a, std::size_t b) {
+    scale(y + a, d + a, out + a, b - a, accumulate);
+  });
 }
 void tanh_scale(const double* y, const double* d, double* out, std::size_t n, bool accumulate) {
-  for_each_chunk(n, [&](std::size_t a, std::size_t b) { scale(y + a, d + a, out + a, b - a, accumulate); });
+  curv::for_each_chunk(n, chunk, [&](std::size_t a, std::size_t b) {
+    scale(y + a, d + a, out + a, b - a, accumulate);
+  });
 }
 
 void tanh_curvature(const float* y, const float* xdot, const float* ybar, float* out, std::size_t n) {
-  for_each_chunk(n, [&](std::size_t a, std::size_t b) { curvature(y + a, xdot + a, ybar + a, out + a, b - a); });
+  curv::for_each_chunk(n, chunk, [&](std::size_t a, std::size_t b) {
+    curvature(y + a, xdot + a, ybar + a, out + a, b - a);
+  });
 }
 void tanh_curvature(const double* y, const double* xdot, const double* ybar, double* out, std::size_t n) {
-  for_each_chunk(n, [&](std::size_t a, std::size_t b) { curvature(y + a, xdot + a, ybar + a, out + a, b - a); });
+  curv::for_each_chunk(n, chunk, [&](std::size_t a, std::size_t b) {
+    curvature(y + a, xdot + a, ybar + a, out + a, b - a);
+  });
 }
 
 }  // namespace curv::nn::ops::detail

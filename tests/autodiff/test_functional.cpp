@@ -86,7 +86,7 @@ TEST(Tape, BorrowedConstantIsReadInPlaceAndGetsNoAdjoint) {
   const Var<double> c = tape.borrowed_constant(data);
   const Var<double> x = tape.variable(x0);
   EXPECT_EQ(c.value().data(), data.data());
-  EXPECT_EQ(tape.node(c.index()).value.dimension(), 0u);  // the tape holds no copy
+  EXPECT_EQ(tape.node_info(c.index()).value_size, 0u);  // the tape holds no copy
   const Var<double> y = curv::ad::sum(c * x * x);
   tape.backward(y);
   EXPECT_EQ(*y.value().data(), 0.25 + 2.0 + 12.0);
@@ -104,6 +104,94 @@ TEST(Tape, BorrowedVariableRejectsATangentOfAnotherShape) {
     FAIL() << "expected std::invalid_argument";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("tangent has shape (2,), expected the value's shape (3,)"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Tape, TakeAdjointMovesTheGradientOutAndLeavesTheLeafWithNone) {
+  curv::ad::Tape<double> tape;
+  const Tensor<double> x0 = {0.5, -1.0, 2.0}, v = {1.0, 2.0, -3.0};
+  const Var<double> x = tape.variable(x0, v);
+  const Var<double> y = curv::ad::sum(x * x * x);  // ∇ = 3x², H·v = 6 x v
+  tape.backward(y);
+  const Tensor<double> grad = 3.0 * x0 * x0, hv = 6.0 * x0 * v;
+  EXPECT_EQ(tape.node_info(x.index()).adjoint_size, 3u);
+  EXPECT_EQ(tape.take_adjoint(x), grad);
+  EXPECT_EQ(x.grad(), Tensor<double>(xt::zeros<double>({3})));
+  EXPECT_EQ(tape.node_info(x.index()).adjoint_size, 0u);
+  EXPECT_EQ(tape.take_adjoint_tangent(x), hv);
+  EXPECT_EQ(x.adjoint_tangent(), Tensor<double>(xt::zeros<double>({3})));
+  // Taken once: a second take finds zeros, as for a leaf the sweep never reached.
+  EXPECT_EQ(tape.take_adjoint(x), Tensor<double>(xt::zeros<double>({3})));
+  const Var<double> unused = tape.variable(Tensor<double>{1.0, 2.0});
+  EXPECT_EQ(tape.take_adjoint(unused), Tensor<double>(xt::zeros<double>({2})));
+  EXPECT_EQ(tape.take_adjoint_tangent(unused), Tensor<double>(xt::zeros<double>({2})));
+}
+
+TEST(Tape, TakeAdjointRejectsAVarOfAnotherTape) {
+  curv::ad::Tape<double> tape, other;
+  const Var<double> x = other.variable(Tensor<double>{1.0});
+  EXPECT_THROW(tape.take_adjoint(x), std::invalid_argument);
+  EXPECT_THROW(tape.take_adjoint_tangent(x), std::invalid_argument);
+}
+
+TEST(Tape, DropTangentsLeavesNoTangentAndASeededSweepGivesExactlyTheVjp) {
+  const std::size_t n = 5;
+  const Tensor<double> a = random_matrix(n, n, 5);
+  const Tensor<double> x0 = xt::view(random_matrix(1, n, 6), 0), v = xt::view(random_matrix(1, n, 7), 0);
+  const Tensor<double> ybar = xt::view(random_matrix(1, n, 8), 0), u = xt::view(random_matrix(1, n, 9), 0);
+  const Tensor<double> v_before = v;
+  // With tangents dropped, sweeping (ȳ, ȳ̇ = u) through y = tanh(A x) gives x̄̇ = Jᵀ u,
+  // bit for bit what a tape that never carried a tangent gives.
+  curv::ad::Tape<double> tape;
+  const Var<double> x = tape.borrowed_variable(x0, v);
+  const Var<double> y = curv::ad::tanh(curv::ad::matmul(a, x));
+  ASSERT_TRUE(y.has_tangent());
+  tape.drop_tangents();
+  for (const Var<double>& node : {x, y}) EXPECT_FALSE(node.has_tangent());
+  EXPECT_FALSE(curv::ad::sum(y).has_tangent());  // nor do ops recorded afterwards
+  tape.backward(y, ybar, u);
+  curv::ad::Tape<double> plain;
+  const Var<double> xp = plain.variable(x0);
+  const Var<double> yp = curv::ad::tanh(curv::ad::matmul(a, xp));
+  plain.backward(yp, ybar, u);
+  EXPECT_EQ(tape.take_adjoint(x), plain.take_adjoint(xp));
+  EXPECT_EQ(tape.take_adjoint_tangent(x), plain.take_adjoint_tangent(xp));
+  EXPECT_EQ(v, v_before);  // the caller's borrowed tangent is not touched
+  // An H·v afterwards is still exact: f(x) = ½ xᵀ S x, H·v = S v.
+  const Tensor<double> sym = a + xt::transpose(a);
+  const auto h = curv::ad::hvp([&](const Var<double>& z) { return 0.5 * curv::ad::sum(z * curv::ad::matmul(sym, z)); },
+                               x0, v);
+  const Tensor<double> sv = xt::linalg::dot(sym, v);
+  for (std::size_t i = 0; i < n; ++i) EXPECT_NEAR(h.hv(i), sv(i), 1e-12 * std::abs(sv(i)) + 1e-14);
+}
+
+TEST(Tape, NodeInfoNamesTheOpAndCountsWhatTheTapeStores) {
+  curv::ad::Tape<double> tape;
+  const Tensor<double> data = {1.0, 2.0, 3.0};
+  const Var<double> c = tape.borrowed_constant(data);
+  const Var<double> x = tape.variable(Tensor<double>{0.5, -1.0, 2.0});
+  const Var<double> y = curv::ad::sum(c * x);
+  EXPECT_EQ(tape.node_info(c.index()).op, "");
+  EXPECT_EQ(tape.node_info(c.index()).value_size, 0u);  // borrowed
+  EXPECT_EQ(tape.node_info(x.index()).value_size, 3u);
+  EXPECT_EQ(tape.node_info(y.index()).op, "sum");
+  EXPECT_EQ(tape.node_info(x.index()).adjoint_size, 0u);  // before the sweep
+  tape.backward(y);
+  EXPECT_EQ(tape.node_info(x.index()).adjoint_size, 3u);
+  EXPECT_THROW(tape.node_info(tape.size()), std::out_of_range);
+}
+
+TEST(ScalarResult, NamesTheEntryPointWhenFReturnsMoreThanOneElement) {
+  curv::ad::Tape<double> tape;
+  const Var<double> y = tape.constant(Tensor<double>{1.0, 2.0});
+  EXPECT_EQ(curv::ad::scalar_result("my_entry", tape.constant(Tensor<double>{4.0})), 4.0);
+  try {
+    curv::ad::scalar_result("my_entry", y);
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("curv::ad::my_entry: f must return a scalar, got shape (2,)"),
+              std::string::npos)
         << e.what();
   }
 }

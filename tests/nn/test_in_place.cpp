@@ -28,9 +28,9 @@ TEST(InPlaceParameters, ArticleCnnTapeHoldsNoParameterSizedTensorButWAndItsAdjoi
   tape.backward(loss);
   for (std::size_t i = 0; i < tape.size(); ++i) {
     if (i == w.index()) continue;
-    const auto& n = tape.node(i);
-    EXPECT_LT(n.value.size(), fc1) << "node " << i << (n.op ? " (" + std::string(n.op->name()) + ")" : " (leaf)");
-    EXPECT_LT(n.adjoint.size(), fc1) << "adjoint of node " << i;
+    const ad::Tape<float>::NodeInfo n = tape.node_info(i);
+    EXPECT_LT(n.value_size, fc1) << "node " << i << (n.op.empty() ? " (leaf)" : " (" + std::string(n.op) + ")");
+    EXPECT_LT(n.adjoint_size, fc1) << "adjoint of node " << i;
   }
   EXPECT_EQ(w.grad().size(), net.num_parameters());
 }

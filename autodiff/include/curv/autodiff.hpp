@@ -6,6 +6,7 @@
 #include "curv/autodiff/functional.hpp"
 #include "curv/autodiff/gradcheck.hpp"
 #include "curv/autodiff/op.hpp"
+#include "curv/autodiff/parallel.hpp"
 #include "curv/autodiff/tape.hpp"
 #include "curv/autodiff/tensor.hpp"
 

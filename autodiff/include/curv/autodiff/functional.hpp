@@ -33,16 +33,26 @@ struct Hvp {
   Tensor<T> hv;  // ∇²f(x)·v
 };
 
-namespace detail {
-
+// The one value of y, the result of f in the entry point named fn (e.g.
+// "hvp"); throws std::invalid_argument naming curv::ad::<fn> when f returned an
+// empty Var or more than one element.
 template <class T>
-T scalar_of(std::string_view fn, const Var<T>& y) {
+T scalar_result(std::string_view fn, const Var<T>& y) {
   if (!y.valid())
     throw std::invalid_argument("curv::ad::" + std::string(fn) + ": f returned an empty Var");
   if (y.size() != 1)
     throw std::invalid_argument("curv::ad::" + std::string(fn) + ": f must return a scalar, got shape " +
                                 shape_string(y.shape()));
   return *y.value().data();
+}
+
+namespace detail {
+
+// The former name of scalar_result, kept until optim/function_objective.hpp
+// calls scalar_result.
+template <class T>
+T scalar_of(std::string_view fn, const Var<T>& y) {
+  return scalar_result(fn, y);
 }
 
 template <class T>
@@ -53,20 +63,6 @@ void check_direction(std::string_view fn, const Tensor<T>& x, const Tensor<T>& v
                                 shape_string(x.shape()));
 }
 
-// The gradient (or its tangent) of leaf x, moved out of a tape about to be
-// discarded rather than copied.
-template <class T>
-Tensor<T> take_adjoint(Tape<T>& tape, const Var<T>& x) {
-  Node<T>& n = tape.node(x.index());
-  return n.has_adjoint ? std::move(n.adjoint) : Tensor<T>(xt::zeros<T>(n.value_of().shape()));
-}
-
-template <class T>
-Tensor<T> take_adjoint_tangent(Tape<T>& tape, const Var<T>& x) {
-  Node<T>& n = tape.node(x.index());
-  return n.has_adjoint_tangent ? std::move(n.adjoint_tangent) : Tensor<T>(xt::zeros<T>(n.value_of().shape()));
-}
-
 }  // namespace detail
 
 template <class F, class T>
@@ -74,9 +70,9 @@ ValueAndGrad<T> value_and_grad(F&& f, const Tensor<T>& x) {
   Tape<T> tape;
   const Var<T> xv = tape.borrowed_variable(x);  // x outlives the tape: no copy
   const Var<T> y = std::invoke(std::forward<F>(f), xv);
-  const T value = detail::scalar_of("value_and_grad", y);
+  const T value = scalar_result("value_and_grad", y);
   tape.backward(y);
-  return {value, detail::take_adjoint(tape, xv)};
+  return {value, tape.take_adjoint(xv)};
 }
 
 template <class F, class T>
@@ -85,7 +81,7 @@ Jvp<T> jvp(F&& f, const Tensor<T>& x, const Tensor<T>& v) {
   Tape<T> tape;
   const Var<T> xv = tape.borrowed_variable(x, v);
   const Var<T> y = std::invoke(std::forward<F>(f), xv);
-  const T value = detail::scalar_of("jvp", y);
+  const T value = scalar_result("jvp", y);
   return {value, y.has_tangent() ? *y.tangent().data() : T(0)};
 }
 
@@ -95,10 +91,10 @@ Hvp<T> hvp(F&& f, const Tensor<T>& x, const Tensor<T>& v) {
   Tape<T> tape;
   const Var<T> xv = tape.borrowed_variable(x, v);
   const Var<T> y = std::invoke(std::forward<F>(f), xv);
-  const T value = detail::scalar_of("hvp", y);
+  const T value = scalar_result("hvp", y);
   tape.backward(y);
-  Tensor<T> grad = detail::take_adjoint(tape, xv);
-  return {value, std::move(grad), detail::take_adjoint_tangent(tape, xv)};
+  Tensor<T> grad = tape.take_adjoint(xv);
+  return {value, std::move(grad), tape.take_adjoint_tangent(xv)};
 }
 
 }  // namespace curv::ad

@@ -7,6 +7,9 @@
 // sweep walks the nodes backwards once: creation order is a topological order.
 // A leaf may borrow its value (and tangent) from the caller instead of owning a
 // copy. Tapes are not shared between threads; there is no global tape.
+//
+// The nodes are the tape's own: ops reach theirs through an OpContext, other
+// code through a Var or the Tape's public operations below.
 #pragma once
 
 #include <cassert>
@@ -17,6 +20,8 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "curv/autodiff/op.hpp"
@@ -26,6 +31,8 @@ namespace curv::ad {
 
 template <class T>
 class Tape;
+template <class T>
+class OpContext;
 
 template <class T>
 class Var {
@@ -54,27 +61,6 @@ class Var {
  private:
   Tape<T>* tape_ = nullptr;
   std::size_t index_ = 0;
-};
-
-template <class T>
-struct Node {
-  Tensor<T> value;  // empty (0-d) for a borrowed leaf: read it through value_of()
-  Tensor<T> tangent;  // likewise: tangent_of()
-  Tensor<T> adjoint;
-  Tensor<T> adjoint_tangent;
-  std::unique_ptr<Op<T>> op;  // null for leaves
-  std::vector<std::size_t> inputs;
-  bool has_tangent = false;
-  bool has_adjoint = false;
-  bool has_adjoint_tangent = false;
-  bool requires_grad = false;  // some variable upstream wants an adjoint
-  // A borrowed leaf's value and tangent, owned by the caller (Tape::borrowed_variable,
-  // Tape::borrowed_constant).
-  const Tensor<T>* borrowed_value = nullptr;
-  const Tensor<T>* borrowed_tangent = nullptr;
-
-  const Tensor<T>& value_of() const { return borrowed_value ? *borrowed_value : value; }
-  const Tensor<T>& tangent_of() const { return borrowed_tangent ? *borrowed_tangent : tangent; }
 };
 
 template <class T>
@@ -118,25 +104,79 @@ class Tape {
 
   // Forgets every adjoint so that another backward() starts from zero.
   void zero_adjoints();
+  // Forgets every recorded tangent (a leaf's seeded one included), as if the
+  // forward pass had carried none. A later backward(output, seed,
+  // seed_tangent) then propagates only the seed tangent ȳ̇: the adjoint
+  // tangent at a leaf is the VJP Jᵀ ȳ̇, without the second-order terms of the
+  // recorded ops. nn::gauss_newton_product sweeps (∇ℓ, H_ℓ J v) so, after
+  // the forward pass that gave it J v, to get Jᵀ H_ℓ J v.
+  void drop_tangents();
+
+  // x's adjoint (after backward(): the gradient at x), moved out of the tape
+  // rather than copied; zeros of x's shape if the sweep did not reach x.
+  // Afterwards x has no adjoint (x.grad() reads zeros). Meant for a tape
+  // about to be discarded: a parameter vector's adjoint leaves it uncopied.
+  Tensor<T> take_adjoint(const Var<T>& x);
+  // The same for x's adjoint tangent (H·v at x after a tangent-seeded
+  // forward pass and backward()).
+  Tensor<T> take_adjoint_tangent(const Var<T>& x);
+
   // Drops every node; Vars of this tape become invalid.
   void clear() { nodes_.clear(); }
 
   std::size_t size() const { return nodes_.size(); }
-  const Node<T>& node(std::size_t i) const { return nodes_[i]; }
-  Node<T>& node(std::size_t i) { return nodes_[i]; }
+
+  // What node i holds, for tests and memory diagnostics: its op's name
+  // (empty for a leaf) and how many elements of its value and adjoint the
+  // tape stores itself (0 for a borrowed leaf's value and for an adjoint
+  // not created or taken).
+  struct NodeInfo {
+    std::string_view op;
+    std::size_t value_size = 0;
+    std::size_t adjoint_size = 0;
+  };
+  NodeInfo node_info(std::size_t i) const;
 
  private:
+  friend class Var<T>;
+  friend class OpContext<T>;
+
+  struct Node {
+    Tensor<T> value;  // empty (0-d) for a borrowed leaf: read it through value_of()
+    Tensor<T> tangent;  // likewise: tangent_of()
+    Tensor<T> adjoint;
+    Tensor<T> adjoint_tangent;
+    std::unique_ptr<Op<T>> op;  // null for leaves
+    std::vector<std::size_t> inputs;
+    bool has_tangent = false;
+    bool has_adjoint = false;
+    bool has_adjoint_tangent = false;
+    bool requires_grad = false;  // some variable upstream wants an adjoint
+    // A borrowed leaf's value and tangent, owned by the caller (Tape::borrowed_variable,
+    // Tape::borrowed_constant).
+    const Tensor<T>* borrowed_value = nullptr;
+    const Tensor<T>* borrowed_tangent = nullptr;
+
+    const Tensor<T>& value_of() const { return borrowed_value ? *borrowed_value : value; }
+    const Tensor<T>& tangent_of() const { return borrowed_tangent ? *borrowed_tangent : tangent; }
+  };
+
+  const Node& node(std::size_t i) const { return nodes_[i]; }
+  Node& node(std::size_t i) { return nodes_[i]; }
+
   Var<T> push_leaf(Tensor<T> value, bool requires_grad);
   static void check_tangent_shape(const Tensor<T>& value, const Tensor<T>& tangent);
   void sweep(const Var<T>& output, Tensor<T> seed, std::optional<Tensor<T>> seed_tangent);
   void check_owned(const Var<T>& v, std::string_view what) const;
 
-  std::vector<Node<T>> nodes_;
+  std::vector<Node> nodes_;
 };
 
 // What an op sees of its node during recording and during the reverse sweep.
 template <class T>
 class OpContext {
+  using Node = typename Tape<T>::Node;
+
  public:
   OpContext(Tape<T>& tape, std::size_t index) : tape_(tape), node_(tape.node(index)) {}
 
@@ -169,7 +209,7 @@ class OpContext {
   // x̄ᵢ and x̄̇ᵢ, created as zeros of xᵢ's shape on first use, for in-place
   // accumulation (e.g. by BLAS with beta = 1, or into a slice).
   Tensor<T>& input_adjoint(std::size_t i) {
-    Node<T>& n = in(i);
+    Node& n = in(i);
     if (!n.has_adjoint) {
       n.adjoint = xt::zeros<T>(n.value_of().shape());
       n.has_adjoint = true;
@@ -177,7 +217,7 @@ class OpContext {
     return n.adjoint;
   }
   Tensor<T>& input_adjoint_tangent(std::size_t i) {
-    Node<T>& n = in(i);
+    Node& n = in(i);
     if (!n.has_adjoint_tangent) {
       n.adjoint_tangent = xt::zeros<T>(n.value_of().shape());
       n.has_adjoint_tangent = true;
@@ -191,7 +231,7 @@ class OpContext {
   // activations of a network, a pass over memory per layer); otherwise the
   // op accumulates into it as usual.
   Tensor<T>& input_adjoint_to_write(std::size_t i, bool& fresh) {
-    Node<T>& n = in(i);
+    Node& n = in(i);
     fresh = !n.has_adjoint;
     if (fresh) {
       n.adjoint = Tensor<T>::from_shape(n.value_of().shape());
@@ -200,7 +240,7 @@ class OpContext {
     return n.adjoint;
   }
   Tensor<T>& input_adjoint_tangent_to_write(std::size_t i, bool& fresh) {
-    Node<T>& n = in(i);
+    Node& n = in(i);
     fresh = !n.has_adjoint_tangent;
     if (fresh) {
       n.adjoint_tangent = Tensor<T>::from_shape(n.value_of().shape());
@@ -210,10 +250,10 @@ class OpContext {
   }
 
  private:
-  Node<T>& in(std::size_t i) const { return tape_.node(node_.inputs[i]); }
+  Node& in(std::size_t i) const { return tape_.node(node_.inputs[i]); }
 
   Tape<T>& tape_;
-  Node<T>& node_;
+  Node& node_;
 };
 
 // ---------------------------------------------------------------------------
@@ -230,7 +270,7 @@ bool Var<T>::has_tangent() const {
 
 template <class T>
 const Tensor<T>& Var<T>::tangent() const {
-  const Node<T>& n = tape_->node(index_);
+  const typename Tape<T>::Node& n = tape_->node(index_);
   if (!n.has_tangent)
     throw std::logic_error("curv::ad::Var::tangent: this node carries no tangent (seed one with Tape::variable(value, tangent))");
   return n.tangent_of();
@@ -238,19 +278,19 @@ const Tensor<T>& Var<T>::tangent() const {
 
 template <class T>
 Tensor<T> Var<T>::grad() const {
-  const Node<T>& n = tape_->node(index_);
+  const typename Tape<T>::Node& n = tape_->node(index_);
   return n.has_adjoint ? n.adjoint : Tensor<T>(xt::zeros<T>(n.value_of().shape()));
 }
 
 template <class T>
 Tensor<T> Var<T>::adjoint_tangent() const {
-  const Node<T>& n = tape_->node(index_);
+  const typename Tape<T>::Node& n = tape_->node(index_);
   return n.has_adjoint_tangent ? n.adjoint_tangent : Tensor<T>(xt::zeros<T>(n.value_of().shape()));
 }
 
 template <class T>
 Var<T> Tape<T>::push_leaf(Tensor<T> value, bool requires_grad) {
-  Node<T>& n = nodes_.emplace_back();
+  Node& n = nodes_.emplace_back();
   n.value = std::move(value);
   n.requires_grad = requires_grad;
   return Var<T>(*this, nodes_.size() - 1);
@@ -273,7 +313,7 @@ template <class T>
 Var<T> Tape<T>::variable(Tensor<T> value, Tensor<T> tangent) {
   check_tangent_shape(value, tangent);
   Var<T> v = push_leaf(std::move(value), true);
-  Node<T>& n = nodes_.back();
+  Node& n = nodes_.back();
   n.tangent = std::move(tangent);
   n.has_tangent = true;
   return v;
@@ -295,7 +335,7 @@ template <class T>
 Var<T> Tape<T>::borrowed_variable(const Tensor<T>& value, const Tensor<T>& tangent) {
   check_tangent_shape(value, tangent);
   Var<T> v = push_leaf(Tensor<T>(), true);
-  Node<T>& n = nodes_.back();
+  Node& n = nodes_.back();
   n.borrowed_value = &value;
   n.borrowed_tangent = &tangent;
   n.has_tangent = true;
@@ -332,7 +372,7 @@ Var<T> Tape<T>::record(std::unique_ptr<Op<T>> op, std::span<const Var<T>> inputs
     requires_grad = requires_grad || nodes_[v.index()].requires_grad;
     has_tangent = has_tangent || nodes_[v.index()].has_tangent;
   }
-  Node<T>& n = nodes_.emplace_back();
+  Node& n = nodes_.emplace_back();
   n.value = std::move(value);
   n.op = std::move(op);
   n.requires_grad = requires_grad;
@@ -371,7 +411,7 @@ void Tape<T>::backward(const Var<T>& output, Tensor<T> seed, Tensor<T> seed_tang
 template <class T>
 void Tape<T>::sweep(const Var<T>& output, Tensor<T> seed, std::optional<Tensor<T>> seed_tangent) {
   check_owned(output, "Tape::backward");
-  Node<T>& out = nodes_[output.index()];
+  Node& out = nodes_[output.index()];
   if (seed.shape() != out.value_of().shape())
     throw std::invalid_argument("curv::ad::Tape::backward: seed has shape " +
                                 shape_string(seed.shape()) + ", expected the output's shape " +
@@ -388,7 +428,7 @@ void Tape<T>::sweep(const Var<T>& output, Tensor<T> seed, std::optional<Tensor<T
     out.has_adjoint_tangent = true;
   }
   for (std::size_t i = output.index() + 1; i-- > 0;) {
-    Node<T>& n = nodes_[i];
+    Node& n = nodes_[i];
     if (!n.op || !n.has_adjoint || !n.requires_grad) continue;
     OpContext<T> c(*this, i);
     n.op->adjoint(c);
@@ -397,8 +437,45 @@ void Tape<T>::sweep(const Var<T>& output, Tensor<T> seed, std::optional<Tensor<T
 }
 
 template <class T>
+void Tape<T>::drop_tangents() {
+  for (Node& n : nodes_) {
+    n.tangent = Tensor<T>();
+    n.borrowed_tangent = nullptr;
+    n.has_tangent = false;
+  }
+}
+
+template <class T>
+Tensor<T> Tape<T>::take_adjoint(const Var<T>& x) {
+  check_owned(x, "Tape::take_adjoint");
+  Node& n = nodes_[x.index()];
+  if (!n.has_adjoint) return Tensor<T>(xt::zeros<T>(n.value_of().shape()));
+  n.has_adjoint = false;
+  return std::move(n.adjoint);
+}
+
+template <class T>
+Tensor<T> Tape<T>::take_adjoint_tangent(const Var<T>& x) {
+  check_owned(x, "Tape::take_adjoint_tangent");
+  Node& n = nodes_[x.index()];
+  if (!n.has_adjoint_tangent) return Tensor<T>(xt::zeros<T>(n.value_of().shape()));
+  n.has_adjoint_tangent = false;
+  return std::move(n.adjoint_tangent);
+}
+
+template <class T>
+typename Tape<T>::NodeInfo Tape<T>::node_info(std::size_t i) const {
+  if (i >= nodes_.size())
+    throw std::out_of_range("curv::ad::Tape::node_info: node " + std::to_string(i) + " of a tape of " +
+                            std::to_string(nodes_.size()) + " nodes");
+  const Node& n = nodes_[i];
+  return {n.op ? n.op->name() : std::string_view(), n.borrowed_value ? 0 : n.value.size(),
+          n.has_adjoint ? n.adjoint.size() : 0};
+}
+
+template <class T>
 void Tape<T>::zero_adjoints() {
-  for (Node<T>& n : nodes_) {
+  for (Node& n : nodes_) {
     n.adjoint = Tensor<T>();
     n.adjoint_tangent = Tensor<T>();
     n.has_adjoint = false;
