@@ -61,7 +61,7 @@ Tensor<T> initial_parameters(const TrainConfig& c, const nn::Module<T>& model) {
   if (c.init.empty()) return model.initialize(ds::mix_seed(c.seed, 0));
   if (!fs::exists(c.init)) bad_option("--init", c.init, "no such file");
   Tensor<T> w = nn::load_parameters<T>(c.init, model);  // names and shapes checked, the first difference named
-  if (const std::size_t i = opt::detail::first_non_finite(w); i != opt::NonFiniteError::npos) {
+  if (const std::size_t i = opt::first_non_finite(w); i != opt::NonFiniteError::npos) {
     std::string where = "element " + std::to_string(i);
     for (const nn::ParameterInfo& p : model.parameters())
       if (i >= p.offset && i < p.offset + p.size()) where = p.name + "[" + std::to_string(i - p.offset) + "]";

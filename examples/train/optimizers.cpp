@@ -52,7 +52,7 @@ class ScgRunner final : public Runner<T> {
     return s.str();
   }
   std::string finished() const override {
-    if (opt::detail::norm(st_.r) == 0) return "the gradient is exactly zero";
+    if (opt::norm(st_.r) == 0) return "the gradient is exactly zero";
     if (st_.lambda >= scg_.options().lambda_max) return "λ reached lambda_max: no step along p decreases the loss";
     return "";
   }
@@ -164,7 +164,7 @@ class LineSearchRunner final : public Runner<T> {
   }
   std::string finished() const override {
     if (!failed_.empty()) return failed_;
-    if (opt::detail::norm(st_.g) == 0) return "the gradient is exactly zero";
+    if (opt::norm(st_.g) == 0) return "the gradient is exactly zero";
     return "";
   }
 

@@ -10,6 +10,7 @@
 #include "curv/optim/line_search.hpp"
 #include "curv/optim/nonlinear_cg.hpp"
 #include "curv/optim/objective.hpp"
+#include "curv/optim/reductions.hpp"
 #include "curv/optim/result.hpp"
 #include "curv/optim/scg.hpp"
 #include "curv/optim/sgd.hpp"

@@ -48,13 +48,6 @@ T scalar_result(std::string_view fn, const Var<T>& y) {
 
 namespace detail {
 
-// The former name of scalar_result, kept until optim/function_objective.hpp
-// calls scalar_result.
-template <class T>
-T scalar_of(std::string_view fn, const Var<T>& y) {
-  return scalar_result(fn, y);
-}
-
 template <class T>
 void check_direction(std::string_view fn, const Tensor<T>& x, const Tensor<T>& v) {
   if (x.shape() != v.shape())

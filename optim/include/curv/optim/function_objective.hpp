@@ -36,7 +36,7 @@ class FunctionObjective {
     ++counts_.value;
     ad::Tape<T> tape;
     const ad::Var<T> y = std::invoke(f_, tape.borrowed_constant(w));  // w outlives the tape: no copy
-    return ad::detail::scalar_of("make_objective(f, n).value", y);
+    return ad::scalar_result("make_objective(f, n).value", y);
   }
 
   T value_and_grad(const Tensor<T>& w, Tensor<T>& g) {

@@ -15,23 +15,14 @@
 #include <vector>
 
 #include "curv/autodiff/tensor.hpp"
+#include "curv/optim/reductions.hpp"
 #include "curv/optim/result.hpp"
 
 namespace curv::optim::detail {
 
-template <class T>
-double dot(const Tensor<T>& a, const Tensor<T>& b) {
-  const T* x = a.data();
-  const T* y = b.data();
-  double s = 0;
-  for (std::size_t i = 0, n = a.size(); i < n; ++i) s += static_cast<double>(x[i]) * static_cast<double>(y[i]);
-  return s;
-}
-
-template <class T>
-double norm(const Tensor<T>& a) {
-  return std::sqrt(dot(a, a));
-}
+using curv::optim::dot;
+using curv::optim::first_non_finite;
+using curv::optim::norm;
 
 template <class T>
 double mean(const Tensor<T>& a) {
@@ -40,15 +31,6 @@ double mean(const Tensor<T>& a) {
   double s = 0;
   for (std::size_t i = 0, n = a.size(); i < n; ++i) s += static_cast<double>(x[i]);
   return s / static_cast<double>(a.size());
-}
-
-// The index of a's first NaN or ±inf, or NonFiniteError::npos.
-template <class T>
-std::size_t first_non_finite(const Tensor<T>& a) {
-  const T* x = a.data();
-  for (std::size_t i = 0, n = a.size(); i < n; ++i)
-    if (!std::isfinite(x[i])) return i;
-  return NonFiniteError::npos;
 }
 
 template <class T>
