@@ -147,25 +147,25 @@ struct Accumulator<T>::Recording {
 };
 
 template <class T>
-typename Accumulator<T>::Slot Accumulator<T>::run_batch(Ask ask, Batch<T> batch, const Tensor<T>& w,
+typename Accumulator<T>::Slot Accumulator<T>::run_batch(Pass pass, Batch<T> batch, const Tensor<T>& w,
                                                          const Tensor<T>* v) const {
-  return sweep_batch(ask, record_batch(ask, std::move(batch), w, v));
+  return sweep_batch(pass, record_batch(pass, std::move(batch), w, v));
 }
 
 template <class T>
-typename Accumulator<T>::Slot Accumulator<T>::sweep_batch(Ask ask, Recording&& r) const {
+typename Accumulator<T>::Slot Accumulator<T>::sweep_batch(Pass pass, Recording&& r) const {
   Slot s = std::move(r.slot);
   if (r.tape) {
     r.tape->backward(r.loss);
     s.first = r.tape->take_adjoint(r.w);  // moved out of the tape, not copied
-    if (ask == Ask::hvp) s.second = r.tape->take_adjoint_tangent(r.w);
+    if (pass == Pass::hvp) s.second = r.tape->take_adjoint_tangent(r.w);
     r.tape.reset();  // its memory goes back before the sums are added
   }
   return s;
 }
 
 template <class T>
-typename Accumulator<T>::Recording Accumulator<T>::record_batch(Ask ask, Batch<T> batch, const Tensor<T>& w,
+typename Accumulator<T>::Recording Accumulator<T>::record_batch(Pass pass, Batch<T> batch, const Tensor<T>& w,
                                                                  const Tensor<T>* v) const {
   Recording r;
   Slot& s = r.slot;
@@ -175,7 +175,7 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Ask ask, Batch<T
                              shape_string(l.shape()) + ", expected a scalar");
     return static_cast<double>(*l.value().data());
   };
-  if (ask == Ask::gnvp) {
+  if (pass == Pass::gnvp) {
     // nn's product: Jv from a tangent-seeded forward pass, then one reverse
     // sweep carrying (∇ℓ, H_ℓ J v), whose adjoint at w is the gradient and
     // adjoint tangent Jᵀ H_ℓ J v.
@@ -188,21 +188,21 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Ask ask, Batch<T
   }
   // w and v are shared by every batch's tape at once: borrowed, not copied.
   auto tape = std::make_unique<ad::Tape<T>>();
-  switch (ask) {
-    case Ask::value:
-    case Ask::evaluate: r.w = tape->borrowed_constant(w); break;
-    case Ask::grad: r.w = tape->borrowed_variable(w); break;
+  switch (pass) {
+    case Pass::value:
+    case Pass::evaluate: r.w = tape->borrowed_constant(w); break;
+    case Pass::gradient: r.w = tape->borrowed_variable(w); break;
     default: r.w = tape->borrowed_variable(w, *v); break;
   }
   const ad::Var<T> out = model_.forward(r.w, tape->constant(std::move(batch.inputs)));
   r.targets = std::make_unique<const Tensor<T>>(std::move(batch.targets));
   r.loss = loss_.forward(out, *r.targets, nn::Reduction::sum);
   s.loss = scalar(r.loss);
-  if (ask == Ask::grad || ask == Ask::hvp) {
+  if (pass == Pass::gradient || pass == Pass::hvp) {
     r.tape = std::move(tape);
     return r;
   }
-  if (ask == Ask::evaluate) {
+  if (pass == Pass::evaluate) {
     const Tensor<T>& o = out.value();
     const std::size_t rows = r.targets->size();
     if (o.dimension() != 2 || o.shape(0) != rows)
@@ -232,7 +232,7 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Ask ask, Batch<T
 }
 
 template <class T>
-typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w, const Tensor<T>* v) const {
+typename Accumulator<T>::Totals Accumulator<T>::run(Pass pass, const Tensor<T>& w, const Tensor<T>* v) const {
   Totals t;
   const std::size_t batches = num_batches();
   std::size_t added = 0;  // batches in the totals so far, for the progress callback
@@ -244,7 +244,7 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
   auto record = [&](std::size_t b) {
     const std::size_t first = b * batch_size_;
     const std::size_t count = std::min(batch_size_, n_ - first);
-    return record_batch(ask, data_.get_batch(std::span<const std::size_t>(order_).subspan(first, count)), w, v);
+    return record_batch(pass, data_.get_batch(std::span<const std::size_t>(order_).subspan(first, count)), w, v);
   };
   auto add = [&](Slot& s) {
     t.loss += s.loss;
@@ -260,7 +260,8 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
       t.class_correct[c] += s.class_correct[c];
     }
     s = Slot();  // release the batch's tensors at once
-    if (progress_) progress_(++added, batches);
+    ++added;
+    if (progress_) progress_({pass, added, batches, std::min(added * batch_size_, n_), n_});
   };
 
   // A pipeline rather than waves: batch numbers are issued in order, their
@@ -286,7 +287,7 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
     arena.execute([&] {
       for (std::size_t b = 0; b < batches; ++b) {
         check_cancel(b);
-        Slot s = sweep_batch(ask, record(b));
+        Slot s = sweep_batch(pass, record(b));
         add(s);
       }
     });
@@ -310,7 +311,7 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
                 [&](std::size_t b) { return std::make_shared<Recording>(record(b)); }) &
             tbb::make_filter<std::shared_ptr<Recording>, void>(
                 tbb::filter_mode::serial_in_order, [&](const std::shared_ptr<Recording>& r) {
-                  Slot s = sweep_batch(ask, std::move(*r));
+                  Slot s = sweep_batch(pass, std::move(*r));
                   add(s);
                 }));
   });
@@ -320,13 +321,13 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Ask ask, const Tensor<T>& w,
 template <class T>
 double Accumulator<T>::value(const Tensor<T>& w) const {
   check_vector("value", "w", w);
-  return run(Ask::value, w, nullptr).loss / static_cast<double>(n_);
+  return run(Pass::value, w, nullptr).loss / static_cast<double>(n_);
 }
 
 template <class T>
 double Accumulator<T>::value_and_grad(const Tensor<T>& w, Tensor<T>& grad) const {
   check_vector("value_and_grad", "w", w);
-  Totals t = run(Ask::grad, w, nullptr);
+  Totals t = run(Pass::gradient, w, nullptr);
   grad = mean_of<T>(std::move(t.first), n_, dim());
   return t.loss / static_cast<double>(n_);
 }
@@ -335,7 +336,7 @@ template <class T>
 double Accumulator<T>::hvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& grad, Tensor<T>& hv) const {
   check_vector("hvp", "w", w);
   check_vector("hvp", "v", v);
-  Totals t = run(Ask::hvp, w, &v);
+  Totals t = run(Pass::hvp, w, &v);
   grad = mean_of<T>(std::move(t.first), n_, dim());
   hv = mean_of<T>(std::move(t.second), n_, dim());
   return t.loss / static_cast<double>(n_);
@@ -345,7 +346,7 @@ template <class T>
 double Accumulator<T>::gnvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& grad, Tensor<T>& gv) const {
   check_vector("gnvp", "w", w);
   check_vector("gnvp", "v", v);
-  Totals t = run(Ask::gnvp, w, &v);
+  Totals t = run(Pass::gnvp, w, &v);
   grad = mean_of<T>(std::move(t.first), n_, dim());
   gv = mean_of<T>(std::move(t.second), n_, dim());
   return t.loss / static_cast<double>(n_);
@@ -354,7 +355,7 @@ double Accumulator<T>::gnvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g
 template <class T>
 Evaluation Accumulator<T>::evaluate(const Tensor<T>& w) const {
   check_vector("evaluate", "w", w);
-  Totals t = run(Ask::evaluate, w, nullptr);
+  Totals t = run(Pass::evaluate, w, nullptr);
   Evaluation e;
   e.loss = t.loss / static_cast<double>(n_);
   e.correct = t.correct;
@@ -371,7 +372,7 @@ double Accumulator<T>::batch_value_and_grad(const Batch<T>& batch, const Tensor<
   const std::size_t rows = batch.targets.dimension() == 0 ? 0 : batch.targets.shape(0);
   if (rows == 0)
     throw std::invalid_argument("curv::datasets::Accumulator::batch_value_and_grad: the batch is empty; expected at least one example");
-  Slot s = run_batch(grad ? Ask::grad : Ask::value, Batch<T>(batch), w, nullptr);
+  Slot s = run_batch(grad ? Pass::gradient : Pass::value, Batch<T>(batch), w, nullptr);
   if (grad) {
     std::optional<Tensor<double>> sum;
     add_into(sum, std::move(s.first));

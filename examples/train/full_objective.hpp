@@ -75,7 +75,7 @@ class FullObjective {
   FullObjective(const nn::Module<T>& model, const nn::Loss<T>& loss, datasets::DatasetRef<T> data,
                 datasets::AccumulatorOptions options, PassProgress& progress)
       : acc_(model, loss, data, options), progress_(progress) {
-    acc_.set_progress([&progress](std::size_t done, std::size_t total) { progress.batch(done, total); });
+    acc_.set_progress([&progress](const datasets::PassProgress& p) { progress.batch(p.batches_done, p.batches_total); });
   }
   std::size_t dim() const { return acc_.dim(); }
   T value(const Tensor<T>& w) const {

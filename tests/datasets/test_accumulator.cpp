@@ -396,7 +396,7 @@ TEST(Accumulator, KeepsAtMostThreadsBatchesInFlightWhileAddingInBatchOrder) {
   const Tensor<double> v = curv::test::uniform<double>({model.num_parameters()}, 4);
   for (const int threads : {2, 3}) {
     Accumulator<double> acc(model, loss, slow, {.batch_size = 7, .threads = threads});
-    acc.set_progress([&](std::size_t, std::size_t) { slow.added_one(); });
+    acc.set_progress([&](const curv::datasets::PassProgress&) { slow.added_one(); });
     Tensor<double> g, hv, g_ref, hv_ref;
     const double value = acc.hvp(w, v, g, hv);
     // A batch is in flight from its gathering until its sums are added; the
@@ -573,6 +573,73 @@ TEST(ModelObjective, IsTheAccumulatedMeanAndStepsOverReshuffledMinibatches) {
   EXPECT_LE(relative_error(weighted_grad, ref.grad), 1e-12);
 }
 
+// The progress option of the full passes: each pass reports every minibatch
+// once, in order, naming the pass, with counts that end at N; the numbers are
+// the same bits with and without it, and the stochastic batches report nothing.
+TEST(ModelObjective, ReportsEveryMinibatchOfEachFullPassOnceInOrderWithoutChangingAnyResult) {
+  using curv::datasets::Pass;
+  using curv::datasets::PassProgress;
+  const TensorDataset<double> data = curv::test::synthetic<double>(n_examples, features, 23);
+  const TinyMlp<double> model(features, 4, 3);
+  const CrossEntropy<double> loss;
+  const Tensor<double> w = curv::test::uniform<double>({model.num_parameters()}, 7, 0.8);
+  const Tensor<double> v = curv::test::uniform<double>({model.num_parameters()}, 8);
+  for (const int threads : {1, 2}) {
+    ModelObjective<double> plain(model, loss, data, {.batch_size = 7, .threads = threads, .seed = 5});
+    ModelObjective<double> watched(model, loss, data, {.batch_size = 7, .threads = threads, .seed = 5});
+    std::vector<PassProgress> calls;
+    watched.set_progress([&](const PassProgress& p) { calls.push_back(p); });
+    const std::size_t batches = 15;  // ⌈100 / 7⌉, the last one of 2 examples
+    auto expect_one_pass = [&](Pass pass, const char* what) {
+      ASSERT_EQ(calls.size(), batches) << what << " with " << threads << " threads";
+      std::size_t examples = 0;
+      for (std::size_t i = 0; i < batches; ++i) {
+        const PassProgress& p = calls[i];
+        EXPECT_EQ(p.pass, pass) << what << ": call " << i;
+        EXPECT_EQ(p.batches_done, i + 1) << what << ": call " << i;
+        EXPECT_EQ(p.batches_total, batches) << what << ": call " << i;
+        EXPECT_EQ(p.examples_total, n_examples) << what << ": call " << i;
+        EXPECT_EQ(p.examples_done - examples, i + 1 < batches ? 7u : 2u) << what << ": call " << i;
+        examples = p.examples_done;
+      }
+      EXPECT_EQ(examples, n_examples) << what;
+      calls.clear();
+    };
+
+    const double v1 = watched.value(w), v2 = plain.value(w);
+    EXPECT_EQ(std::memcmp(&v1, &v2, sizeof v1), 0);
+    expect_one_pass(Pass::value, "value");
+    Tensor<double> g1, g2, h1, h2;
+    const double f1 = watched.value_and_grad(w, g1), f2 = plain.value_and_grad(w, g2);
+    EXPECT_EQ(std::memcmp(&f1, &f2, sizeof f1), 0);
+    EXPECT_TRUE(bit_identical(g1, g2));
+    expect_one_pass(Pass::gradient, "value_and_grad");
+    const double hv1 = watched.hvp(w, v, g1, h1), hv2 = plain.hvp(w, v, g2, h2);
+    EXPECT_EQ(std::memcmp(&hv1, &hv2, sizeof hv1), 0);
+    EXPECT_TRUE(bit_identical(g1, g2));
+    EXPECT_TRUE(bit_identical(h1, h2));
+    expect_one_pass(Pass::hvp, "hvp");
+    const double gv1 = watched.gnvp(w, v, g1, h1), gv2 = plain.gnvp(w, v, g2, h2);
+    EXPECT_EQ(std::memcmp(&gv1, &gv2, sizeof gv1), 0);
+    EXPECT_TRUE(bit_identical(g1, g2));
+    EXPECT_TRUE(bit_identical(h1, h2));
+    expect_one_pass(Pass::gnvp, "gnvp");
+    const curv::datasets::Evaluation e1 = watched.evaluate(w), e2 = plain.evaluate(w);
+    EXPECT_EQ(std::memcmp(&e1.loss, &e2.loss, sizeof e1.loss), 0);
+    EXPECT_EQ(e1.correct, e2.correct);
+    expect_one_pass(Pass::evaluate, "evaluate");
+
+    watched.begin_epoch(1);
+    plain.begin_epoch(1);
+    const double b1 = watched.batch_value_and_grad(0, w, g1);
+    EXPECT_TRUE(calls.empty()) << "a stochastic minibatch reported progress";
+    EXPECT_EQ(b1, plain.batch_value_and_grad(0, w, g2));
+    watched.set_progress({});  // switched off again
+    watched.value(w);
+    EXPECT_TRUE(calls.empty());
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -595,7 +662,7 @@ TEST(Accumulator, ACancelledPassThrowsBeforeTheNextMinibatchAndLeavesNoTrace) {
     Accumulator<double> acc(model, loss, data, {.batch_size = 7, .threads = threads});
     acc.set_cancel([&] { return ++asked > stop_at; });
     std::size_t added = 0;
-    acc.set_progress([&](std::size_t, std::size_t) { ++added; });
+    acc.set_progress([&](const curv::datasets::PassProgress&) { ++added; });
     Tensor<double> g, hv;
     try {
       acc.hvp(w, v, g, hv);

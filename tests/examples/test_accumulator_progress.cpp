@@ -52,9 +52,9 @@ TEST(AccumulatorProgress, CalledOncePerBatchInOrderAndSeriallyWithoutChangingAny
     std::vector<std::pair<std::size_t, std::size_t>> calls;
     std::atomic<int> inside{0};
     int overlaps = 0;
-    watched.set_progress([&](std::size_t done, std::size_t total) {
+    watched.set_progress([&](const ds::PassProgress& p) {
       if (inside.fetch_add(1) != 0) ++overlaps;
-      calls.emplace_back(done, total);
+      calls.emplace_back(p.batches_done, p.batches_total);
       inside.fetch_sub(1);
     });
     auto expect_one_pass = [&](const char* what) {

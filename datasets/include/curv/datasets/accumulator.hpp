@@ -46,6 +46,19 @@ struct AccumulatorOptions {
   int threads = 0;
 };
 
+// Which full pass over the dataset an Accumulator is running.
+enum class Pass { value, gradient, hvp, gnvp, evaluate };
+
+// What the progress callback (Accumulator::set_progress) sees after each
+// minibatch of a full pass: the pass and how much of it is in the totals.
+struct PassProgress {
+  Pass pass = Pass::value;
+  std::size_t batches_done = 0;  // 1, 2, …, batches_total
+  std::size_t batches_total = 0;
+  std::size_t examples_done = 0;  // examples of the batches done; N after the last
+  std::size_t examples_total = 0;  // N
+};
+
 // A full pass abandoned because the cancellation check (set_cancel) said so.
 class Cancelled : public std::runtime_error {
  public:
@@ -92,10 +105,12 @@ class Accumulator {
   // Optional progress report, e.g. for a progress bar: called once per
   // minibatch of every full pass (value, value_and_grad, hvp, gnvp, evaluate)
   // right after that batch is added to the totals, i.e. from the in-order
-  // reduction: serially, with batches_done = 1, 2, …, batches_total. It sees
-  // no numbers and cannot change results; an exception it throws ends the
-  // pass. An empty function (the default) switches it off.
-  using Progress = std::function<void(std::size_t batches_done, std::size_t batches_total)>;
+  // reduction: serially, with batches_done = 1, 2, …, batches_total, and
+  // told which pass it is and how many examples are done. It sees no numbers
+  // and cannot change results; an exception it throws ends the pass. An
+  // empty function (the default) switches it off and costs one test of the
+  // empty function per minibatch.
+  using Progress = std::function<void(const PassProgress& progress)>;
   void set_progress(Progress progress) { progress_ = std::move(progress); }
 
   // Optional cancellation check: asked before each minibatch of every full
@@ -111,14 +126,13 @@ class Accumulator {
   double batch_value_and_grad(const Batch<T>& batch, const Tensor<T>& w, Tensor<T>* grad) const;
 
  private:
-  enum class Ask { value, grad, hvp, gnvp, evaluate };
   struct Slot;
   struct Recording;
   struct Totals;
-  Recording record_batch(Ask ask, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
-  Slot sweep_batch(Ask ask, Recording&& r) const;
-  Slot run_batch(Ask ask, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
-  Totals run(Ask ask, const Tensor<T>& w, const Tensor<T>* v) const;
+  Recording record_batch(Pass pass, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
+  Slot sweep_batch(Pass pass, Recording&& r) const;
+  Slot run_batch(Pass pass, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
+  Totals run(Pass pass, const Tensor<T>& w, const Tensor<T>* v) const;
   void check_vector(const char* fn, const char* arg, const Tensor<T>& x) const;
 
   const nn::Module<T>& model_;

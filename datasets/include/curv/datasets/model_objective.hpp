@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "curv/datasets/accumulator.hpp"
 #include "curv/datasets/data_loader.hpp"
@@ -58,6 +59,17 @@ class ModelObjective {
 
   // Mean loss and accuracy over the dataset.
   Evaluation evaluate(const Tensor<T>& w) const { return accumulator_.evaluate(w); }
+
+  // The Accumulator's options for the full passes (value, value_and_grad,
+  // hvp, gnvp, evaluate), with its contract: a progress report after each
+  // minibatch added, in batch order, told the pass and the counts done; a
+  // cancellation check before each minibatch started (throws Cancelled).
+  // Neither changes a result; both are off by default. The stochastic
+  // interface's single batches report nothing and are never cancelled.
+  using Progress = typename Accumulator<T>::Progress;
+  using Cancel = typename Accumulator<T>::Cancel;
+  void set_progress(Progress progress) { accumulator_.set_progress(std::move(progress)); }
+  void set_cancel(Cancel cancel) { accumulator_.set_cancel(std::move(cancel)); }
 
   const Accumulator<T>& accumulator() const { return accumulator_; }
   const DataLoader<T>& loader() const { return loader_; }
