@@ -19,7 +19,8 @@ namespace {
 template <class T>
 class ScgRunner final : public Runner<T> {
  public:
-  ScgRunner(FullObjective<T>& obj, opt::ScgOptions o) : obj_(obj), scg_(std::move(o)) {}
+  ScgRunner(datasets::ModelObjective<T>& obj, PassBar& bar, opt::ScgOptions o)
+      : obj_(obj), bar_(bar), scg_(std::move(o)) {}
 
   void start(const Tensor<T>& w0) override { st_ = scg_.start(obj_, w0); }
   void save(opt::StateWriter& out) const override { scg_.save_state(st_, out); }
@@ -27,9 +28,9 @@ class ScgRunner final : public Runner<T> {
     st_ = scg_.load_state(in, dim, {epochs, "the --epochs " + std::to_string(epochs) + " of this run"});
   }
   std::size_t epoch() const override { return st_.iteration; }
-  // The bar moves over each pass's minibatches (FullObjective); it ends with the iteration.
+  // The bar moves over each pass's minibatches (PassBar); it ends with the iteration.
   bool run_epoch(Progress& progress, std::size_t epochs) override {
-    obj_.progress().begin_iteration("scg", st_.iteration + 1, epochs, st_.loss);
+    bar_.begin_iteration("scg", st_.iteration + 1, epochs, st_.loss);
     info_ = scg_.step(obj_, st_);
     progress.end();
     this->count_step();
@@ -58,7 +59,8 @@ class ScgRunner final : public Runner<T> {
   }
 
  private:
-  FullObjective<T>& obj_;
+  datasets::ModelObjective<T>& obj_;
+  PassBar& bar_;
   opt::SCG<T> scg_;
   opt::ScgState<T> st_;
   opt::IterationInfo info_;
@@ -131,15 +133,16 @@ void FirstOrderRunner<T, Opt, State>::restore(const opt::StateReader& in, std::s
 template <class T, class Opt, class State>
 class LineSearchRunner final : public Runner<T> {
  public:
-  LineSearchRunner(FullObjective<T>& obj, Opt o, const char* name) : obj_(obj), opt_(std::move(o)), name_(name) {}
+  LineSearchRunner(datasets::ModelObjective<T>& obj, PassBar& bar, Opt o, const char* name)
+      : obj_(obj), bar_(bar), opt_(std::move(o)), name_(name) {}
 
   void start(const Tensor<T>& w0) override { st_ = opt_.start(obj_, w0); }
   void save(opt::StateWriter& out) const override { opt_.save_state(st_, out); }
   void restore(const opt::StateReader& in, std::size_t dim, std::size_t epochs) override;
   std::size_t epoch() const override { return st_.iteration; }
-  // The bar moves over each pass's minibatches (FullObjective); it ends with the iteration.
+  // The bar moves over each pass's minibatches (PassBar); it ends with the iteration.
   bool run_epoch(Progress& progress, std::size_t epochs) override {
-    obj_.progress().begin_iteration(name_, st_.iteration + 1, epochs, st_.loss);
+    bar_.begin_iteration(name_, st_.iteration + 1, epochs, st_.loss);
     const opt::LineSearchStep s = opt_.step(obj_, st_);
     progress.end();
     stepped_ = s.accepted;
@@ -169,7 +172,8 @@ class LineSearchRunner final : public Runner<T> {
   }
 
  private:
-  FullObjective<T>& obj_;
+  datasets::ModelObjective<T>& obj_;
+  PassBar& bar_;
   Opt opt_;
   const char* name_;
   State st_;
@@ -194,7 +198,7 @@ std::unique_ptr<Runner<T>> make_scg(const TrainConfig& c, const RunnerInputs<T>&
   o.curvature = parse_curvature(c.curvature);
   o.gradient_tolerance = 0;
   o.record_trace = false;
-  return std::make_unique<ScgRunner<T>>(in.full, o);
+  return std::make_unique<ScgRunner<T>>(in.objective, in.bar, o);
 }
 
 template <class T>
@@ -203,7 +207,7 @@ std::unique_ptr<Runner<T>> make_sgd(const TrainConfig& c, const RunnerInputs<T>&
   o.learning_rate = c.lr.value_or(find_optimizer("sgd").default_lr);
   o.momentum = c.momentum;
   o.record_trace = false;
-  return std::make_unique<SgdRunner<T>>(in.minibatches, in.train, opt::SGD<T>(o), "sgd");
+  return std::make_unique<SgdRunner<T>>(in.objective, in.train, opt::SGD<T>(o), "sgd");
 }
 
 template <class T>
@@ -211,7 +215,7 @@ std::unique_ptr<Runner<T>> make_adam(const TrainConfig& c, const RunnerInputs<T>
   opt::AdamOptions o;
   o.learning_rate = c.lr.value_or(find_optimizer("adam").default_lr);
   o.record_trace = false;
-  return std::make_unique<AdamRunner<T>>(in.minibatches, in.train, opt::Adam<T>(o), "adam");
+  return std::make_unique<AdamRunner<T>>(in.objective, in.train, opt::Adam<T>(o), "adam");
 }
 
 template <class T>
@@ -219,7 +223,7 @@ std::unique_ptr<Runner<T>> make_lbfgs(const TrainConfig&, const RunnerInputs<T>&
   opt::LbfgsOptions o;
   o.gradient_tolerance = 0;
   o.record_trace = false;
-  return std::make_unique<LbfgsRunner<T>>(in.full, opt::LBFGS<T>(o), "lbfgs");
+  return std::make_unique<LbfgsRunner<T>>(in.objective, in.bar, opt::LBFGS<T>(o), "lbfgs");
 }
 
 template <class T>
@@ -227,7 +231,7 @@ std::unique_ptr<Runner<T>> make_cg(const TrainConfig&, const RunnerInputs<T>& in
   opt::NonlinearCgOptions o;
   o.gradient_tolerance = 0;
   o.record_trace = false;
-  return std::make_unique<CgRunner<T>>(in.full, opt::NonlinearCG<T>(o), "cg");
+  return std::make_unique<CgRunner<T>>(in.objective, in.bar, opt::NonlinearCG<T>(o), "cg");
 }
 
 std::string with_lr(const TrainConfig& c) {

@@ -21,7 +21,7 @@
 #include "curv_examples/csv.hpp"
 #include "curv_examples/progress.hpp"
 #include "curv_examples/signals.hpp"
-#include "train/full_objective.hpp"
+#include "train/pass_bar.hpp"
 #include "train/train.hpp"
 
 namespace curv::examples {
@@ -64,9 +64,11 @@ class Runner {
 // What a Runner trains on.
 template <class T>
 struct RunnerInputs {
-  datasets::ModelObjective<T>& minibatches;  // SGD, Adam: a step per minibatch
-  FullObjective<T>& full;                    // SCG, L-BFGS, CG: the whole set, with progress
-  const datasets::Accumulator<T>& train;     // the training loss of an epoch of minibatch steps
+  // SGD and Adam step on its minibatches; SCG, L-BFGS and CG on the whole
+  // set, its progress report moving `bar`.
+  datasets::ModelObjective<T>& objective;
+  PassBar& bar;                           // begun by the full-dataset runners at each iteration
+  const datasets::Accumulator<T>& train;  // the training loss of an epoch of minibatch steps
 };
 
 template <class T>

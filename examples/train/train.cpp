@@ -25,11 +25,11 @@
 #include "curv_examples/signals.hpp"
 #include "train/checkpoint.hpp"
 #include "train/data.hpp"
-#include "train/full_objective.hpp"
 #include "train/messages.hpp"
 #include "train/model.hpp"
 #include "train/optimizers.hpp"
 #include "train/outputs.hpp"
+#include "train/pass_bar.hpp"
 
 namespace curv::examples {
 
@@ -61,19 +61,20 @@ TrainResult train(const TrainConfig& c) {
   const std::ptrdiff_t eval_batch = c.batch_size < 0 ? std::ptrdiff_t(-1) : std::max<std::ptrdiff_t>(c.batch_size, 256);
   const ds::AccumulatorOptions eval_opts{eval_batch, c.threads};
   Progress progress = c.progress_bar ? Progress(c.progress, *c.progress_bar) : Progress(c.progress);
-  PassProgress pass_progress(progress);
-  FullObjective<T> full(*model, loss, data.train, {static_cast<std::ptrdiff_t>(c.batch_size), c.threads}, pass_progress);
+  // The full-dataset optimizers' bar moves over each pass's minibatches.
+  PassBar pass_bar(progress);
+  obj.set_progress([&pass_bar](const ds::PassProgress& p) { pass_bar.report(p); });
   // A stop request abandons a full pass between two minibatches (ds::Cancelled).
   std::size_t batches_started = 0;
   auto cancel = [&c, &batches_started] {
     if (c.stop_after_batches && ++batches_started >= *c.stop_after_batches && !stop_requested()) request_stop(SIGINT);
     return stop_requested();
   };
-  full.set_cancel(cancel);
+  obj.set_cancel(cancel);
   ds::Accumulator<T> train_acc(*model, loss, data.train, {static_cast<std::ptrdiff_t>(c.batch_size), c.threads});
   train_acc.set_cancel(cancel);
   const OptimizerEntry& optimizer = find_optimizer(c.optimizer);
-  std::unique_ptr<Runner<T>> runner = optimizer.make<T>()(c, RunnerInputs<T>{obj, full, train_acc});
+  std::unique_ptr<Runner<T>> runner = optimizer.make<T>()(c, RunnerInputs<T>{obj, pass_bar, train_acc});
   runner->stop_after_steps = c.stop_after_steps;
   auto print = [&](const std::string& line) {
     if (!c.quiet) {
