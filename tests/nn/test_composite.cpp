@@ -41,6 +41,18 @@ class Gated final : public nn::Composite<T> {
   }
 };
 
+// y = f(f(x)): one child called twice, so its parameters get both calls' gradients.
+template <class T>
+class Twice final : public nn::Composite<T> {
+ public:
+  explicit Twice(std::shared_ptr<const nn::Module<T>> f) : nn::Composite<T>("Twice") { this->add("f", std::move(f)); }
+
+ private:
+  ad::Var<T> compose(const nn::Children<T>& children, const ad::Var<T>& x) const override {
+    return children(0, children(0, x));
+  }
+};
+
 template <class T>
 std::shared_ptr<const nn::Sequential<T>> small_mlp() {
   auto f = std::make_shared<nn::Sequential<T>>();
@@ -99,6 +111,12 @@ TEST(Composite, UserContainerDerivativesMatchFiniteDifferences) {
   const my::Gated<double> gated(3, 2);
   expect_module_derivatives(gated, {gated.initialize(5), randn({4, 3}, 6)});
   expect_float32_matches_float64(my::Gated<float>(3, 2), gated, {gated.initialize(5), randn({4, 3}, 6)});
+}
+
+TEST(Composite, AChildCalledTwiceSharesItsParameters) {
+  const my::Twice<double> twice(my::small_mlp<double>());
+  EXPECT_EQ(twice.num_parameters(), my::small_mlp<double>()->num_parameters());
+  expect_module_derivatives(twice, {twice.initialize(10), randn({4, 3}, 11)});
 }
 
 TEST(Composite, NestedContainersPrefixNamesAndLayParametersOutInChildOrder) {
