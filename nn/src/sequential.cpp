@@ -13,44 +13,8 @@
 namespace curv::nn {
 
 template <class T>
-Sequential<T>::Sequential(std::vector<Child> children) {
+Sequential<T>::Sequential(std::vector<Child> children) : Sequential() {
   for (Child& c : children) add(std::move(c.first), std::move(c.second));
-}
-
-template <class T>
-Sequential<T>& Sequential<T>::add(std::string name, std::shared_ptr<const Module<T>> module) {
-  if (!module) throw std::invalid_argument("curv::nn::Sequential::add: child '" + name + "' is a null module");
-  if (name.empty() || name.find('.') != std::string::npos)
-    throw std::invalid_argument("curv::nn::Sequential::add: child name '" + name +
-                                "' is invalid, expected a non-empty name without '.'");
-  for (const Child& c : children_)
-    if (c.first == name)
-      throw std::invalid_argument("curv::nn::Sequential::add: a child named '" + name + "' already exists");
-  offsets_.push_back(num_parameters_);
-  num_parameters_ += module->num_parameters();
-  children_.emplace_back(std::move(name), std::move(module));
-  return *this;
-}
-
-template <class T>
-std::string Sequential<T>::describe() const {
-  std::string s = "Sequential(";
-  for (std::size_t i = 0; i < children_.size(); ++i) s += (i ? ", " : "") + children_[i].first;
-  return s + ")";
-}
-
-template <class T>
-std::vector<ParameterInfo> Sequential<T>::parameters() const {
-  std::vector<ParameterInfo> all;
-  for (std::size_t i = 0; i < children_.size(); ++i)
-    detail::append_parameters(all, children_[i].second->parameters(), children_[i].first, offsets_[i]);
-  return all;
-}
-
-template <class T>
-ad::Var<T> Sequential<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
-  this->check_parameter_vector("forward", w.size());
-  return forward_at(w, 0, input);
 }
 
 namespace {
@@ -93,31 +57,25 @@ bool fusable_flatten(const Module<T>& m, const Module<T>* next, const ad::Var<T>
 }  // namespace
 
 template <class T>
-ad::Var<T> Sequential<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
-  this->check_parameter_range("forward_at", w, offset);
+ad::Var<T> Sequential<T>::compose(const Children<T>& children, const ad::Var<T>& input) const {
   ad::Var<T> x = input;
-  ad::Var<T> empty;
-  for (std::size_t i = 0; i < children_.size(); ++i) {
-    const Module<T>& m = *children_[i].second;
-    try {
-      const Module<T>* next = i + 1 < children_.size() ? children_[i + 1].second.get() : nullptr;
-      if (const auto pool = fusable_max_pool(m, next, x)) {
-        const Module<T>* after = i + 2 < children_.size() ? children_[i + 2].second.get() : nullptr;
-        const ops::PooledActivation a = fusable_activation(after);
-        x = static_cast<const Conv2d<T>&>(m).forward_max_pooled_at(w, offset + offsets_[i], x, *pool, a);
-        i += a == ops::PooledActivation::identity ? 1 : 2;  // the pooling (and activation) children are done
-      } else if (fusable_flatten(m, next, x)) {
-        x = static_cast<const Linear<T>&>(*next).forward_flattened_at(w, offset + offsets_[i + 1], x);
-        ++i;  // the linear child is done
-      } else if (m.num_parameters() == 0) {
-        if (!empty.valid()) empty = w.tape().constant(Tensor<T>::from_shape({0}));
-        x = m.forward(empty, x);
-      } else {
-        x = m.forward_at(w, offset + offsets_[i], x);  // children read their weights in place
-      }
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("curv::nn::Sequential: layer '" + children_[i].first + "' (" + m.describe() +
-                                  ", child " + std::to_string(i) + "): " + e.what());
+  for (std::size_t i = 0; i < this->size(); ++i) {
+    const Module<T>& m = this->child(i);
+    const Module<T>* next = i + 1 < this->size() ? &this->child(i + 1) : nullptr;
+    if (const auto pool = fusable_max_pool(m, next, x)) {
+      const Module<T>* after = i + 2 < this->size() ? &this->child(i + 2) : nullptr;
+      const ops::PooledActivation a = fusable_activation(after);
+      x = this->naming_child(i, [&] {
+        return static_cast<const Conv2d<T>&>(m).forward_max_pooled_at(children.w(), children.offset(i), x, *pool, a);
+      });
+      i += a == ops::PooledActivation::identity ? 1 : 2;  // the pooling (and activation) children are done
+    } else if (fusable_flatten(m, next, x)) {
+      x = this->naming_child(i, [&] {
+        return static_cast<const Linear<T>&>(*next).forward_flattened_at(children.w(), children.offset(i + 1), x);
+      });
+      ++i;  // the linear child is done
+    } else {
+      x = children(i, x);  // children read their weights in place
     }
   }
   return x;

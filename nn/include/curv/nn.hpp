@@ -1,9 +1,10 @@
-// curv/nn.hpp: the whole nn module — Module and Loss, layers, losses, the
-// ops behind them, initialization, Gauss–Newton products, saving and loading,
-// and the ready-made models.
+// curv/nn.hpp: the whole nn module — Module, Composite and Loss, layers,
+// losses, the ops behind them, initialization, Gauss–Newton products, saving
+// and loading, and the ready-made models.
 #pragma once
 
 #include "curv/nn/atomic_file.hpp"
+#include "curv/nn/composite.hpp"
 #include "curv/nn/gauss_newton.hpp"
 #include "curv/nn/init.hpp"
 #include "curv/nn/layers/activation.hpp"

@@ -41,7 +41,7 @@ class Module {
   virtual ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const = 0;
 
   // forward() with this module's parameters at w[offset, offset +
-  // num_parameters()) of a longer flat vector, as a Sequential's children
+  // num_parameters()) of a longer flat vector, as a Composite's children
   // have theirs. The default copies that range out (ad::slice) and calls
   // forward(); curv's layers override it to read their weights in place, so a
   // tape holds no parameter-sized copies. A user module may do the same.
@@ -117,19 +117,5 @@ class Module {
     return w;
   }
 };
-
-namespace detail {
-
-// Prefixes every parameter's name with `prefix.` and shifts its offset.
-inline void append_parameters(std::vector<ParameterInfo>& into, std::vector<ParameterInfo> from,
-                              const std::string& prefix, std::size_t offset) {
-  for (ParameterInfo& p : from) {
-    p.name = prefix.empty() ? p.name : prefix + "." + p.name;
-    p.offset += offset;
-    into.push_back(std::move(p));
-  }
-}
-
-}  // namespace detail
 
 }  // namespace curv::nn
