@@ -22,6 +22,7 @@
 #include "curv/autodiff/tape.hpp"
 #include "curv/datasets/data_loader.hpp"
 #include "curv/nn/gauss_newton.hpp"
+#include "curv/nn/ops/softmax_cross_entropy.hpp"
 
 namespace curv::datasets {
 
@@ -212,15 +213,12 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Pass pass, Batch
     const std::size_t classes = o.shape(1);
     s.class_count.assign(classes, 0);
     s.class_correct.assign(classes, 0);
+    const std::vector<std::size_t> labels =
+        nn::ops::class_labels("curv::datasets::Accumulator::evaluate", *r.targets, rows, classes);
     for (std::size_t i = 0; i < rows; ++i) {
-      const T target = r.targets->data()[i];
-      if (!(target >= T(0) && target < static_cast<T>(classes) && std::floor(target) == target))
-        throw std::invalid_argument("curv::datasets::Accumulator::evaluate: a target is " +
-                                    std::to_string(target) + ", expected a class index in [0, " +
-                                    std::to_string(classes) + ")");
       const T* row = o.data() + i * classes;
       const std::size_t predicted = static_cast<std::size_t>(std::max_element(row, row + classes) - row);
-      const std::size_t c = static_cast<std::size_t>(target);
+      const std::size_t c = labels[i];
       ++s.class_count[c];
       if (predicted == c) {
         ++s.class_correct[c];

@@ -27,7 +27,7 @@ class SoftmaxCrossEntropy final : public Loss<T> {
       throw std::invalid_argument("curv::nn::SoftmaxCrossEntropy::output_hessian_product: output has shape " +
                                   shape_string(output.shape()) + " and u " + shape_string(u.shape()) +
                                   ", expected both (batch, classes)");
-    const std::vector<std::size_t> labels = ops::detail::class_labels(
+    const std::vector<std::size_t> labels = ops::class_labels(
         "curv::nn::SoftmaxCrossEntropy::output_hessian_product", targets, output.shape(0), output.shape(1));
     Tensor<T> p;
     ops::detail::softmax_rows(output, labels, p);

@@ -20,9 +20,11 @@
 
 namespace curv::nn::ops {
 
-namespace detail {
-
-// Labels from a 1-D tensor of integer-valued T, checked against the logits.
+// The class indices in a 1-D tensor of integer-valued T (one per sample, as
+// datasets store labels), checked against `batch` samples of `classes`
+// classes; `fn` names the caller in the error, which names the bad element.
+// The one check of class-index targets: the losses and the Accumulator's
+// evaluation use it.
 template <class T>
 std::vector<std::size_t> class_labels(std::string_view fn, const Tensor<T>& targets, std::size_t batch,
                                       std::size_t classes) {
@@ -40,6 +42,8 @@ std::vector<std::size_t> class_labels(std::string_view fn, const Tensor<T>& targ
   }
   return labels;
 }
+
+namespace detail {
 
 // p = softmax of each row of z (N×K); returns Σₙ logsumexp(zₙ) − zₙ[yₙ] in double.
 template <class T>
@@ -129,7 +133,7 @@ ad::Var<T> softmax_cross_entropy(const ad::Var<T>& logits, const Tensor<T>& targ
                                 shape_string(logits.shape()) + ", expected (batch, classes)");
   const std::size_t n = logits.shape()[0], k = logits.shape()[1];
   std::vector<std::size_t> labels =
-      detail::class_labels("curv::nn::ops::softmax_cross_entropy", targets, n, k);
+      class_labels("curv::nn::ops::softmax_cross_entropy", targets, n, k);
   Tensor<T> p;
   const double total = detail::softmax_rows(logits.value(), labels, p);
   const T scale = mean && n > 0 ? T(1) / static_cast<T>(n) : T(1);
