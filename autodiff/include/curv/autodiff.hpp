@@ -33,3 +33,4 @@
 #include "curv/autodiff/ops/sum.hpp"
 #include "curv/autodiff/ops/tanh.hpp"
 #include "curv/autodiff/ops/transpose.hpp"
+#include "curv/autodiff/ops/view.hpp"
