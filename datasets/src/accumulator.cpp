@@ -110,7 +110,9 @@ struct Accumulator<T>::Totals {
 template <class T>
 Accumulator<T>::Accumulator(const nn::Module<T>& model, const nn::Loss<T>& loss, DatasetRef<T> data,
                             AccumulatorOptions options)
-    : model_(model),
+    : fused_(options.fuse ? nn::fuse(std::shared_ptr<const nn::Module<T>>(std::shared_ptr<void>(), &model))
+                          : nullptr),
+      model_(fused_ ? *fused_ : model),
       loss_(loss),
       data_(data),
       n_(data.size()),

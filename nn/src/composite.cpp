@@ -11,12 +11,7 @@ ad::Var<T> Children<T>::operator()(std::size_t i, const ad::Var<T>& input) const
     throw std::invalid_argument("curv::nn::" + owner_.describe() + ": no child " + std::to_string(i) + " (it has " +
                                 std::to_string(owner_.size()) + ")");
   const Module<T>& m = owner_.child(i);
-  return owner_.naming_child(i, [&] {
-    // A child without parameters gets a zero-length w rather than a slice on the tape.
-    if (m.num_parameters() > 0) return m.forward_at(w_, offset(i), input);
-    if (!empty_.valid()) empty_ = w_.tape().constant(Tensor<T>::from_shape({0}));
-    return m.forward(empty_, input);
-  });
+  return owner_.naming_child(i, [&] { return m.forward(ad::view(w_, owner_.offset(i), {m.num_parameters()}), input); });
 }
 
 template <class T>
@@ -65,13 +60,7 @@ std::vector<ParameterInfo> Composite<T>::parameters() const {
 template <class T>
 ad::Var<T> Composite<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
   this->check_parameter_vector("forward", w.size());
-  return forward_at(w, 0, input);
-}
-
-template <class T>
-ad::Var<T> Composite<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
-  this->check_parameter_range("forward_at", w, offset);
-  return compose(Children<T>(*this, w, offset), input);
+  return compose(Children<T>(*this, w), input);
 }
 
 template <class T>

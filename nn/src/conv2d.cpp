@@ -43,8 +43,10 @@ std::vector<ParameterInfo> Conv2d<T>::parameters() const {
 
 template <class T>
 ad::Var<T> Conv2d<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
-  this->check_parameter_vector("forward", w.size());
-  return forward_at(w, 0, input);
+  check_input(input);
+  const std::vector<ad::Var<T>> p = parameter_views(w);
+  if (p.size() == 1) return ops::conv2d(input, p[0], geometry());
+  return ops::conv2d(input, p[0], p[1], geometry());
 }
 
 template <class T>
@@ -53,12 +55,6 @@ std::optional<Shape> Conv2d<T>::output_shape(const Shape& s) const {
   const std::size_t k = o.kernel_size, p = o.padding;
   if (s.size() != 4 || s[1] != o.in_channels || s[2] + 2 * p < k || s[3] + 2 * p < k) return std::nullopt;
   return Shape{s[0], o.out_channels, (s[2] + 2 * p - k) / o.stride + 1, (s[3] + 2 * p - k) / o.stride + 1};
-}
-
-template <class T>
-Shape Conv2d<T>::weight_shape() const {
-  const Conv2dOptions& o = options_;
-  return Shape{o.out_channels, o.in_channels, o.kernel_size, o.kernel_size};
 }
 
 template <class T>
@@ -72,27 +68,13 @@ void Conv2d<T>::check_input(const ad::Var<T>& input) const {
 }
 
 template <class T>
-std::optional<std::size_t> Conv2d<T>::bias_offset(std::size_t offset) const {
-  if (!options_.bias) return std::nullopt;
-  return offset + options_.out_channels * options_.in_channels * options_.kernel_size * options_.kernel_size;
-}
-
-template <class T>
-ad::Var<T> Conv2d<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
-  this->check_parameter_range("forward_at", w, offset);
-  check_input(input);
-  return ops::conv2d(input, w, weight_shape(), offset, bias_offset(offset),
-                     ops::Conv2dGeometry{options_.stride, options_.padding});
-}
-
-template <class T>
-ad::Var<T> Conv2d<T>::forward_max_pooled_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input,
-                                            const ops::Pool2dGeometry& pool,
-                                            ops::PooledActivation activation) const {
-  this->check_parameter_range("forward_max_pooled_at", w, offset);
-  check_input(input);
-  return ops::conv2d_max_pool2d(input, w, weight_shape(), offset, bias_offset(offset),
-                                ops::Conv2dGeometry{options_.stride, options_.padding}, pool, activation);
+std::vector<ad::Var<T>> Conv2d<T>::parameter_views(const ad::Var<T>& w) const {
+  this->check_parameter_vector("forward", w.size());
+  const Conv2dOptions& o = options_;
+  const std::size_t weights = o.out_channels * o.in_channels * o.kernel_size * o.kernel_size;
+  std::vector<ad::Var<T>> p{ad::view(w, 0, {o.out_channels, o.in_channels, o.kernel_size, o.kernel_size})};
+  if (o.bias) p.push_back(ad::view(w, weights, {o.out_channels}));
+  return p;
 }
 
 template class Conv2d<float>;

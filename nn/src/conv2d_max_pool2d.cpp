@@ -330,9 +330,9 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
   // cols_x: every sample's unfolded input, kept from the forward pass when
   // it is no larger than the convolution's output (C·k·k ≤ O, as in a first
   // layer), or empty: the rules then unfold x again where they need it.
-  Conv2dMaxPool2dOp(FusedShape s, Slot w, std::optional<Slot> b, PooledActivation a, Choices choice,
-                    Scratch<T> cols_x)
-      : s_(s), w_(w), b_(b), a_(a), choice_(std::move(choice)), cols_x_(std::move(cols_x)) {}
+  // Inputs: x, W and, with a bias, b, all read in place.
+  Conv2dMaxPool2dOp(FusedShape s, PooledActivation a, Choices choice, Scratch<T> cols_x)
+      : s_(s), a_(a), choice_(std::move(choice)), cols_x_(std::move(cols_x)) {}
 
   std::string_view name() const override {
     switch (a_) {
@@ -345,11 +345,11 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
   // ẏ = a'·(gather(conv(ẋ, W) + conv(x, Ẇ)) + ḃ).
   Tensor<T> tangent(const ad::OpContext<T>& c) const override {
     Tensor<T> t = Tensor<T>::from_shape(c.output().shape());
-    const T* x = c.input(0).data();
-    const T* xdot = c.has_tangent(0) ? c.input_tangent(0).data() : nullptr;
-    const T* w = w_.value(c);
-    const T* wdot = c.has_tangent(w_.input) ? w_.tangent(c) : nullptr;
-    const T* bdot = b_ && c.has_tangent(b_->input) ? b_->tangent(c) : nullptr;
+    const T* x = c.input_data(0);
+    const T* xdot = c.has_tangent(0) ? c.input_tangent_data(0) : nullptr;
+    const T* w = c.input_data(1);
+    const T* wdot = c.has_tangent(1) ? c.input_tangent_data(1) : nullptr;
+    const T* bdot = has_bias(c) && c.has_tangent(2) ? c.input_tangent_data(2) : nullptr;
     const Sample<T> k(s_);
     for_each_block(s_, [&](std::size_t, std::size_t first, std::size_t end) {
       Scratch<T> z(s_.conv_out()), cols(k.cols_size());
@@ -372,11 +372,11 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
 
   void adjoint(ad::OpContext<T>& c) const override {
     const T* ybar = c.adjoint().data();
-    T* xbar = c.needs_adjoint(0) ? c.input_adjoint(0).data() : nullptr;
-    T* wbar = c.needs_adjoint(w_.input) ? w_.adjoint(c) : nullptr;
-    T* bbar = b_ && c.needs_adjoint(b_->input) ? b_->adjoint(c) : nullptr;
-    const T* x = c.input(0).data();
-    const T* w = w_.value(c);
+    T* xbar = c.needs_adjoint(0) ? c.input_adjoint_data(0) : nullptr;
+    T* wbar = c.needs_adjoint(1) ? c.input_adjoint_data(1) : nullptr;
+    T* bbar = has_bias(c) && c.needs_adjoint(2) ? c.input_adjoint_data(2) : nullptr;
+    const T* x = c.input_data(0);
+    const T* w = c.input_data(1);
     const Sample<T> k(s_);
     BlockSums<T> wsum(s_, wbar ? s_.conv.o * s_.conv.ckk() : 0), bsum(s_, bbar ? s_.conv.o : 0);
     for_each_block(s_, [&](std::size_t b, std::size_t first, std::size_t end) {
@@ -409,14 +409,14 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
     // tanh's curvature term −2y·ẏ·ȳ of ū̇ needs the op's output tangent.
     const T* ydot = a_ == PooledActivation::tanh && c.has_output_tangent() ? c.output_tangent().data() : nullptr;
     const bool has_udot_bar = ydot_bar || ydot;
-    const T* x = c.input(0).data();
-    const T* xdot = c.has_tangent(0) ? c.input_tangent(0).data() : nullptr;
-    const T* w = w_.value(c);
-    const T* wdot = c.has_tangent(w_.input) ? w_.tangent(c) : nullptr;
+    const T* x = c.input_data(0);
+    const T* xdot = c.has_tangent(0) ? c.input_tangent_data(0) : nullptr;
+    const T* w = c.input_data(1);
+    const T* wdot = c.has_tangent(1) ? c.input_tangent_data(1) : nullptr;
     // Which terms exist: x̄̇ needs ū̇ or Ẇ, W̄̇ needs ū̇ or ẋ, b̄̇ needs ū̇.
-    T* xbar_dot = c.needs_adjoint(0) && (has_udot_bar || wdot) ? c.input_adjoint_tangent(0).data() : nullptr;
-    T* wbar_dot = c.needs_adjoint(w_.input) && (has_udot_bar || xdot) ? w_.adjoint_tangent(c) : nullptr;
-    T* bbar_dot = b_ && c.needs_adjoint(b_->input) && has_udot_bar ? b_->adjoint_tangent(c) : nullptr;
+    T* xbar_dot = c.needs_adjoint(0) && (has_udot_bar || wdot) ? c.input_adjoint_tangent_data(0) : nullptr;
+    T* wbar_dot = c.needs_adjoint(1) && (has_udot_bar || xdot) ? c.input_adjoint_tangent_data(1) : nullptr;
+    T* bbar_dot = has_bias(c) && c.needs_adjoint(2) && has_udot_bar ? c.input_adjoint_tangent_data(2) : nullptr;
     if (!xbar_dot && !wbar_dot && !bbar_dot) return;
     // ū is needed for Ẇᵀ z̄ in x̄̇ and for z̄ cols(ẋ)ᵀ in W̄̇. x̄̇ takes whole
     // scattered planes (z̄, ż̄); W̄̇ alone scatters a block of planes at a time.
@@ -506,26 +506,25 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
       for (std::size_t q = 0; q < plane; ++q) out[o * plane + q] += b[o];
   }
 
+  static bool has_bias(const ad::OpContext<T>& c) { return c.arity() == 3; }
+
   FusedShape s_;
-  Slot w_;
-  std::optional<Slot> b_;
   PooledActivation a_;
   Choices choice_;
   Scratch<T> cols_x_;
 };
 
 template <class T>
-ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& pool, const ad::Var<T>& x,
-                                    std::initializer_list<ad::Var<T>> inputs, Slot w, std::optional<Slot> b,
-                                    PooledActivation activation) {
+ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& pool,
+                                    std::initializer_list<ad::Var<T>> inputs, PooledActivation activation) {
   ConvShape one = s;
   one.n = 1;
   const PoolShape p = pool_shape("conv2d_max_pool2d", Shape{1, s.o, s.oh, s.ow}, pool);
   const FusedShape f{one, p, s.n};
-  const ad::Var<T>* in = inputs.begin();
-  const T* xv = x.value().data();
-  const T* wv = w.value(in[w.input]);
-  const T* bv = b ? b->value(in[b->input]) : nullptr;
+  const ad::Var<T>& x = inputs.begin()[0];
+  const T* xv = x.data();
+  const T* wv = inputs.begin()[1].data();
+  const T* bv = inputs.size() == 3 ? inputs.begin()[2].data() : nullptr;
   Tensor<T> y = Tensor<T>::from_shape({s.n, p.c, p.oh, p.ow});
   Choices choice(s.n * f.pooled());
   const Sample<T> k(f);
@@ -541,16 +540,14 @@ ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& po
     }
   });
   return x.tape().record(
-      std::make_unique<Conv2dMaxPool2dOp<T>>(f, w, b, activation, std::move(choice), std::move(cols_x)), inputs,
+      std::make_unique<Conv2dMaxPool2dOp<T>>(f, activation, std::move(choice), std::move(cols_x)), inputs,
       std::move(y));
 }
 
-template ad::Var<float> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&, const ad::Var<float>&,
-                                                 std::initializer_list<ad::Var<float>>, Slot, std::optional<Slot>,
-                                                 PooledActivation);
-template ad::Var<double> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&, const ad::Var<double>&,
-                                                  std::initializer_list<ad::Var<double>>, Slot,
-                                                  std::optional<Slot>, PooledActivation);
+template ad::Var<float> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&,
+                                                 std::initializer_list<ad::Var<float>>, PooledActivation);
+template ad::Var<double> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&,
+                                                  std::initializer_list<ad::Var<double>>, PooledActivation);
 
 }  // namespace detail
 

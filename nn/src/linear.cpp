@@ -1,7 +1,6 @@
 // curv::nn::Linear.
 #include "curv/nn/layers/linear.hpp"
 
-#include <optional>
 #include <stdexcept>
 
 namespace curv::nn {
@@ -36,32 +35,13 @@ std::vector<ParameterInfo> Linear<T>::parameters() const {
 template <class T>
 ad::Var<T> Linear<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
   this->check_parameter_vector("forward", w.size());
-  return forward_at(w, 0, input);
-}
-
-template <class T>
-ad::Var<T> Linear<T>::forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
-  this->check_parameter_range("forward_at", w, offset);
   const std::size_t in = options_.in_features, out = options_.out_features;
   if (input.dimension() != 2 || input.shape()[1] != in)
     throw std::invalid_argument("curv::nn::" + describe() + ": input has shape " + shape_string(input.shape()) +
                                 ", expected (batch, " + std::to_string(in) + ")");
-  std::optional<std::size_t> bias;
-  if (options_.bias) bias = offset + out * in;
-  return ops::linear(input, w, out, offset, bias);
-}
-
-template <class T>
-ad::Var<T> Linear<T>::forward_flattened_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
-  this->check_parameter_range("forward_flattened_at", w, offset);
-  const std::size_t in = options_.in_features, out = options_.out_features;
-  if (input.dimension() < 1 || input.shape()[0] == 0 || input.size() != input.shape()[0] * in)
-    throw std::invalid_argument("curv::nn::" + describe() + ": flattened input has shape " +
-                                shape_string(input.shape()) + ", expected (batch, ...) with " + std::to_string(in) +
-                                " elements per example");
-  std::optional<std::size_t> bias;
-  if (options_.bias) bias = offset + out * in;
-  return ops::linear_flattened(input, w, out, offset, bias);
+  const ad::Var<T> weight = ad::view(w, 0, {out, in});
+  if (!options_.bias) return ops::linear(input, weight);
+  return ops::linear(input, weight, ad::view(w, out * in, {out}));
 }
 
 template class Linear<float>;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
@@ -76,9 +77,12 @@ void BM_GemmPeak(benchmark::State& state) {
 
 template <class T>
 struct Setup {
-  nn::Sequential<T> net = nn::models::article_cnn<T>();
+  // The article's CNN as the Accumulator runs it (nn::fuse: Conv2d → MaxPool2d
+  // → Tanh as one op), and as written (each layer its own op).
+  std::shared_ptr<const nn::Sequential<T>> layers = std::make_shared<const nn::Sequential<T>>(nn::models::article_cnn<T>());
+  std::shared_ptr<const nn::Module<T>> net = nn::fuse<T>(layers);
   nn::SoftmaxCrossEntropy<T> loss;
-  Tensor<T> w = net.initialize(1);
+  Tensor<T> w = net->initialize(1);
   Tensor<T> x, t, v;
   Setup() {
     std::mt19937_64 rng(2);
@@ -106,7 +110,7 @@ void BM_CnnForward(benchmark::State& state) {
   Setup<T> s;
   for (auto _ : state) {
     ad::Tape<T> tape;
-    const ad::Var<T> l = s.loss(s.net.forward(tape.constant(s.w), tape.constant(s.x)), s.t);
+    const ad::Var<T> l = s.loss(s.net->forward(tape.constant(s.w), tape.constant(s.x)), s.t);
     benchmark::DoNotOptimize(l.value().data());
   }
   report<T>(state, flops_forward);
@@ -115,7 +119,16 @@ void BM_CnnForward(benchmark::State& state) {
 template <class T>
 void BM_CnnValueAndGrad(benchmark::State& state) {
   Setup<T> s;
-  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net.forward(w, w.tape().constant(s.x)), s.t); };
+  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net->forward(w, w.tape().constant(s.x)), s.t); };
+  for (auto _ : state) benchmark::DoNotOptimize(ad::value_and_grad(f, s.w).grad.data());
+  report<T>(state, flops_grad);
+}
+
+// The same without nn::fuse: what fusion buys.
+template <class T>
+void BM_CnnValueAndGradUnfused(benchmark::State& state) {
+  Setup<T> s;
+  auto f = [&](const ad::Var<T>& w) { return s.loss(s.layers->forward(w, w.tape().constant(s.x)), s.t); };
   for (auto _ : state) benchmark::DoNotOptimize(ad::value_and_grad(f, s.w).grad.data());
   report<T>(state, flops_grad);
 }
@@ -123,7 +136,7 @@ void BM_CnnValueAndGrad(benchmark::State& state) {
 template <class T>
 void BM_CnnHvp(benchmark::State& state) {
   Setup<T> s;
-  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net.forward(w, w.tape().constant(s.x)), s.t); };
+  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net->forward(w, w.tape().constant(s.x)), s.t); };
   for (auto _ : state) benchmark::DoNotOptimize(ad::hvp(f, s.w, s.v).hv.data());
   report<T>(state, flops_hvp);
 }
@@ -131,7 +144,7 @@ void BM_CnnHvp(benchmark::State& state) {
 template <class T>
 void BM_CnnGaussNewton(benchmark::State& state) {
   Setup<T> s;
-  for (auto _ : state) benchmark::DoNotOptimize(nn::gauss_newton_product(s.net, s.loss, s.w, s.x, s.t, s.v).gv.data());
+  for (auto _ : state) benchmark::DoNotOptimize(nn::gauss_newton_product(*s.net, s.loss, s.w, s.x, s.t, s.v).gv.data());
   report<T>(state, flops_gn);
 }
 
@@ -146,7 +159,7 @@ void BM_CnnGaussNewton(benchmark::State& state) {
 template <class T>
 void BM_CnnValueAndGradPairedWithPeak(benchmark::State& state) {
   Setup<T> s;
-  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net.forward(w, w.tape().constant(s.x)), s.t); };
+  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net->forward(w, w.tape().constant(s.x)), s.t); };
   constexpr std::size_t n = 2048;
   std::vector<T> a(n * n, T(0.5)), b(n * n, T(0.25)), c(n * n);
   auto seconds = [](auto start) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -181,6 +194,7 @@ BENCHMARK_TEMPLATE(BM_GemmPeak, float)->Unit(benchmark::kMillisecond)->UseRealTi
 BENCHMARK_TEMPLATE(BM_GemmPeak, double)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_CnnForward, float)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_CnnValueAndGrad, float)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_CnnValueAndGradUnfused, float)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_CnnHvp, float)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_CnnGaussNewton, float)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_CnnValueAndGradPairedWithPeak, float)

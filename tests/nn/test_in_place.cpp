@@ -1,5 +1,6 @@
-// Layers read their weights in place from the flat parameter vector: no
+// Layers read their weights as views of the flat parameter vector: no
 // parameter-sized copy on a tape, and the same numbers as reading copies.
+// Views mix with ops that read them as tensors of their own.
 // Ops that write a whole input adjoint skip its zero fill when they are its
 // first contributor: the numbers equal accumulating into zeros.
 #include <gtest/gtest.h>
@@ -35,16 +36,14 @@ TEST(InPlaceParameters, ArticleCnnTapeHoldsNoParameterSizedTensorButWAndItsAdjoi
   EXPECT_EQ(w.grad().size(), net.num_parameters());
 }
 
-// The same network evaluated with every child reading a sliced copy of its
-// parameters (the path a user module without forward_at takes).
+// The same network evaluated with every child reading a copy of its
+// parameters (w's range times 1, an op of its own).
 template <class T>
 ad::Var<T> forward_through_copies(const Sequential<T>& net, const ad::Var<T>& w, ad::Var<T> x) {
   for (std::size_t i = 0; i < net.size(); ++i) {
     const Module<T>& m = net.child(i);
     const std::size_t n = m.num_parameters();
-    const ad::Var<T> wi = n == 0 ? w.tape().constant(Tensor<T>::from_shape({0}))
-                                 : ad::slice(w, net.offset(i), net.offset(i) + n);
-    x = m.forward(wi, x);
+    x = m.forward(ad::slice(w, net.offset(i), net.offset(i) + n) * T(1), x);
   }
   return x;
 }
@@ -84,7 +83,7 @@ void expect_fresh_and_accumulated_adjoints_agree(const std::function<ad::Var<dou
 
 TEST(FreshAdjoints, WritingAFreshAdjointEqualsAccumulatingIntoZeros) {
   const Tensor<double> img = randn({2, 3, 6, 8}, 1);
-  expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::tanh(p); }, img, "tanh");
+  expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ad::tanh(p); }, img, "tanh");
   expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::max_pool2d(p, {2, 2}); }, img,
                                               "max_pool2d 2x2");
   expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::max_pool2d(p, {3, 1}); }, img,
@@ -95,23 +94,71 @@ TEST(FreshAdjoints, WritingAFreshAdjointEqualsAccumulatingIntoZeros) {
   expect_fresh_and_accumulated_adjoints_agree(
       [&](const ad::Var<double>& p) { return ops::linear(ad::tanh(p), p.tape().constant(weights)); },
       randn({3, 5}, 4), "linear");
+  // Through a view of the whole input (a reshape) the adjoint is its parent's, written fresh too.
+  expect_fresh_and_accumulated_adjoints_agree(
+      [&](const ad::Var<double>& p) {
+        return ops::linear(ad::reshape(ad::tanh(p), {3, 5}), p.tape().constant(weights));
+      },
+      randn({15}, 5), "linear on a reshaped input");
 }
 
-TEST(InPlaceParameters, RangesOutsideTheFlatVectorAreRefusedNamingThem) {
+// One vector read through overlapping views by ops that read in place
+// (linear) and by ops that read a view as a tensor of its own (square,
+// sum): gradient and H·v against finite differences, and equal to reading
+// copies to rounding.
+TEST(Views, InPlaceAndTensorReadersOfOverlappingViewsAgreeWithFiniteDifferences) {
+  const Tensor<double> x = randn({4, 3}, 1);
+  auto f = [&](const ad::Var<double>& p, bool copies) {
+    auto take = [&](std::size_t offset, Shape shape) {
+      const ad::Var<double> v = ad::view(p, offset, shape);
+      return copies ? v * 1.0 : v;
+    };
+    const ad::Var<double> y = ops::linear(p.tape().constant(x), take(0, {2, 3}), take(6, {2}));
+    return ad::sum(ad::tanh(y) * y) + ad::sum(ad::square(take(4, {2, 2}))) + ad::sum(ad::reshape(take(1, {6}), {2, 3}));
+  };
+  const Tensor<double> w = randn({8}, 2), v = randn({8}, 3);
+  expect_checks([&](const ad::Var<double>& p) { return f(p, false); }, w, 4);
+  const auto a = ad::hvp([&](const auto& p) { return f(p, false); }, w, v);
+  const auto b = ad::hvp([&](const auto& p) { return f(p, true); }, w, v);
+  EXPECT_EQ(a.value, b.value);
+  EXPECT_LT(relative_error(a.grad, b.grad), 1e-15);
+  EXPECT_LT(relative_error(a.hv, b.hv), 1e-15);
+}
+
+TEST(Views, AViewOfAViewReadsTheFirstParentAndStoresNothingUntilAsked) {
+  ad::Tape<double> tape;
+  const Tensor<double> x = randn({10}, 1), t = randn({10}, 2);
+  const ad::Var<double> p = tape.variable(x, t);
+  const ad::Var<double> a = ad::view(p, 2, {2, 3});
+  const ad::Var<double> b = ad::slice(ad::reshape(a, {6}), 1, 5);
+  EXPECT_TRUE(b.is_view());
+  EXPECT_EQ(tape.node_info(b.index()).value_size, 0u);
+  EXPECT_EQ(b.data(), p.data() + 3);  // in place
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(b.value()(i), x(3 + i));
+    EXPECT_EQ(b.tangent()(i), t(3 + i));
+  }
+  EXPECT_EQ(tape.node_info(b.index()).value_size, 4u);  // copied once asked for
+  tape.backward(ad::sum(ad::square(b)));
+  const Tensor<double> g = p.grad();
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(g(i), i >= 3 && i < 7 ? 2 * x(i) : 0.0) << i;
+  const Tensor<double> gb = b.grad();
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(gb(i), 2 * x(3 + i));
+}
+
+TEST(Views, RangesOutsideTheParentAndWrongParameterCountsAreRefusedNamingThem) {
   ad::Tape<double> tape;
   const ad::Var<double> flat = tape.variable(Tensor<double>::from_shape({10}));
+  const std::string range = error_of([&] { ad::view(flat, 4, {2, 4}); });
+  EXPECT_NE(range.find("elements [4, 12) for shape (2, 4) do not fit in (10,) (10 elements)"), std::string::npos)
+      << range;
+  const std::string slice = error_of([&] { ad::slice(flat, 8, 11); });
+  EXPECT_NE(slice.find("range [8, 11) does not fit shape (10,)"), std::string::npos) << slice;
   const ad::Var<double> x = tape.constant(Tensor<double>::from_shape({2, 3}));
-  EXPECT_NE(error_of([&] { ops::linear(x, flat, 3, 2, std::nullopt); }).find("[2, 11)"), std::string::npos)
-      << error_of([&] { ops::linear(x, flat, 3, 2, std::nullopt); });
-  EXPECT_NE(error_of([&] { ops::linear(x, flat, 3, 0, std::size_t{8}); }).find("the bias needs elements [8, 11)"),
-            std::string::npos);
-  const ad::Var<double> img = tape.constant(Tensor<double>::from_shape({1, 1, 4, 4}));
-  EXPECT_NE(error_of([&] { ops::conv2d(img, flat, Shape{2, 1, 3, 3}, 0, std::nullopt); }).find("[0, 18)"),
-            std::string::npos);
   const Linear<double> fc(3, 2);  // 8 parameters
-  EXPECT_NE(error_of([&] { fc.forward_at(flat, 4, x); }).find("[4, 12) lie outside w of shape (10,)"),
-            std::string::npos)
-      << error_of([&] { fc.forward_at(flat, 4, x); });
+  const std::string count = error_of([&] { fc.forward(flat, x); });
+  EXPECT_NE(count.find("parameter vector w has 10 elements, expected num_parameters() = 8"), std::string::npos)
+      << count;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "curv/nn/atomic_file.hpp"
 #include "curv/nn/composite.hpp"
+#include "curv/nn/fuse.hpp"
 #include "curv/nn/gauss_newton.hpp"
 #include "curv/nn/init.hpp"
 #include "curv/nn/layers/activation.hpp"

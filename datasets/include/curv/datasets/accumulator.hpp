@@ -29,11 +29,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 #include <vector>
 
 #include "curv/datasets/dataset.hpp"
+#include "curv/nn/fuse.hpp"
 #include "curv/nn/loss.hpp"
 #include "curv/nn/module.hpp"
 
@@ -44,6 +46,10 @@ struct AccumulatorOptions {
   std::ptrdiff_t batch_size = 256;
   // Batches processed at once; 0 = every core TBB sees.
   int threads = 0;
+  // Run nn::fuse(model) (fuse.hpp): runs of layers that one op computes
+  // faster (Conv2d → MaxPool2d → Tanh/ReLU) run as that op, equal to the
+  // model as given to rounding. false runs the model exactly as given.
+  bool fuse = true;
 };
 
 // Which full pass over the dataset an Accumulator is running.
@@ -84,6 +90,8 @@ class Accumulator {
               AccumulatorOptions options = {});
 
   std::size_t dim() const { return model_.num_parameters(); }
+  // The module every pass runs: the model, or nn::fuse(model) (options.fuse).
+  const nn::Module<T>& model() const { return model_; }
   std::size_t size() const { return n_; }
   std::size_t batch_size() const { return batch_size_; }
   std::size_t num_batches() const { return (n_ + batch_size_ - 1) / batch_size_; }
@@ -135,6 +143,7 @@ class Accumulator {
   Totals run(Pass pass, const Tensor<T>& w, const Tensor<T>* v) const;
   void check_vector(const char* fn, const char* arg, const Tensor<T>& x) const;
 
+  std::shared_ptr<const nn::Module<T>> fused_;  // the fused model, or the caller's (not owned)
   const nn::Module<T>& model_;
   const nn::Loss<T>& loss_;
   DatasetRef<T> data_;

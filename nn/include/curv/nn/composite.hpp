@@ -20,8 +20,8 @@
 // Composite gives num_parameters(), parameters() (each child's, prefixed with
 // its name: "f.fc1.weight"), forward(), describe() ("Residual(f)") and, from
 // Module, initialize(), parameter() and saving. Children<T> calls each child
-// on its own range of w and names the child in any std::invalid_argument it
-// throws, so the container never computes an offset.
+// on a view of its own range of w (no copy) and names the child in any
+// std::invalid_argument it throws, so the container never computes an offset.
 #pragma once
 
 #include <memory>
@@ -48,22 +48,12 @@ class Children {
     return (*this)(owner_.index(name), input);
   }
 
-  // The flat vector holding every child's parameters, and where child i's
-  // start in it: for a container that calls a child's in-place entry points
-  // itself (as Sequential does to fuse layers). Wrap such calls in
-  // Composite::naming_child() so errors still name the child.
-  const ad::Var<T>& w() const { return w_; }
-  std::size_t offset(std::size_t i) const { return offset_ + owner_.offset(i); }
-
  private:
   friend class Composite<T>;
-  Children(const Composite<T>& owner, const ad::Var<T>& w, std::size_t offset)
-      : owner_(owner), w_(w), offset_(offset) {}
+  Children(const Composite<T>& owner, const ad::Var<T>& w) : owner_(owner), w_(w) {}
 
   const Composite<T>& owner_;
   const ad::Var<T>& w_;
-  std::size_t offset_;
-  mutable ad::Var<T> empty_;  // the zero-length w of children without parameters, made once per pass
 };
 
 template <class T>
@@ -71,7 +61,6 @@ class Composite : public Module<T> {
  public:
   std::size_t num_parameters() const final { return num_parameters_; }
   ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const final;
-  ad::Var<T> forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const final;
   // "Kind(name1, name2, …)".
   std::string describe() const override;
   // Every child's parameters in child order, named "child.parameter" and
@@ -81,6 +70,8 @@ class Composite : public Module<T> {
   std::size_t size() const { return children_.size(); }
   const std::string& name(std::size_t i) const { return children_.at(i).name; }
   const Module<T>& child(std::size_t i) const { return *children_.at(i).module; }
+  // Child i as shared, for a container built from another's children (nn::fuse).
+  const std::shared_ptr<const Module<T>>& shared_child(std::size_t i) const { return children_.at(i).module; }
   // Where child i's parameters start in w.
   std::size_t offset(std::size_t i) const { return children_.at(i).offset; }
   // The position of the child called `name`; throws listing the names.

@@ -1,9 +1,12 @@
 // curv::nn::Module: a model or layer as a function of one flat parameter
 // vector w and an input batch.
 //
-// A module never owns autodiff state: forward() reads its weights as slices of
-// the Var w, so the gradient and H·v of any loss land in one vector of w's
-// layout, and one module may run on many tapes (threads) at once.
+// A module never owns autodiff state: forward() reads its weights as views of
+// the Var w (ad::view: no copy, and the adjoints land in w's), so the
+// gradient and H·v of any loss land in one vector of w's layout, and one
+// module may run on many tapes (threads) at once. Inside a container, w is
+// itself a view of the model's flat vector: forward(w, x) is a module's only
+// entry point.
 //
 // Beyond the two pure virtual functions, a module describes its parameters
 // (parameters(): name, shape, offset in w, fans) so that users can address
@@ -36,21 +39,10 @@ class Module {
   // Length of the flat parameter vector this module reads.
   virtual std::size_t num_parameters() const = 0;
 
-  // The output for `input` (batch first) with parameters w, a 1-D Var of
-  // length num_parameters() on the input's tape.
+  // The output for `input` (batch first) with parameters w, a Var of
+  // num_parameters() elements on the input's tape (read it row-major, e.g.
+  // through ad::view(w, offset, shape)).
   virtual ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const = 0;
-
-  // forward() with this module's parameters at w[offset, offset +
-  // num_parameters()) of a longer flat vector, as a Composite's children
-  // have theirs. The default copies that range out (ad::slice) and calls
-  // forward(); curv's layers override it to read their weights in place, so a
-  // tape holds no parameter-sized copies. A user module may do the same.
-  virtual ad::Var<T> forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const {
-    check_parameter_range("forward_at", w, offset);
-    const std::size_t n = num_parameters();
-    if (offset == 0 && n == w.size()) return forward(w, input);
-    return forward(ad::slice(w, offset, offset + n), input);
-  }
 
   // What the module is, for error messages: "Linear(784 -> 256)".
   virtual std::string describe() const { return "Module"; }
@@ -89,14 +81,6 @@ class Module {
     Tensor<T> out = Tensor<T>::from_shape(p.shape);
     std::copy(w.data() + p.offset, w.data() + p.offset + p.size(), out.data());
     return out;
-  }
-
-  // Throws unless w is 1-D and holds [offset, offset + num_parameters()) (for forward_at()s).
-  void check_parameter_range(std::string_view fn, const ad::Var<T>& w, std::size_t offset) const {
-    if (w.dimension() != 1 || offset + num_parameters() > w.size())
-      throw std::invalid_argument("curv::nn::" + describe() + "::" + std::string(fn) + ": parameters [" +
-                                  std::to_string(offset) + ", " + std::to_string(offset + num_parameters()) +
-                                  ") lie outside w of shape " + shape_string(w.shape()));
   }
 
   // Throws unless w has num_parameters() elements (for forward()s and tools).

@@ -7,7 +7,6 @@
 
 #include "curv/nn/module.hpp"
 #include "curv/nn/ops/conv2d.hpp"
-#include "curv/nn/ops/conv2d_max_pool2d.hpp"
 
 namespace curv::nn {
 
@@ -27,29 +26,24 @@ class Conv2d final : public Module<T> {
   explicit Conv2d(Conv2dOptions options);
 
   std::size_t num_parameters() const override;
+  // Reads its weight and bias as views of w (no copies on the tape).
   ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const override;
-  // Reads its weight and bias in place from w (no copies on the tape).
-  ad::Var<T> forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const override;
   std::string describe() const override;
   std::vector<ParameterInfo> parameters() const override;
 
-  // a(max_pool2d(forward_at(w, offset, input), pool)) as one op
-  // (ops::conv2d_max_pool2d: the convolution's output, and the pooled one
-  // before the activation, are never stored). Sequential calls it for a
-  // Conv2d followed by a MaxPool2d (and a Tanh or ReLU).
-  ad::Var<T> forward_max_pooled_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input,
-                                   const ops::Pool2dGeometry& pool,
-                                   ops::PooledActivation activation = ops::PooledActivation::identity) const;
   // The output shape (N, O, OH, OW) for an input shape, or nothing when the
   // input does not fit this layer.
   std::optional<Shape> output_shape(const Shape& input) const;
 
+  // Throws unless `input` fits this layer (output_shape has a value).
+  void check_input(const ad::Var<T>& input) const;
+  // The weight and (with a bias) the bias as views of w, w's shape checked.
+  std::vector<ad::Var<T>> parameter_views(const ad::Var<T>& w) const;
+  ops::Conv2dGeometry geometry() const { return {options_.stride, options_.padding}; }
+
   const Conv2dOptions& options() const { return options_; }
 
  private:
-  Shape weight_shape() const;
-  void check_input(const ad::Var<T>& input) const;
-  std::optional<std::size_t> bias_offset(std::size_t offset) const;
 
   Conv2dOptions options_;
 };

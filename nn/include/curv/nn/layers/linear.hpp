@@ -23,13 +23,8 @@ class Linear final : public Module<T> {
   Linear(std::size_t in_features, std::size_t out_features) : Linear(LinearOptions{in_features, out_features}) {}
 
   std::size_t num_parameters() const override;
+  // Reads its weight and bias as views of w (no copies on the tape).
   ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const override;
-  // Reads its weight and bias in place from w (no copies on the tape).
-  ad::Var<T> forward_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const override;
-  // forward_at(w, offset, Flatten()(input)) without the flattened copy: input
-  // (batch, ...) is read as (batch, in_features) in place. Sequential calls it
-  // for a Flatten followed by a Linear.
-  ad::Var<T> forward_flattened_at(const ad::Var<T>& w, std::size_t offset, const ad::Var<T>& input) const;
   std::string describe() const override;
   std::vector<ParameterInfo> parameters() const override;
 

@@ -35,9 +35,9 @@ class Sequential final : public Composite<T> {
   }
 
  private:
-  // Each child on the previous one's output, reading its parameters in place;
-  // runs of children that one op computes faster run as that op (see
-  // docs/architecture.md).
+  // Each child on the previous one's output, reading its parameters as views
+  // of w. Runs of children that one op computes faster are nn::fuse's
+  // business (fuse.hpp), not Sequential's.
   ad::Var<T> compose(const Children<T>& children, const ad::Var<T>& input) const override;
 };
 

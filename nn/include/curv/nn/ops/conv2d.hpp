@@ -8,20 +8,19 @@
 //   ẏ = conv(ẋ, W) + conv(x, Ẇ) + ḃ
 //   x̄ₙ += col2im(Wᵀ ȳₙ),     W̄ += Σₙ ȳₙ cols(xₙ)ᵀ,     b̄ += Σ ȳ over n and space
 //   x̄̇ₙ += col2im(Wᵀ ȳ̇ₙ + Ẇᵀ ȳₙ),   W̄̇ += Σₙ ȳ̇ₙ cols(xₙ)ᵀ + ȳₙ cols(ẋₙ)ᵀ,   b̄̇ += Σ ȳ̇
-// The bias is optional. W and b are read through Slots (slot.hpp): Vars of
-// their own, or ranges of the model's flat parameter vector read in place.
+// The bias is optional. Every operand is read, and every adjoint accumulated,
+// in place (OpContext's pointer accessors): W and b are typically views of a
+// model's flat parameter vector, and are not copied.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "curv/autodiff.hpp"
-#include "curv/nn/ops/slot.hpp"
 
 namespace curv::nn::ops {
 
@@ -203,17 +202,17 @@ ConvShape conv_shape(const SX& x, const SW& w, const Conv2dGeometry& g) {
 template <class T>
 class Conv2dOp final : public ad::Op<T> {
  public:
-  // W and b are read in place from the inputs and offsets their slots name.
-  Conv2dOp(detail::ConvShape s, Slot weight, std::optional<Slot> bias) : s_(s), w_(weight), b_(bias) {}
+  // Inputs: x, W and, with a bias, b.
+  explicit Conv2dOp(detail::ConvShape s) : s_(s) {}
 
   std::string_view name() const override { return "conv2d"; }
 
   Tensor<T> tangent(const ad::OpContext<T>& c) const override {
     Tensor<T> t = xt::zeros<T>(c.output().shape());
     std::vector<T> cols;
-    if (c.has_tangent(0)) detail::conv_forward(s_, c.input_tangent(0).data(), w_.value(c), T(1), t.data(), cols);
-    if (c.has_tangent(w_.input)) detail::conv_forward(s_, c.input(0).data(), w_.tangent(c), T(1), t.data(), cols);
-    if (b_ && c.has_tangent(b_->input)) detail::conv_add_bias(s_, b_->tangent(c), t.data());
+    if (c.has_tangent(0)) detail::conv_forward(s_, c.input_tangent_data(0), c.input_data(1), T(1), t.data(), cols);
+    if (c.has_tangent(1)) detail::conv_forward(s_, c.input_data(0), c.input_tangent_data(1), T(1), t.data(), cols);
+    if (has_bias(c) && c.has_tangent(2)) detail::conv_add_bias(s_, c.input_tangent_data(2), t.data());
     return t;
   }
 
@@ -221,50 +220,49 @@ class Conv2dOp final : public ad::Op<T> {
     std::vector<T> cols;
     const T* ybar = c.adjoint().data();
     if (c.needs_adjoint(0))
-      detail::conv_input_adjoint<T>(s_, w_.value(c), ybar, nullptr, nullptr, c.input_adjoint(0).data(), cols);
-    if (c.needs_adjoint(w_.input)) detail::conv_weight_adjoint(s_, c.input(0).data(), ybar, w_.adjoint(c), cols);
-    if (b_ && c.needs_adjoint(b_->input)) detail::conv_bias_adjoint(s_, ybar, b_->adjoint(c));
+      detail::conv_input_adjoint<T>(s_, c.input_data(1), ybar, nullptr, nullptr, c.input_adjoint_data(0), cols);
+    if (c.needs_adjoint(1)) detail::conv_weight_adjoint(s_, c.input_data(0), ybar, c.input_adjoint_data(1), cols);
+    if (has_bias(c) && c.needs_adjoint(2)) detail::conv_bias_adjoint(s_, ybar, c.input_adjoint_data(2));
   }
 
   void adjoint_tangent(ad::OpContext<T>& c) const override {
     std::vector<T> cols;
     const T* ybar = c.adjoint().data();
     const T* ydot_bar = c.has_adjoint_tangent() ? c.adjoint_tangent().data() : nullptr;
-    if (c.needs_adjoint(0) && (ydot_bar || c.has_tangent(w_.input))) {
-      const T* w_dot = c.has_tangent(w_.input) ? w_.tangent(c) : nullptr;
+    if (c.needs_adjoint(0) && (ydot_bar || c.has_tangent(1))) {
+      const T* w_dot = c.has_tangent(1) ? c.input_tangent_data(1) : nullptr;
+      T* xbar_dot = c.input_adjoint_tangent_data(0);
       // x̄̇ₙ += col2im(Wᵀ ȳ̇ₙ + Ẇᵀ ȳₙ), either term possibly absent.
       if (ydot_bar)
-        detail::conv_input_adjoint(s_, w_.value(c), ydot_bar, w_dot, w_dot ? ybar : nullptr,
-                                   c.input_adjoint_tangent(0).data(), cols);
+        detail::conv_input_adjoint(s_, c.input_data(1), ydot_bar, w_dot, w_dot ? ybar : nullptr, xbar_dot, cols);
       else
-        detail::conv_input_adjoint<T>(s_, w_dot, ybar, nullptr, nullptr, c.input_adjoint_tangent(0).data(), cols);
+        detail::conv_input_adjoint<T>(s_, w_dot, ybar, nullptr, nullptr, xbar_dot, cols);
     }
-    if (c.needs_adjoint(w_.input) && (ydot_bar || c.has_tangent(0))) {
-      T* wbar_dot = w_.adjoint_tangent(c);
-      if (ydot_bar) detail::conv_weight_adjoint(s_, c.input(0).data(), ydot_bar, wbar_dot, cols);
-      if (c.has_tangent(0)) detail::conv_weight_adjoint(s_, c.input_tangent(0).data(), ybar, wbar_dot, cols);
+    if (c.needs_adjoint(1) && (ydot_bar || c.has_tangent(0))) {
+      T* wbar_dot = c.input_adjoint_tangent_data(1);
+      if (ydot_bar) detail::conv_weight_adjoint(s_, c.input_data(0), ydot_bar, wbar_dot, cols);
+      if (c.has_tangent(0)) detail::conv_weight_adjoint(s_, c.input_tangent_data(0), ybar, wbar_dot, cols);
     }
-    if (b_ && c.needs_adjoint(b_->input) && ydot_bar)
-      detail::conv_bias_adjoint(s_, ydot_bar, b_->adjoint_tangent(c));
+    if (has_bias(c) && c.needs_adjoint(2) && ydot_bar)
+      detail::conv_bias_adjoint(s_, ydot_bar, c.input_adjoint_tangent_data(2));
   }
 
  private:
+  static bool has_bias(const ad::OpContext<T>& c) { return c.arity() == 3; }
+
   detail::ConvShape s_;
-  Slot w_;
-  std::optional<Slot> b_;
 };
 
 namespace detail {
 
 template <class T>
-ad::Var<T> conv2d_record(const ConvShape& s, const ad::Var<T>& x, std::initializer_list<ad::Var<T>> inputs, Slot w,
-                         std::optional<Slot> b) {
-  const ad::Var<T>* in = inputs.begin();
+ad::Var<T> conv2d_record(const ConvShape& s, std::initializer_list<ad::Var<T>> inputs) {
+  const ad::Var<T>& x = inputs.begin()[0];
   Tensor<T> y = Tensor<T>::from_shape({s.n, s.o, s.oh, s.ow});
   std::vector<T> cols;
-  conv_forward(s, x.value().data(), w.value(in[w.input]), T(0), y.data(), cols);
-  if (b) conv_add_bias(s, b->value(in[b->input]), y.data());
-  return x.tape().record(std::make_unique<Conv2dOp<T>>(s, w, b), inputs, std::move(y));
+  conv_forward(s, x.data(), inputs.begin()[1].data(), T(0), y.data(), cols);
+  if (inputs.size() == 3) conv_add_bias(s, inputs.begin()[2].data(), y.data());
+  return x.tape().record(std::make_unique<Conv2dOp<T>>(s), inputs, std::move(y));
 }
 
 template <class T>
@@ -281,28 +279,14 @@ template <class T>
 ad::Var<T> conv2d(const ad::Var<T>& x, const ad::Var<T>& w, const ad::Var<T>& b, const Conv2dGeometry& g = {}) {
   const detail::ConvShape s = detail::conv_shape(x.shape(), w.shape(), g);
   detail::check_conv_bias(s, b);
-  return detail::conv2d_record(s, x, {x, w, b}, Slot{1, 0}, Slot{2, 0});
+  return detail::conv2d_record(s, {x, w, b});
 }
 
 // y = conv(x, W).
 template <class T>
 ad::Var<T> conv2d(const ad::Var<T>& x, const ad::Var<T>& w, const Conv2dGeometry& g = {}) {
   const detail::ConvShape s = detail::conv_shape(x.shape(), w.shape(), g);
-  return detail::conv2d_record<T>(s, x, {x, w}, Slot{1, 0}, std::nullopt);
-}
-
-// y = conv(x, W) (+ b) with W of shape `weight` (O, C, k, k) stored row-major
-// at flat[weight_offset, …) and, when bias_offset is given, b (O) at
-// flat[bias_offset, …), read in place (no parameter-sized copy on the tape).
-template <class T>
-ad::Var<T> conv2d(const ad::Var<T>& x, const ad::Var<T>& flat, const Shape& weight, std::size_t weight_offset,
-                  std::optional<std::size_t> bias_offset, const Conv2dGeometry& g = {}) {
-  const detail::ConvShape s = detail::conv_shape(x.shape(), weight, g);
-  detail::check_flat_range("conv2d", flat, weight_offset, s.o * s.ckk(), "the weight");
-  if (bias_offset) detail::check_flat_range("conv2d", flat, *bias_offset, s.o, "the bias");
-  std::optional<Slot> b;
-  if (bias_offset) b = Slot{1, *bias_offset};
-  return detail::conv2d_record(s, x, {x, flat}, Slot{1, weight_offset}, b);
+  return detail::conv2d_record<T>(s, {x, w});
 }
 
 }  // namespace curv::nn::ops

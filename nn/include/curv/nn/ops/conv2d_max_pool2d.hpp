@@ -1,7 +1,7 @@
 // conv2d_max_pool2d: y = a(max_pool2d(conv2d(x, W) + b)), a convolution, the
 // max-pooling that follows it and optionally an elementwise activation a
-// (tanh or relu) after the pooling, as one op: what Sequential runs for a
-// Conv2d followed by a MaxPool2d (and a Tanh or ReLU).
+// (tanh or relu) after the pooling, as one op: what nn::fuse puts in place
+// of a Conv2d followed by a MaxPool2d (and a Tanh or ReLU).
 //
 // Why fuse: the convolution's output z (N, O, OH, OW) is the largest tensor
 // of a small CNN — 32×28×28 per sample for the article's, four times the
@@ -47,12 +47,10 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
 
 #include "curv/autodiff.hpp"
 #include "curv/nn/ops/conv2d.hpp"
 #include "curv/nn/ops/max_pool2d.hpp"
-#include "curv/nn/ops/slot.hpp"
 
 namespace curv::nn::ops {
 
@@ -61,20 +59,16 @@ enum class PooledActivation { identity, tanh, relu };
 
 namespace detail {
 
-// Records the fused op: x is input 0 of `inputs`, W and b are read through
-// their slots. Checks the pooling geometry against the convolution's output.
+// Records the fused op on inputs {x, W} or {x, W, b}, all read in place.
+// Checks the pooling geometry against the convolution's output.
 template <class T>
-ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& pool, const ad::Var<T>& x,
-                                    std::initializer_list<ad::Var<T>> inputs, Slot w, std::optional<Slot> b,
-                                    PooledActivation activation);
+ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& pool,
+                                    std::initializer_list<ad::Var<T>> inputs, PooledActivation activation);
 
 extern template ad::Var<float> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&,
-                                                        const ad::Var<float>&, std::initializer_list<ad::Var<float>>,
-                                                        Slot, std::optional<Slot>, PooledActivation);
+                                                        std::initializer_list<ad::Var<float>>, PooledActivation);
 extern template ad::Var<double> conv2d_max_pool2d_record(const ConvShape&, const Pool2dGeometry&,
-                                                         const ad::Var<double>&,
-                                                         std::initializer_list<ad::Var<double>>, Slot,
-                                                         std::optional<Slot>, PooledActivation);
+                                                         std::initializer_list<ad::Var<double>>, PooledActivation);
 
 }  // namespace detail
 
@@ -85,7 +79,7 @@ ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& w, const ad:
                              PooledActivation activation = PooledActivation::identity) {
   const detail::ConvShape s = detail::conv_shape(x.shape(), w.shape(), conv);
   detail::check_conv_bias(s, b);
-  return detail::conv2d_max_pool2d_record(s, pool, x, {x, w, b}, Slot{1, 0}, Slot{2, 0}, activation);
+  return detail::conv2d_max_pool2d_record(s, pool, {x, w, b}, activation);
 }
 
 // y = a(max_pool2d(conv2d(x, W))).
@@ -94,22 +88,7 @@ ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& w, const Con
                              const Pool2dGeometry& pool = {},
                              PooledActivation activation = PooledActivation::identity) {
   const detail::ConvShape s = detail::conv_shape(x.shape(), w.shape(), conv);
-  return detail::conv2d_max_pool2d_record<T>(s, pool, x, {x, w}, Slot{1, 0}, std::nullopt, activation);
-}
-
-// The same with W of shape `weight` (O, C, k, k) at flat[weight_offset, …) and,
-// when bias_offset is given, b (O) at flat[bias_offset, …), read in place.
-template <class T>
-ad::Var<T> conv2d_max_pool2d(const ad::Var<T>& x, const ad::Var<T>& flat, const Shape& weight,
-                             std::size_t weight_offset, std::optional<std::size_t> bias_offset,
-                             const Conv2dGeometry& conv, const Pool2dGeometry& pool,
-                             PooledActivation activation = PooledActivation::identity) {
-  const detail::ConvShape s = detail::conv_shape(x.shape(), weight, conv);
-  detail::check_flat_range("conv2d_max_pool2d", flat, weight_offset, s.o * s.ckk(), "the weight");
-  if (bias_offset) detail::check_flat_range("conv2d_max_pool2d", flat, *bias_offset, s.o, "the bias");
-  std::optional<Slot> b;
-  if (bias_offset) b = Slot{1, *bias_offset};
-  return detail::conv2d_max_pool2d_record(s, pool, x, {x, flat}, Slot{1, weight_offset}, b, activation);
+  return detail::conv2d_max_pool2d_record<T>(s, pool, {x, w}, activation);
 }
 
 }  // namespace curv::nn::ops
