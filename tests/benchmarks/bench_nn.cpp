@@ -93,6 +93,10 @@ struct Setup {
     v = Tensor<T>::from_shape(w.shape());
     for (T& e : v) e = static_cast<T>(nn::standard_normal(rng));
   }
+  // The batch's loss as a function of w, through `model`.
+  auto objective(const nn::Module<T>& model) const {
+    return [this, &model](const ad::Var<T>& p) { return loss(model.forward(p, p.tape().constant(x)), t); };
+  }
 };
 
 template <class T>
@@ -119,7 +123,7 @@ void BM_CnnForward(benchmark::State& state) {
 template <class T>
 void BM_CnnValueAndGrad(benchmark::State& state) {
   Setup<T> s;
-  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net->forward(w, w.tape().constant(s.x)), s.t); };
+  const auto f = s.objective(*s.net);
   for (auto _ : state) benchmark::DoNotOptimize(ad::value_and_grad(f, s.w).grad.data());
   report<T>(state, flops_grad);
 }
@@ -128,7 +132,7 @@ void BM_CnnValueAndGrad(benchmark::State& state) {
 template <class T>
 void BM_CnnValueAndGradUnfused(benchmark::State& state) {
   Setup<T> s;
-  auto f = [&](const ad::Var<T>& w) { return s.loss(s.layers->forward(w, w.tape().constant(s.x)), s.t); };
+  const auto f = s.objective(*s.layers);
   for (auto _ : state) benchmark::DoNotOptimize(ad::value_and_grad(f, s.w).grad.data());
   report<T>(state, flops_grad);
 }
@@ -136,7 +140,7 @@ void BM_CnnValueAndGradUnfused(benchmark::State& state) {
 template <class T>
 void BM_CnnHvp(benchmark::State& state) {
   Setup<T> s;
-  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net->forward(w, w.tape().constant(s.x)), s.t); };
+  const auto f = s.objective(*s.net);
   for (auto _ : state) benchmark::DoNotOptimize(ad::hvp(f, s.w, s.v).hv.data());
   report<T>(state, flops_hvp);
 }
@@ -159,7 +163,7 @@ void BM_CnnGaussNewton(benchmark::State& state) {
 template <class T>
 void BM_CnnValueAndGradPairedWithPeak(benchmark::State& state) {
   Setup<T> s;
-  auto f = [&](const ad::Var<T>& w) { return s.loss(s.net->forward(w, w.tape().constant(s.x)), s.t); };
+  const auto f = s.objective(*s.net);
   constexpr std::size_t n = 2048;
   std::vector<T> a(n * n, T(0.5)), b(n * n, T(0.25)), c(n * n);
   auto seconds = [](auto start) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };

@@ -227,6 +227,7 @@ class Tape {
   T* adjoint_data(std::size_t i, bool* fresh = nullptr);
   T* adjoint_tangent_data(std::size_t i, bool* fresh = nullptr);
   static T* ensure(Tensor<T>& t, bool& has, const typename Tensor<T>::shape_type& shape, bool* fresh);
+  T* in_place(std::size_t i, Tensor<T> Node::*field, bool Node::*has, bool* fresh);
 
   Var<T> push_leaf(Tensor<T> value, bool requires_grad);
   static void check_tangent_shape(const Tensor<T>& value, const Tensor<T>& tangent);
@@ -460,21 +461,23 @@ T* Tape<T>::ensure(Tensor<T>& t, bool& has, const typename Tensor<T>::shape_type
 }
 
 template <class T>
-T* Tape<T>::adjoint_data(std::size_t i, bool* fresh) {
+T* Tape<T>::in_place(std::size_t i, Tensor<T> Node::*field, bool Node::*has, bool* fresh) {
   Node& n = nodes_[i];
-  if (!n.is_view) return ensure(n.adjoint, n.has_adjoint, shape_of(i), fresh);
+  if (!n.is_view) return ensure(n.*field, n.*has, shape_of(i), fresh);
+  // Only a view of the whole parent may leave the parent's storage for the caller to assign.
   const bool whole = n.offset == 0 && size_of(i) == size_of(n.parent);
   if (fresh) *fresh = false;
-  return adjoint_data(n.parent, whole ? fresh : nullptr) + n.offset;
+  return in_place(n.parent, field, has, whole ? fresh : nullptr) + n.offset;
+}
+
+template <class T>
+T* Tape<T>::adjoint_data(std::size_t i, bool* fresh) {
+  return in_place(i, &Node::adjoint, &Node::has_adjoint, fresh);
 }
 
 template <class T>
 T* Tape<T>::adjoint_tangent_data(std::size_t i, bool* fresh) {
-  Node& n = nodes_[i];
-  if (!n.is_view) return ensure(n.adjoint_tangent, n.has_adjoint_tangent, shape_of(i), fresh);
-  const bool whole = n.offset == 0 && size_of(i) == size_of(n.parent);
-  if (fresh) *fresh = false;
-  return adjoint_tangent_data(n.parent, whole ? fresh : nullptr) + n.offset;
+  return in_place(i, &Node::adjoint_tangent, &Node::has_adjoint_tangent, fresh);
 }
 
 template <class T>
