@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   // The optimizers' names and --lr's defaults come from the table (optimizers.hpp).
   std::string lr_help = "learning rate of";
   for (const OptimizerEntry& e : optimizer_table())
-    if (e.takes_lr())
+    if (e.takes_lr)
       lr_help += std::string(lr_help.back() == 'f' ? " " : ", ") + e.name + " (default " + num(e.default_lr) + ")";
   app.add_option("--optimizer", c.optimizer,
                  optimizers_that([](const OptimizerEntry&) { return true; }) +

@@ -1,9 +1,11 @@
-// curv-train's optimizer table and the Runners that drive each optimizer
-// epoch by epoch.
+// curv-train's optimizer table and the one Runner that drives any optimizer
+// of optim epoch by epoch.
 #include "train/optimizers.hpp"
 
+#include <cassert>
 #include <cstdint>
 #include <sstream>
+#include <type_traits>
 #include <utility>
 
 #include <curv/optim.hpp>
@@ -16,73 +18,133 @@ namespace opt = curv::optim;
 
 namespace {
 
-template <class T>
-class ScgRunner final : public Runner<T> {
- public:
-  ScgRunner(datasets::ModelObjective<T>& obj, PassBar& bar, opt::ScgOptions o)
-      : obj_(obj), bar_(bar), scg_(std::move(o)) {}
+// What curv-train reads from an optimizer's type.
+template <class Options>
+constexpr bool has_lr = requires(Options o) { o.learning_rate; };
+template <class Options>
+constexpr bool has_momentum = requires(Options o) { o.momentum; };
+template <class Options>
+constexpr bool has_curvature = requires(Options o) { o.curvature; };
+// An optimizer that starts without evaluating the objective steps on its
+// minibatches (SGD, Adam); one that evaluates it first works on the whole set.
+template <class Opt, class T>
+constexpr bool on_minibatches = requires(const Opt& o, const Tensor<T>& w) { o.start(w); };
 
-  void start(const Tensor<T>& w0) override { st_ = scg_.start(obj_, w0); }
-  void save(opt::StateWriter& out) const override { scg_.save_state(st_, out); }
-  void restore(const opt::StateReader& in, std::size_t dim, std::size_t epochs) override {
-    st_ = scg_.load_state(in, dim, {epochs, "the --epochs " + std::to_string(epochs) + " of this run"});
+template <class Opt>
+using OptionsOf = std::remove_cvref_t<decltype(std::declval<const Opt&>().options())>;
+template <class Opt>
+using StateOf = std::remove_cvref_t<decltype(std::declval<const Opt&>().load_state(
+    std::declval<const opt::StateReader&>(), std::size_t{}))>;
+template <class Opt, class T>
+using StepOf = decltype(std::declval<const Opt&>().step(std::declval<datasets::ModelObjective<T>&>(),
+                                                        std::declval<StateOf<Opt>&>()));
+
+// The optimizer's options from curv-train's: the ones its Options have.
+template <class Options>
+Options options_of(const OptimizerEntry& e, const TrainConfig& c) {
+  Options o;
+  o.record_trace = false;  // the log is curv-train's
+  if constexpr (requires { o.gradient_tolerance; }) o.gradient_tolerance = 0;  // --epochs ends a run
+  if constexpr (has_lr<Options>) o.learning_rate = c.lr.value_or(e.default_lr);
+  if constexpr (has_momentum<Options>) o.momentum = c.momentum;
+  if constexpr (has_curvature<Options>) o.curvature = parse_curvature(c.curvature);
+  return o;
+}
+
+// Any optimizer of optim behind the loop. A full-dataset optimizer's epoch is
+// one step() (the bar moves over each pass's minibatches and ends with the
+// iteration); a minibatch optimizer's epoch is num_batches() steps,
+// stoppable between them, its training loss from `train` (the arithmetic of
+// obj.value, cancellable between minibatches). `stalled(opt, state)` says why
+// an optimizer can go no further when it has its own reason (SCG's λ).
+template <class T, class Opt, class Stalled>
+class OptimizerRunner final : public Runner<T> {
+  static constexpr bool minibatch = on_minibatches<Opt, T>;
+  static constexpr bool line_search = std::is_same_v<StepOf<Opt, T>, opt::LineSearchStep>;
+
+ public:
+  OptimizerRunner(const OptimizerEntry& entry, const TrainConfig& c, const RunnerInputs<T>& in, Stalled stalled)
+      : entry_(entry),
+        in_(in),
+        opt_(options_of<OptionsOf<Opt>>(entry, c)),
+        stalled_(std::move(stalled)) {}
+
+  void start(const Tensor<T>& w0) override {
+    if constexpr (minibatch)
+      st_ = opt_.start(w0);
+    else
+      st_ = opt_.start(in_.objective, w0);
   }
-  std::size_t epoch() const override { return st_.iteration; }
-  // The bar moves over each pass's minibatches (PassBar); it ends with the iteration.
+  void save(opt::StateWriter& out) const override { opt_.save_state(st_, out); }
+  void restore(const opt::StateReader& in, std::size_t dim, std::size_t epochs) override {
+    if constexpr (minibatch) {
+      const std::uint64_t nb = in_.objective.num_batches();
+      st_ = opt_.load_state(in, dim, {epochs > UINT64_MAX / nb ? UINT64_MAX : epochs * nb,
+                                      "--epochs " + std::to_string(epochs) + " of " + std::to_string(nb) +
+                                          " minibatch steps"});
+    } else {
+      st_ = opt_.load_state(in, dim, {epochs, "the --epochs " + std::to_string(epochs) + " of this run"});
+    }
+    entering_ = true;
+  }
+  std::size_t epoch() const override {
+    if constexpr (minibatch)
+      return st_.step / in_.objective.num_batches();
+    else
+      return st_.iteration;
+  }
   bool run_epoch(Progress& progress, std::size_t epochs) override {
-    bar_.begin_iteration("scg", st_.iteration + 1, epochs, st_.loss);
-    info_ = scg_.step(obj_, st_);
-    progress.end();
-    this->count_step();
-    return true;
+    if constexpr (minibatch)
+      return run_minibatches(progress, epochs);
+    else
+      return run_iteration(progress, epochs);
   }
   const Tensor<T>& w() const override { return st_.w; }
-  double train_loss() override { return st_.loss; }
+  double train_loss() override {
+    if constexpr (minibatch)
+      return in_.train.value(st_.w);
+    else
+      return st_.loss;
+  }
   double passes() const override { return st_.passes; }
   double seconds() const override { return st_.seconds; }
   std::vector<CsvCell> extra() const override {
-    const opt::IterationInfo& i = info_;
-    return {static_cast<long long>(i.success ? 1 : 0), i.lambda, i.lambda_bar, i.delta, i.mu, i.alpha,
-            i.comparison, i.p_norm, i.p_mean, i.grad_norm, i.grad_mean};
+    std::vector<CsvCell> cells;
+    for (const LogColumn& c : entry_.log_columns) cells.push_back(c.value(info_));
+    return cells;
   }
-  std::string summary() const override {
-    std::ostringstream s;
-    s.precision(3);
-    s << (info_.success ? "success" : "fail   ") << " λ=" << info_.lambda << " δ=" << info_.delta
-      << " α=" << info_.alpha << " Δ=" << info_.comparison << " |g|=" << info_.grad_norm;
-    return s.str();
-  }
+  std::string summary() const override { return entry_.summary ? entry_.summary(info_) : ""; }
   std::string finished() const override {
-    if (opt::norm(st_.r) == 0) return "the gradient is exactly zero";
-    if (st_.lambda >= scg_.options().lambda_max) return "λ reached lambda_max: no step along p decreases the loss";
-    return "";
+    if (!failed_.empty()) return failed_;
+    if (!minibatch && info_.grad_norm == 0) return "the gradient is exactly zero";
+    return stalled_(opt_, st_);
   }
+  bool stepped() const override { return stepped_; }
 
  private:
-  datasets::ModelObjective<T>& obj_;
-  PassBar& bar_;
-  opt::SCG<T> scg_;
-  opt::ScgState<T> st_;
-  opt::IterationInfo info_;
-};
+  bool run_iteration(Progress& progress, std::size_t epochs) {
+    in_.bar.begin_iteration(entry_.name, st_.iteration + 1, epochs, st_.loss);
+    auto s = opt_.step(in_.objective, st_);
+    progress.end();
+    if constexpr (line_search) {
+      stepped_ = s.accepted;
+      if (!s.accepted) {
+        failed_ = s.message;
+        return true;
+      }
+      info_ = s.info;
+    } else {
+      info_ = s;
+    }
+    this->count_step();
+    return true;
+  }
 
-// SGD and Adam: num_batches() steps per epoch, stoppable between minibatches.
-template <class T, class Opt, class State>
-class FirstOrderRunner final : public Runner<T> {
- public:
-  // The training loss of an epoch comes from `train` (the same arithmetic as
-  // obj.value, and cancellable between minibatches).
-  FirstOrderRunner(datasets::ModelObjective<T>& obj, const datasets::Accumulator<T>& train, Opt o, const char* name)
-      : obj_(obj), train_(train), opt_(std::move(o)), name_(name) {}
-
-  void start(const Tensor<T>& w0) override { st_ = opt_.start(w0); }
-  void save(opt::StateWriter& out) const override { opt_.save_state(st_, out); }
-  void restore(const opt::StateReader& in, std::size_t dim, std::size_t epochs) override;
-  std::size_t epoch() const override { return st_.step / obj_.num_batches(); }
-  bool run_epoch(Progress& progress, std::size_t epochs) override {
-    const std::size_t nb = obj_.num_batches();
+  bool run_minibatches(Progress& progress, std::size_t epochs) {
+    const std::size_t nb = in_.objective.num_batches();
     const std::size_t target = (epoch() + 1) * nb;
-    progress.begin(std::string(name_) + " epoch " + std::to_string(epoch() + 1) + "/" + std::to_string(epochs), nb);
+    progress.begin(std::string(entry_.name) + " epoch " + std::to_string(epoch() + 1) + "/" + std::to_string(epochs),
+                   nb);
     double sum = 0;
     std::size_t count = 0;
     while (st_.step < target) {
@@ -90,9 +152,9 @@ class FirstOrderRunner final : public Runner<T> {
         progress.end();
         return false;
       }
-      const opt::IterationInfo info = opt_.step(obj_, st_, entering_);  // NonFiniteError leaves st_ as it was
+      info_ = opt_.step(in_.objective, st_, entering_);  // NonFiniteError leaves st_ as it was
       entering_ = false;
-      sum += info.loss;
+      sum += info_.loss;
       ++count;
       progress.update(st_.step - (target - nb), sum / static_cast<double>(count));
       this->count_step();
@@ -100,160 +162,111 @@ class FirstOrderRunner final : public Runner<T> {
     progress.end();
     return true;
   }
-  const Tensor<T>& w() const override { return st_.w; }
-  double train_loss() override { return train_.value(st_.w); }
-  double passes() const override { return st_.passes; }
-  double seconds() const override { return st_.seconds; }
 
- private:
-  datasets::ModelObjective<T>& obj_;
-  const datasets::Accumulator<T>& train_;
+  const OptimizerEntry& entry_;
+  RunnerInputs<T> in_;
   Opt opt_;
-  const char* name_;
-  State st_;
-  bool entering_ = true;  // the first step of a run (re)fixes its epoch's minibatch order
-};
-
-template <class T>
-using SgdRunner = FirstOrderRunner<T, opt::SGD<T>, opt::SgdState<T>>;
-template <class T>
-using AdamRunner = FirstOrderRunner<T, opt::Adam<T>, opt::AdamState<T>>;
-
-template <class T, class Opt, class State>
-void FirstOrderRunner<T, Opt, State>::restore(const opt::StateReader& in, std::size_t dim, std::size_t epochs) {
-  const std::uint64_t nb = obj_.num_batches();
-  st_ = opt_.load_state(in, dim,
-                        {epochs > UINT64_MAX / nb ? UINT64_MAX : epochs * nb,
-                         "--epochs " + std::to_string(epochs) + " of " + std::to_string(nb) + " minibatch steps"});
-  entering_ = true;
-}
-
-// L-BFGS and nonlinear CG: one epoch is one accepted line-search step (however
-// many passes its line search takes).
-template <class T, class Opt, class State>
-class LineSearchRunner final : public Runner<T> {
- public:
-  LineSearchRunner(datasets::ModelObjective<T>& obj, PassBar& bar, Opt o, const char* name)
-      : obj_(obj), bar_(bar), opt_(std::move(o)), name_(name) {}
-
-  void start(const Tensor<T>& w0) override { st_ = opt_.start(obj_, w0); }
-  void save(opt::StateWriter& out) const override { opt_.save_state(st_, out); }
-  void restore(const opt::StateReader& in, std::size_t dim, std::size_t epochs) override;
-  std::size_t epoch() const override { return st_.iteration; }
-  // The bar moves over each pass's minibatches (PassBar); it ends with the iteration.
-  bool run_epoch(Progress& progress, std::size_t epochs) override {
-    bar_.begin_iteration(name_, st_.iteration + 1, epochs, st_.loss);
-    const opt::LineSearchStep s = opt_.step(obj_, st_);
-    progress.end();
-    stepped_ = s.accepted;
-    if (!s.accepted) {
-      failed_ = s.message;
-      return true;
-    }
-    info_ = s.info;
-    this->count_step();
-    return true;
-  }
-  const Tensor<T>& w() const override { return st_.w; }
-  double train_loss() override { return st_.loss; }
-  double passes() const override { return st_.passes; }
-  double seconds() const override { return st_.seconds; }
-  bool stepped() const override { return stepped_; }
-  std::string summary() const override {
-    std::ostringstream s;
-    s.precision(3);
-    s << "α=" << info_.alpha << " |g|=" << info_.grad_norm << (info_.restarted ? " restarted" : "");
-    return s.str();
-  }
-  std::string finished() const override {
-    if (!failed_.empty()) return failed_;
-    if (opt::norm(st_.g) == 0) return "the gradient is exactly zero";
-    return "";
-  }
-
- private:
-  datasets::ModelObjective<T>& obj_;
-  PassBar& bar_;
-  Opt opt_;
-  const char* name_;
-  State st_;
+  Stalled stalled_;
+  StateOf<Opt> st_;
   opt::IterationInfo info_;
+  bool entering_ = true;  // a minibatch run's first step (re)fixes its epoch's minibatch order
   bool stepped_ = true;
   std::string failed_;
 };
 
-template <class T>
-using LbfgsRunner = LineSearchRunner<T, opt::LBFGS<T>, opt::LbfgsState<T>>;
-template <class T>
-using CgRunner = LineSearchRunner<T, opt::NonlinearCG<T>, opt::NonlinearCgState<T>>;
+struct NeverStalled {
+  template <class Opt, class State>
+  std::string operator()(const Opt&, const State&) const {
+    return "";
+  }
+};
 
-template <class T, class Opt, class State>
-void LineSearchRunner<T, Opt, State>::restore(const opt::StateReader& in, std::size_t dim, std::size_t epochs) {
-  st_ = opt_.load_state(in, dim, {epochs, "the --epochs " + std::to_string(epochs) + " of this run"});
+// The table entry of optimizer template Opt: `e`'s data, and what comes from Opt.
+template <template <class> class Opt, class Stalled = NeverStalled>
+OptimizerEntry optimizer_entry(OptimizerEntry e, Stalled stalled = {}) {
+  using Options = OptionsOf<Opt<double>>;
+  e.full_dataset = !on_minibatches<Opt<double>, double>;
+  e.line_search = std::is_same_v<StepOf<Opt<double>, double>, opt::LineSearchStep>;
+  e.takes_lr = has_lr<Options>;
+  e.takes_momentum = has_momentum<Options>;
+  e.takes_curvature = has_curvature<Options>;
+  assert(e.takes_lr == (e.default_lr > 0) && "an optimizer with a learning rate needs its --lr default");
+  // The runner finds its entry by name: the table's own copy outlives every run.
+  e.make_float = [stalled](const TrainConfig& c, const RunnerInputs<float>& in) -> std::unique_ptr<Runner<float>> {
+    return std::make_unique<OptimizerRunner<float, Opt<float>, Stalled>>(find_optimizer(c.optimizer), c, in, stalled);
+  };
+  e.make_double = [stalled](const TrainConfig& c, const RunnerInputs<double>& in) -> std::unique_ptr<Runner<double>> {
+    return std::make_unique<OptimizerRunner<double, Opt<double>, Stalled>>(find_optimizer(c.optimizer), c, in, stalled);
+  };
+  return e;
 }
 
-template <class T>
-std::unique_ptr<Runner<T>> make_scg(const TrainConfig& c, const RunnerInputs<T>& in) {
-  opt::ScgOptions o;
-  o.curvature = parse_curvature(c.curvature);
-  o.gradient_tolerance = 0;
-  o.record_trace = false;
-  return std::make_unique<ScgRunner<T>>(in.objective, in.bar, o);
+std::string scg_summary(const opt::IterationInfo& i) {
+  std::ostringstream s;
+  s.precision(3);
+  s << (i.success ? "success" : "fail   ") << " λ=" << i.lambda << " δ=" << i.delta << " α=" << i.alpha
+    << " Δ=" << i.comparison << " |g|=" << i.grad_norm;
+  return s.str();
 }
 
-template <class T>
-std::unique_ptr<Runner<T>> make_sgd(const TrainConfig& c, const RunnerInputs<T>& in) {
-  opt::SgdOptions o;
-  o.learning_rate = c.lr.value_or(find_optimizer("sgd").default_lr);
-  o.momentum = c.momentum;
-  o.record_trace = false;
-  return std::make_unique<SgdRunner<T>>(in.objective, in.train, opt::SGD<T>(o), "sgd");
+std::string line_search_summary(const opt::IterationInfo& i) {
+  std::ostringstream s;
+  s.precision(3);
+  s << "α=" << i.alpha << " |g|=" << i.grad_norm << (i.restarted ? " restarted" : "");
+  return s.str();
 }
 
-template <class T>
-std::unique_ptr<Runner<T>> make_adam(const TrainConfig& c, const RunnerInputs<T>& in) {
-  opt::AdamOptions o;
-  o.learning_rate = c.lr.value_or(find_optimizer("adam").default_lr);
-  o.record_trace = false;
-  return std::make_unique<AdamRunner<T>>(in.objective, in.train, opt::Adam<T>(o), "adam");
-}
+// SCG's own reason to stop: λ at its ceiling.
+auto scg_stalled = [](const auto& scg, const auto& st) -> std::string {
+  return st.lambda >= scg.options().lambda_max ? "λ reached lambda_max: no step along p decreases the loss" : "";
+};
 
-template <class T>
-std::unique_ptr<Runner<T>> make_lbfgs(const TrainConfig&, const RunnerInputs<T>& in) {
-  opt::LbfgsOptions o;
-  o.gradient_tolerance = 0;
-  o.record_trace = false;
-  return std::make_unique<LbfgsRunner<T>>(in.objective, in.bar, opt::LBFGS<T>(o), "lbfgs");
-}
-
-template <class T>
-std::unique_ptr<Runner<T>> make_cg(const TrainConfig&, const RunnerInputs<T>& in) {
-  opt::NonlinearCgOptions o;
-  o.gradient_tolerance = 0;
-  o.record_trace = false;
-  return std::make_unique<CgRunner<T>>(in.objective, in.bar, opt::NonlinearCG<T>(o), "cg");
-}
-
-std::string with_lr(const TrainConfig& c) {
-  return " lr " + num(c.lr.value_or(find_optimizer(c.optimizer).default_lr));
-}
-std::string line_search(const TrainConfig&) { return " (strong-Wolfe line search)"; }
+using Info = opt::IterationInfo;
 
 }  // namespace
 
-// The table. vectors_held counts the weights and a gradient (2) plus the
-// state: SCG r, p, the trial point and H·p; L-BFGS ten (s, y) pairs; Adam
-// two moments.
+LogColumn::LogColumn(const char* column, double Info::*field)
+    : name(column), value([field](const Info& i) -> CsvCell { return i.*field; }) {}
+LogColumn::LogColumn(const char* column, bool Info::*field)
+    : name(column), value([field](const Info& i) -> CsvCell { return static_cast<long long>(i.*field ? 1 : 0); }) {}
+
+std::vector<std::string> OptimizerEntry::column_names() const {
+  std::vector<std::string> names;
+  for (const LogColumn& c : log_columns) names.push_back(c.name);
+  return names;
+}
+
+std::string OptimizerEntry::describe(const TrainConfig& c) const {
+  std::string s;
+  if (takes_lr) s += " lr " + num(c.lr.value_or(default_lr));
+  if (takes_curvature) s += " curvature " + c.curvature;
+  if (line_search) s += " (strong-Wolfe line search)";
+  return s;
+}
+
+// The table. vectors_held counts the weights and a gradient (2)
+// plus the state: SCG r, p, the trial point and H·p; L-BFGS ten (s, y)
+// pairs; Adam two moments. epoch_passes: an SCG iteration is a gradient and
+// an H·p; an L-BFGS or CG step a line search of a few evaluations.
 const std::vector<OptimizerEntry>& optimizer_table() {
   static const std::vector<OptimizerEntry> table = {
-      {"scg", true, 0, false, true, 2 + 6,
-       {"success", "lambda", "lambda_bar", "delta", "mu", "alpha", "comparison", "p_norm", "p_mean", "grad_norm",
-        "grad_mean"},
-       [](const TrainConfig& c) { return " curvature " + c.curvature; }, make_scg<float>, make_scg<double>},
-      {"sgd", false, 1e-2, true, false, 2 + 2, {}, with_lr, make_sgd<float>, make_sgd<double>},
-      {"adam", false, 1e-3, false, false, 2 + 4, {}, with_lr, make_adam<float>, make_adam<double>},
-      {"lbfgs", true, 0, false, false, 2 + 24, {}, line_search, make_lbfgs<float>, make_lbfgs<double>},
-      {"cg", true, 0, false, false, 2 + 6, {}, line_search, make_cg<float>, make_cg<double>},
+      optimizer_entry<opt::SCG>({.name = "scg",
+                                 .vectors_held = 2 + 6,
+                                 .epoch_passes = 2,
+                                 .log_columns = {{"success", &Info::success}, {"lambda", &Info::lambda},
+                                                 {"lambda_bar", &Info::lambda_bar}, {"delta", &Info::delta},
+                                                 {"mu", &Info::mu}, {"alpha", &Info::alpha},
+                                                 {"comparison", &Info::comparison}, {"p_norm", &Info::p_norm},
+                                                 {"p_mean", &Info::p_mean}, {"grad_norm", &Info::grad_norm},
+                                                 {"grad_mean", &Info::grad_mean}},
+                                 .summary = scg_summary},
+                                scg_stalled),
+      optimizer_entry<opt::SGD>({.name = "sgd", .default_lr = 1e-2, .vectors_held = 2 + 2}),
+      optimizer_entry<opt::Adam>({.name = "adam", .default_lr = 1e-3, .vectors_held = 2 + 4}),
+      optimizer_entry<opt::LBFGS>(
+          {.name = "lbfgs", .vectors_held = 2 + 24, .epoch_passes = 3, .summary = line_search_summary}),
+      optimizer_entry<opt::NonlinearCG>(
+          {.name = "cg", .vectors_held = 2 + 6, .epoch_passes = 3, .summary = line_search_summary}),
   };
   return table;
 }

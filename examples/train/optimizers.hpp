@@ -1,13 +1,17 @@
-// curv-train's optimizers, from one table: each entry is the name, which
-// options it takes (and their defaults), the memory its state needs, its log
-// columns and a factory of its Runner. Which fields its state has and how
-// they are checked on resume is the optimizer's own (save_state/load_state
-// in optim). Adding an optimizer to curv-train is one entry in
-// optimizers.cpp (and, when it needs one, a Runner there).
+// curv-train's optimizers, from one table (optimizer_table, also read by
+// compare): each entry is the name, the optimizer's type, its --lr default,
+// the memory its state needs, its log columns and console line. Everything
+// else comes from the optimizer's type by one generic Runner: which of --lr,
+// --momentum, --curvature it takes (the fields of its Options), whether an
+// epoch is one iteration over the whole set or a pass of minibatch steps
+// (whether its start() needs the objective), and its state I/O (its
+// save_state/load_state in optim). Adding an optimizer to curv-train is one
+// entry in optimizers.cpp.
 #pragma once
 
 #include <csignal>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +19,7 @@
 #include <vector>
 
 #include <curv/datasets.hpp>
+#include <curv/optim/result.hpp>
 #include <curv/optim/scg.hpp>
 #include <curv/optim/state_io.hpp>
 
@@ -72,25 +77,42 @@ struct RunnerInputs {
 };
 
 template <class T>
-using MakeRunner = std::unique_ptr<Runner<T>> (*)(const TrainConfig&, const RunnerInputs<T>&);
+using MakeRunner = std::function<std::unique_ptr<Runner<T>>(const TrainConfig&, const RunnerInputs<T>&)>;
+
+// A log column after the common ones: a field of the epoch's IterationInfo
+// (a bool is logged as 0 or 1).
+struct LogColumn {
+  LogColumn(const char* column, double optim::IterationInfo::*field);
+  LogColumn(const char* column, bool optim::IterationInfo::*field);
+  std::string name;
+  std::function<CsvCell(const optim::IterationInfo&)> value;
+};
 
 struct OptimizerEntry {
-  const char* name;
+  // The table's data.
+  const char* name = "";
+  double default_lr = 0;    // --lr's default, for an optimizer whose options have a learning rate
+  double vectors_held = 2;  // parameter-sized vectors of its state (the memory check of --hidden)
+  double epoch_passes = 1;  // about how many passes over the data an epoch costs (compare's budget)
+  std::vector<LogColumn> log_columns = {};
+  std::string (*summary)(const optim::IterationInfo&) = nullptr;  // the console line after an epoch
+
+  // From the optimizer's type (optimizer_entry in optimizers.cpp).
   // An epoch is one iteration over the whole set (SCG, L-BFGS, CG), else one
   // pass of minibatch steps (SGD, Adam).
-  bool full_dataset;
-  double default_lr;     // > 0: takes --lr with this default; 0: sets its own step (--lr refused)
-  bool takes_momentum;   // --momentum
-  bool takes_curvature;  // --curvature
-  double vectors_held;   // parameter-sized vectors of its state (the memory check of --hidden)
-  std::vector<std::string> log_columns;        // after the common ones, filled by Runner::extra
-  std::string (*describe)(const TrainConfig&);  // its part of the run's first line
-  MakeRunner<float> make_float;
-  MakeRunner<double> make_double;
+  bool full_dataset = false;
+  bool line_search = false;  // its step is a strong-Wolfe line search
+  bool takes_lr = false;     // --lr
+  bool takes_momentum = false;   // --momentum
+  bool takes_curvature = false;  // --curvature
+  MakeRunner<float> make_float = {};
+  MakeRunner<double> make_double = {};
 
-  bool takes_lr() const { return default_lr > 0; }
+  std::vector<std::string> column_names() const;
+  // Its part of the run's first line (" lr 0.01", " curvature exact", …).
+  std::string describe(const TrainConfig& c) const;
   template <class T>
-  MakeRunner<T> make() const {
+  const MakeRunner<T>& make() const {
     if constexpr (std::is_same_v<T, float>)
       return make_float;
     else

@@ -244,7 +244,7 @@ std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<
   s["num_parameters"] = std::to_string(dim);
   s["optimizer"] = c.optimizer;
   const OptimizerEntry& o = find_optimizer(c.optimizer);
-  s["lr"] = o.takes_lr() ? num(c.lr.value_or(o.default_lr)) : "-";
+  s["lr"] = o.takes_lr ? num(c.lr.value_or(o.default_lr)) : "-";
   s["momentum"] = o.takes_momentum ? num(c.momentum) : "-";
   s["curvature"] = o.takes_curvature ? c.curvature : "-";
   s["batch_size"] = std::to_string(c.batch_size);

@@ -329,7 +329,7 @@ TrainResult train(const TrainConfig& c) {
 
 std::vector<std::string> log_columns(const std::string& optimizer) {
   std::vector<std::string> cols = {"epoch", "passes", "seconds", "train_loss", "val_loss", "val_accuracy"};
-  const std::vector<std::string>& own = find_optimizer(optimizer).log_columns;
+  const std::vector<std::string> own = find_optimizer(optimizer).column_names();
   cols.insert(cols.end(), own.begin(), own.end());
   return cols;
 }
@@ -344,7 +344,7 @@ void validate(const TrainConfig& c) {
   const OptimizerEntry& optimizer = find_optimizer(c.optimizer);
   parse_curvature(c.curvature);
   if (c.lr && !(*c.lr > 0 && std::isfinite(*c.lr))) bad_option("--lr", num(*c.lr), "expected a positive number");
-  if (c.lr && !optimizer.takes_lr())
+  if (c.lr && !optimizer.takes_lr)
     bad_option("--lr", num(*c.lr), "--optimizer " + c.optimizer + " takes no learning rate (it sets its own step)");
   if (!(c.momentum >= 0 && c.momentum < 1)) bad_option("--momentum", num(c.momentum), "expected 0 <= momentum < 1");
   if (c.batch_size == 0 || c.batch_size < -1)

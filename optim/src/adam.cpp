@@ -131,27 +131,12 @@ void Adam<T>::check_state(const AdamState<T>& st, std::size_t dim) const {
 
 template <class T>
 void Adam<T>::save_state(const AdamState<T>& st, StateWriter& out) const {
-  detail::write_state_version(out);
-  out.write_tensor("w", st.w);
-  detail::write_buffer(out, "exp_avg", st.exp_avg);
-  detail::write_buffer(out, "exp_avg_sq", st.exp_avg_sq);
-  detail::write_buffer(out, "max_exp_avg_sq", st.max_exp_avg_sq);
-  out.write_scalar("passes", st.passes);
-  out.write_scalar("seconds", st.seconds);
-  out.write_counter("step", st.step);
+  detail::save_fields(out, st);
 }
 
 template <class T>
 AdamState<T> Adam<T>::load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress) const {
-  detail::check_state_version("Adam", in);
-  AdamState<T> st;
-  st.w = in.tensor<T>("w", dim);
-  st.exp_avg = detail::read_buffer<T>(in, "exp_avg", dim);
-  st.exp_avg_sq = detail::read_buffer<T>(in, "exp_avg_sq", dim);
-  st.max_exp_avg_sq = detail::read_buffer<T>(in, "max_exp_avg_sq", dim);
-  st.passes = in.read_scalar("passes");
-  st.seconds = in.read_scalar("seconds");
-  st.step = detail::read_bounded_counter("Adam", in, "step", progress.max, progress.why);
+  AdamState<T> st = detail::load_fields<AdamState<T>>("Adam", in, dim, progress);
   check_state(st, dim);
   return st;
 }

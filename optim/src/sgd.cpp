@@ -81,23 +81,12 @@ void SGD<T>::check_state(const SgdState<T>& st, std::size_t dim) const {
 
 template <class T>
 void SGD<T>::save_state(const SgdState<T>& st, StateWriter& out) const {
-  detail::write_state_version(out);
-  out.write_tensor("w", st.w);
-  detail::write_buffer(out, "momentum_buffer", st.momentum_buffer);
-  out.write_scalar("passes", st.passes);
-  out.write_scalar("seconds", st.seconds);
-  out.write_counter("step", st.step);
+  detail::save_fields(out, st);
 }
 
 template <class T>
 SgdState<T> SGD<T>::load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress) const {
-  detail::check_state_version("SGD", in);
-  SgdState<T> st;
-  st.w = in.tensor<T>("w", dim);
-  st.momentum_buffer = detail::read_buffer<T>(in, "momentum_buffer", dim);
-  st.passes = in.read_scalar("passes");
-  st.seconds = in.read_scalar("seconds");
-  st.step = detail::read_bounded_counter("SGD", in, "step", progress.max, progress.why);
+  SgdState<T> st = detail::load_fields<SgdState<T>>("SGD", in, dim, progress);
   check_state(st, dim);
   return st;
 }

@@ -64,14 +64,21 @@ void check_state_version(std::string_view who, const StateReader& in) {
                                 (v > state_version ? " (the state was saved by a newer curv)" : ""));
 }
 
-std::uint64_t read_bounded_counter(std::string_view who, const StateReader& in, std::string_view name,
-                                   std::uint64_t most, std::string_view why) {
-  const std::uint64_t v = in.read_counter(name);
+std::uint64_t LoadFields::at_most(std::string_view name, std::uint64_t most, std::string_view why) const {
+  const std::uint64_t v = in_.read_counter(name);
   if (v > most)
-    throw std::invalid_argument("curv::optim::" + std::string(who) + ": state." + std::string(name) + " = " +
+    throw std::invalid_argument("curv::optim::" + std::string(who_) + ": state." + std::string(name) + " = " +
                                 std::to_string(v) + ", expected at most " + std::to_string(most) +
                                 (why.empty() ? std::string() : " (" + std::string(why) + ")"));
   return v;
+}
+
+void LoadFields::setting(std::string_view name, std::uint64_t v, std::string_view what) const {
+  const std::uint64_t saved = in_.read_counter(name);
+  if (saved != v)
+    throw std::invalid_argument("curv::optim::" + std::string(who_) + ": state." + std::string(name) + " = " +
+                                std::to_string(saved) + ", this run has " + std::string(what) + " = " +
+                                std::to_string(v));
 }
 
 std::string indexed(std::string_view name, std::size_t i) {

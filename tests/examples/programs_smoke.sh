@@ -33,4 +33,8 @@ grep -q '^max_relative_difference=' "$out/sweep.txt"
 plot "dir='$out/sweep'; outfile='$out/fig4.png'" batch_sweep.gp "$out/fig4.png"
 "$bin/compare" "${small[@]}" --passes 4 --out "$out/compare" >/dev/null
 plot "dir='$out/compare'; outfile='$out/compare.png'" compare.gp "$out/compare.png"
+# compare runs every optimizer of curv-train's table, not only its default three.
+"$bin/compare" "${small[@]}" --passes 3 --optimizers lbfgs,cg --out "$out/compare_table" >/dev/null
+[ "$(cut -d, -f1 "$out/compare_table/compare_summary.csv" | tr '\n' ' ')" = "optimizer lbfgs cg " ] ||
+  { echo "compare did not run lbfgs and cg from the table" >&2; exit 1; }
 echo "all programs and plots ran"

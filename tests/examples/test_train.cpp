@@ -22,6 +22,7 @@
 #include "curv_examples/csv.hpp"
 #include "curv_examples/signals.hpp"
 #include "train/checkpoint.hpp"
+#include "train/optimizers.hpp"
 #include "train/train.hpp"
 #include "train_fixtures.hpp"
 
@@ -29,6 +30,36 @@ namespace fs = std::filesystem;
 using namespace curv::examples;
 
 namespace {
+
+// The table's entries take their flags from the optimizers' types: the
+// options curv-train passes on exist in the optimizer's Options, an epoch is
+// a pass of minibatch steps exactly for the optimizers that start without
+// the objective, and the line-search ones say so.
+TEST(OptimizerTable, EachEntrysFlagsComeFromItsOptimizersType) {
+  std::map<std::string, std::string> flags;
+  for (const OptimizerEntry& e : optimizer_table()) {
+    std::string f;
+    if (e.full_dataset) f += "full ";
+    if (e.line_search) f += "line-search ";
+    if (e.takes_lr) f += "lr ";
+    if (e.takes_momentum) f += "momentum ";
+    if (e.takes_curvature) f += "curvature ";
+    flags[e.name] = f;
+    EXPECT_TRUE(e.make_float && e.make_double) << e.name;
+    EXPECT_EQ(e.column_names().size(), e.log_columns.size()) << e.name;
+  }
+  const std::map<std::string, std::string> expected = {{"scg", "full curvature "},
+                                                       {"sgd", "lr momentum "},
+                                                       {"adam", "lr "},
+                                                       {"lbfgs", "full line-search "},
+                                                       {"cg", "full line-search "}};
+  EXPECT_EQ(flags, expected);
+  TrainConfig c;
+  c.lr = 0.5;
+  EXPECT_EQ(find_optimizer("sgd").describe(c), " lr 0.5");
+  EXPECT_EQ(find_optimizer("scg").describe(c), " curvature exact");
+  EXPECT_EQ(find_optimizer("cg").describe(c), " (strong-Wolfe line search)");
+}
 
 // 60 training and 20 test "images" of 28×28 bytes whose label is visible in
 // them (a bright block at a label-dependent place), so that training learns.

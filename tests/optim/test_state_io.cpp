@@ -4,11 +4,13 @@
 // refused naming the field.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "zoo.hpp"
 
@@ -169,6 +171,70 @@ TEST(StateIO, LbfgsRefusesAMemoryOfAnotherCapacity) {
   MemoryState m;
   ten.save_state(st, m);
   EXPECT_NE(refusal([&] { two.load_state(m, 2); }).find("memory_capacity"), std::string::npos);
+}
+
+TEST(StateIO, LbfgsRefusesMorePairsThanItsCapacityNamingTheCount) {
+  const LBFGS<double> lbfgs;
+  auto obj = make_objective<double>(test::rosenbrock, 2);
+  LbfgsState<double> st = lbfgs.start(obj, Tensor<double>{-1.2, 1.0});
+  lbfgs.step(obj, st);
+  MemoryState m;
+  lbfgs.save_state(st, m);
+  EXPECT_EQ(m.read_counter("memory_pairs"), 1u);
+  m.counters["memory_pairs"] = 11;
+  EXPECT_NE(refusal([&] { lbfgs.load_state(m, 2); })
+                .find("state.memory_pairs = 11, expected at most 10 (options.memory)"),
+            std::string::npos);
+}
+
+// Every record a State writes is one its load needs: without it the load is
+// refused naming it (buffers not created yet aside, which load as absent).
+template <class Opt, class State>
+void expect_every_record_needed(const Opt& opt, const State& st, const char* who,
+                                const std::vector<std::string>& buffers = {}) {
+  MemoryState full;
+  opt.save_state(st, full);
+  std::vector<std::string> names;
+  for (const auto& [name, v] : full.scalars) names.push_back(name);
+  for (const auto& [name, v] : full.counters)
+    if (name != "state_version") names.push_back(name);
+  for (const auto& [name, t] : full.double_tensors)
+    if (std::find(buffers.begin(), buffers.end(), name) == buffers.end()) names.push_back(name);
+  ASSERT_GE(names.size(), 4u) << who;
+  for (const std::string& name : names) {
+    MemoryState m = full;
+    m.scalars.erase(name);
+    m.counters.erase(name);
+    m.double_tensors.erase(name);
+    EXPECT_NE(refusal([&] { opt.load_state(m, st.w.size()); }).find("'" + name + "'"), std::string::npos)
+        << who << " loads without its record " << name;
+  }
+}
+
+TEST(StateIO, EveryRecordAStateWritesIsNeededToLoadIt) {
+  auto obj = make_objective<double>(test::rosenbrock, 2);
+  const Tensor<double> x0{-1.2, 1.0};
+  const SCG<double> scg;
+  ScgState<double> s = scg.start(obj, x0);
+  scg.step(obj, s);
+  expect_every_record_needed(scg, s, "SCG");
+  const LBFGS<double> lbfgs;
+  LbfgsState<double> l = lbfgs.start(obj, x0);
+  lbfgs.step(obj, l);
+  lbfgs.step(obj, l);
+  expect_every_record_needed(lbfgs, l, "LBFGS");
+  const NonlinearCG<double> cg;
+  NonlinearCgState<double> c = cg.start(obj, x0);
+  cg.step(obj, c);
+  expect_every_record_needed(cg, c, "NonlinearCG");
+  const SGD<double> sgd;
+  SgdState<double> g = sgd.start(x0);
+  sgd.step(obj, g);
+  expect_every_record_needed(sgd, g, "SGD");
+  const Adam<double> adam;
+  AdamState<double> a = adam.start(x0);
+  EXPECT_TRUE(a.exp_avg.dimension() > 0) << "Adam's start creates its moments: the buffers are written";
+  expect_every_record_needed(adam, a, "Adam", {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"});
 }
 
 }  // namespace

@@ -47,6 +47,19 @@ struct AdamState {
   std::size_t step = 0;      // t
   double passes = 0;
   double seconds = 0;
+
+  // The saved fields, each named once (state_io.hpp): Adam::save_state and
+  // load_state walk it. The moments exist once the first step made them.
+  template <class Self, class Fields>
+  static void fields(Self& st, Fields& f) {
+    f.tensor("w", st.w);
+    f.buffer("exp_avg", st.exp_avg);
+    f.buffer("exp_avg_sq", st.exp_avg_sq);
+    f.buffer("max_exp_avg_sq", st.max_exp_avg_sq);
+    f.scalar("passes", st.passes);
+    f.scalar("seconds", st.seconds);
+    f.progress("step", st.step);
+  }
 };
 
 template <class T>

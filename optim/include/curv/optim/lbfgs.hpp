@@ -53,6 +53,26 @@ struct LbfgsState {
   std::size_t iteration = 0;          // accepted line-search steps so far
   double passes = 0;                  // passes over the data so far
   double seconds = 0;                 // time spent so far
+
+  // The saved fields, each named once (state_io.hpp): LBFGS::save_state and
+  // load_state walk it. The memory is saved with the capacity it was kept
+  // under (`capacity`, options.memory), which a resumed run must share; its
+  // pairs as s0, y0, rho0, s1, ….
+  template <class Self, class Fields>
+  static void fields(Self& st, Fields& f, std::size_t capacity) {
+    f.tensor("w", st.w);
+    f.tensor("g", st.g);
+    f.scalar("loss", st.loss);
+    f.scalar("passes", st.passes);
+    f.scalar("seconds", st.seconds);
+    f.progress("iteration", st.iteration);
+    f.setting("memory_capacity", capacity, "options.memory");
+    f.sequence("memory_pairs", st.memory, capacity, "options.memory", [&f](auto& pair, std::size_t i) {
+      f.tensor(detail::indexed("s", i), pair.s);
+      f.tensor(detail::indexed("y", i), pair.y);
+      f.scalar(detail::indexed("rho", i), pair.rho);
+    });
+  }
 };
 
 // What one iteration of a line-search optimizer (L-BFGS, nonlinear CG) did:
@@ -329,44 +349,12 @@ LineSearchStep LBFGS<T>::step(Obj& obj, LbfgsState<T>& st) const {
 
 template <class T>
 void LBFGS<T>::save_state(const LbfgsState<T>& st, StateWriter& out) const {
-  detail::write_state_version(out);
-  out.write_tensor("w", st.w);
-  out.write_tensor("g", st.g);
-  out.write_scalar("loss", st.loss);
-  out.write_scalar("passes", st.passes);
-  out.write_scalar("seconds", st.seconds);
-  out.write_counter("iteration", st.iteration);
-  out.write_counter("memory_capacity", options_.memory);
-  out.write_counter("memory_pairs", st.memory.size());
-  for (std::size_t i = 0; i < st.memory.size(); ++i) {
-    out.write_tensor(detail::indexed("s", i), st.memory[i].s);
-    out.write_tensor(detail::indexed("y", i), st.memory[i].y);
-    out.write_scalar(detail::indexed("rho", i), st.memory[i].rho);
-  }
+  detail::save_fields(out, st, options_.memory);
 }
 
 template <class T>
 LbfgsState<T> LBFGS<T>::load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress) const {
-  detail::check_state_version("LBFGS", in);
-  LbfgsState<T> st;
-  st.w = in.tensor<T>("w", dim);
-  st.g = in.tensor<T>("g", dim);
-  st.loss = in.read_scalar("loss");
-  st.passes = in.read_scalar("passes");
-  st.seconds = in.read_scalar("seconds");
-  st.iteration = detail::read_bounded_counter("LBFGS", in, "iteration", progress.max, progress.why);
-  const std::uint64_t capacity = in.read_counter("memory_capacity"), pairs = in.read_counter("memory_pairs");
-  if (capacity != options_.memory || pairs > capacity)
-    throw std::invalid_argument("curv::optim::LBFGS: the saved memory holds " + std::to_string(pairs) +
-                                " pairs of at most " + std::to_string(capacity) + ", this run keeps at most " +
-                                std::to_string(options_.memory) + " (state.memory_capacity)");
-  for (std::size_t i = 0; i < pairs; ++i) {
-    LbfgsPair<T> p;
-    p.s = in.tensor<T>(detail::indexed("s", i), dim);
-    p.y = in.tensor<T>(detail::indexed("y", i), dim);
-    p.rho = in.read_scalar(detail::indexed("rho", i));
-    st.memory.push_back(std::move(p));
-  }
+  LbfgsState<T> st = detail::load_fields<LbfgsState<T>>("LBFGS", in, dim, progress, options_.memory);
   check_state(st, dim);
   return st;
 }

@@ -44,6 +44,21 @@ struct NonlinearCgState {
   std::size_t iteration = 0;    // accepted line-search steps so far
   double passes = 0;            // passes over the data so far
   double seconds = 0;           // time spent so far
+
+  // The saved fields, each named once (state_io.hpp): NonlinearCG::save_state and load_state walk it.
+  template <class Self, class Fields>
+  static void fields(Self& st, Fields& f) {
+    f.tensor("w", st.w);
+    f.tensor("g", st.g);
+    f.tensor("d", st.d);
+    f.scalar("loss", st.loss);
+    f.scalar("previous_slope", st.previous_slope);
+    f.scalar("previous_alpha", st.previous_alpha);
+    f.scalar("passes", st.passes);
+    f.scalar("seconds", st.seconds);
+    f.progress("iteration", st.iteration);
+    f.flag("restarted", st.restarted);
+  }
 };
 
 template <class T>
@@ -187,34 +202,13 @@ LineSearchStep NonlinearCG<T>::step(Obj& obj, NonlinearCgState<T>& st) const {
 
 template <class T>
 void NonlinearCG<T>::save_state(const NonlinearCgState<T>& st, StateWriter& out) const {
-  detail::write_state_version(out);
-  out.write_tensor("w", st.w);
-  out.write_tensor("g", st.g);
-  out.write_tensor("d", st.d);
-  out.write_scalar("loss", st.loss);
-  out.write_scalar("previous_slope", st.previous_slope);
-  out.write_scalar("previous_alpha", st.previous_alpha);
-  out.write_scalar("passes", st.passes);
-  out.write_scalar("seconds", st.seconds);
-  out.write_counter("iteration", st.iteration);
-  out.write_counter("restarted", st.restarted ? 1 : 0);
+  detail::save_fields(out, st);
 }
 
 template <class T>
 NonlinearCgState<T> NonlinearCG<T>::load_state(const StateReader& in, std::size_t dim,
                                                const ProgressLimit& progress) const {
-  detail::check_state_version("NonlinearCG", in);
-  NonlinearCgState<T> st;
-  st.w = in.tensor<T>("w", dim);
-  st.g = in.tensor<T>("g", dim);
-  st.d = in.tensor<T>("d", dim);
-  st.loss = in.read_scalar("loss");
-  st.previous_slope = in.read_scalar("previous_slope");
-  st.previous_alpha = in.read_scalar("previous_alpha");
-  st.passes = in.read_scalar("passes");
-  st.seconds = in.read_scalar("seconds");
-  st.iteration = detail::read_bounded_counter("NonlinearCG", in, "iteration", progress.max, progress.why);
-  st.restarted = detail::read_bounded_counter("NonlinearCG", in, "restarted", 1, "0 or 1") != 0;
+  NonlinearCgState<T> st = detail::load_fields<NonlinearCgState<T>>("NonlinearCG", in, dim, progress);
   check_state(st, dim);
   return st;
 }

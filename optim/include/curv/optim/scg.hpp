@@ -80,6 +80,23 @@ struct ScgState {
   std::size_t restart_counter = 0;// iterations (or successes) counted towards the next restart
   double passes = 0;              // passes over the data so far
   double seconds = 0;             // time spent so far
+
+  // The saved fields, each named once (state_io.hpp): SCG::save_state and load_state walk it.
+  template <class Self, class Fields>
+  static void fields(Self& st, Fields& f) {
+    f.tensor("w", st.w);
+    f.tensor("r", st.r);
+    f.tensor("p", st.p);
+    f.scalar("loss", st.loss);
+    f.scalar("lambda", st.lambda);
+    f.scalar("lambda_bar", st.lambda_bar);
+    f.scalar("delta", st.delta);
+    f.scalar("passes", st.passes);
+    f.scalar("seconds", st.seconds);
+    f.flag("success", st.success);
+    f.progress("iteration", st.iteration);
+    f.counter("restart_counter", st.restart_counter, f.dim(), "the restart interval, the parameter count");
+  }
 };
 
 template <class T>
@@ -389,38 +406,12 @@ IterationInfo SCG<T>::step(Obj& obj, ScgState<T>& st) const {
 
 template <class T>
 void SCG<T>::save_state(const ScgState<T>& st, StateWriter& out) const {
-  detail::write_state_version(out);
-  out.write_tensor("w", st.w);
-  out.write_tensor("r", st.r);
-  out.write_tensor("p", st.p);
-  out.write_scalar("loss", st.loss);
-  out.write_scalar("lambda", st.lambda);
-  out.write_scalar("lambda_bar", st.lambda_bar);
-  out.write_scalar("delta", st.delta);
-  out.write_scalar("passes", st.passes);
-  out.write_scalar("seconds", st.seconds);
-  out.write_counter("success", st.success ? 1 : 0);
-  out.write_counter("iteration", st.iteration);
-  out.write_counter("restart_counter", st.restart_counter);
+  detail::save_fields(out, st);
 }
 
 template <class T>
 ScgState<T> SCG<T>::load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress) const {
-  detail::check_state_version("SCG", in);
-  ScgState<T> st;
-  st.w = in.tensor<T>("w", dim);
-  st.r = in.tensor<T>("r", dim);
-  st.p = in.tensor<T>("p", dim);
-  st.loss = in.read_scalar("loss");
-  st.lambda = in.read_scalar("lambda");
-  st.lambda_bar = in.read_scalar("lambda_bar");
-  st.delta = in.read_scalar("delta");
-  st.passes = in.read_scalar("passes");
-  st.seconds = in.read_scalar("seconds");
-  st.success = detail::read_bounded_counter("SCG", in, "success", 1, "0 or 1") != 0;
-  st.iteration = detail::read_bounded_counter("SCG", in, "iteration", progress.max, progress.why);
-  st.restart_counter =
-      detail::read_bounded_counter("SCG", in, "restart_counter", dim, "the restart interval, the parameter count");
+  ScgState<T> st = detail::load_fields<ScgState<T>>("SCG", in, dim, progress);
   check_state(st, dim);
   return st;
 }

@@ -33,6 +33,16 @@ struct SgdState {
   std::size_t step = 0;       // steps taken
   double passes = 0;
   double seconds = 0;
+
+  // The saved fields, each named once (state_io.hpp): SGD::save_state and load_state walk it.
+  template <class Self, class Fields>
+  static void fields(Self& st, Fields& f) {
+    f.tensor("w", st.w);
+    f.buffer("momentum_buffer", st.momentum_buffer);
+    f.scalar("passes", st.passes);
+    f.scalar("seconds", st.seconds);
+    f.progress("step", st.step);
+  }
 };
 
 template <class T>
