@@ -84,7 +84,7 @@ void expect_fresh_and_accumulated_adjoints_agree(const std::function<ad::Var<dou
 
 TEST(FreshAdjoints, WritingAFreshAdjointEqualsAccumulatingIntoZeros) {
   const Tensor<double> img = randn({2, 3, 6, 8}, 1);
-  expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::tanh(p); }, img, "tanh");
+  expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ad::tanh(p); }, img, "tanh");
   expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::max_pool2d(p, {2, 2}); }, img,
                                               "max_pool2d 2x2");
   expect_fresh_and_accumulated_adjoints_agree([](const auto& p) { return ops::max_pool2d(p, {3, 1}); }, img,
