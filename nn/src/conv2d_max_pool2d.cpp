@@ -2,7 +2,6 @@
 // per-sample loop (see the header for the math).
 #include "curv/nn/ops/conv2d_max_pool2d.hpp"
 
-#include "curv/nn/ops/tanh.hpp"
 #include "window_runs.hpp"
 #include "curv/autodiff/parallel.hpp"
 
@@ -157,28 +156,43 @@ void col2im_windowed_add(const ConvShape& s, const T* cols, T* x) {
   });
 }
 
-// y = a(y) over n pooled values, as ops::tanh and ad::relu compute it.
-template <class T>
-void activate(PooledActivation a, T* y, std::size_t n) {
+// f(rule) with the autodiff Rule of activation a, whose calculus the fused
+// op runs through autodiff's kernels; nothing for identity. The rules read y
+// only (the op keeps y, not u).
+static_assert(ad::from_output_rule<ad::TanhRule> && ad::from_output_rule<ad::ReluRule>);
+template <class F>
+void with_rule(PooledActivation a, F&& f) {
   switch (a) {
     case PooledActivation::identity: return;
-    case PooledActivation::tanh: return tanh_values(y, y, n);
-    case PooledActivation::relu:
-      for (std::size_t i = 0; i < n; ++i) y[i] = y[i] > T(0) ? y[i] : T(0);
-      return;
+    case PooledActivation::tanh: return f(ad::TanhRule{});
+    case PooledActivation::relu: return f(ad::ReluRule{});
   }
+}
+
+// y = a(y) over n pooled values, as ad::tanh and ad::relu compute it.
+template <class T>
+void activate(PooledActivation a, T* y, std::size_t n) {
+  with_rule(a, [&](auto rule) { ad::rule_values(y, y, n, rule); });
 }
 
 // out = a'·d over n pooled values, a' from the outputs y (see the header).
 template <class T>
 void activation_slope(PooledActivation a, const T* y, const T* d, T* out, std::size_t n) {
-  switch (a) {
-    case PooledActivation::identity: std::copy(d, d + n, out); return;
-    case PooledActivation::tanh: return tanh_scale(y, d, out, n, false);
-    case PooledActivation::relu:
-      for (std::size_t i = 0; i < n; ++i) out[i] = T(y[i] > T(0)) * d[i];
-      return;
-  }
+  with_rule(a, [&](auto rule) { ad::rule_scale(static_cast<const T*>(nullptr), y, d, out, n, false, rule); });
+}
+
+// out += a''·u̇·ȳ over n pooled values, from the outputs y and their tangents
+// ẏ = a'·u̇ (u̇ is not kept).
+template <class T>
+void add_activation_curvature(PooledActivation a, const T* y, const T* ydot, const T* ybar, T* out, std::size_t n) {
+  with_rule(a, [&](auto rule) { ad::rule_output_curvature(y, ydot, ybar, out, n, rule); });
+}
+
+// Whether a'' ≠ 0, so that ū̇ has a curvature term.
+inline bool curved(PooledActivation a) {
+  bool result = false;
+  with_rule(a, [&](auto rule) { result = !ad::piecewise_linear_rule<decltype(rule)>; });
+  return result;
 }
 
 // f(block, first sample, end sample) for every block of samples, on TBB's
@@ -406,8 +420,8 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
   void adjoint_tangent(ad::OpContext<T>& c) const override {
     const T* ybar = c.adjoint().data();
     const T* ydot_bar = c.has_adjoint_tangent() ? c.adjoint_tangent().data() : nullptr;
-    // tanh's curvature term −2y·ẏ·ȳ of ū̇ needs the op's output tangent.
-    const T* ydot = a_ == PooledActivation::tanh && c.has_output_tangent() ? c.output_tangent().data() : nullptr;
+    // The activation's curvature term a''·u̇·ȳ of ū̇ needs the op's output tangent.
+    const T* ydot = curved(a_) && c.has_output_tangent() ? c.output_tangent().data() : nullptr;
     const bool has_udot_bar = ydot_bar || ydot;
     const T* x = c.input_data(0);
     const T* xdot = c.has_tangent(0) ? c.input_tangent_data(0) : nullptr;
@@ -488,8 +502,7 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
       activation_slope(a_, y, ydot_bar, udot_bar, count);
     else
       std::fill(udot_bar, udot_bar + count, T(0));
-    if (ydot)  // tanh: a''·u̇ = −2y(1 − y²)·u̇ = −2y·ẏ
-      for (std::size_t i = 0; i < count; ++i) udot_bar[i] -= T(2) * y[i] * ydot[i] * ybar[i];
+    if (ydot) add_activation_curvature(a_, y, ydot, ybar, udot_bar, count);
   }
 
   // Sample n's unfolded input: kept from the forward pass, or unfolded into scratch.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <random>
 #include <thread>
@@ -194,6 +195,37 @@ void BM_CnnValueAndGradPairedWithPeak(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(batch) * flops_grad / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The Tanh layer alone on a tensor the size of the article CNN's pooled
+// convolution output (256 × 32 × 14 × 14): value_and_grad and hvp of Σ tanh(x)
+// with respect to x, i.e. the tanh op's value, adjoint, tangent and curvature
+// loops and little else.
+template <class T>
+struct TanhSetup {
+  nn::Tanh<T> layer;
+  Tensor<T> none = Tensor<T>::from_shape({0});
+  Tensor<T> x = Tensor<T>::from_shape({batch, 32, 14, 14}), v = Tensor<T>::from_shape({batch, 32, 14, 14});
+  TanhSetup() {
+    std::mt19937_64 rng(3);
+    for (T& e : x) e = static_cast<T>(3 * nn::standard_normal(rng));
+    for (T& e : v) e = static_cast<T>(nn::standard_normal(rng));
+  }
+  ad::Var<T> operator()(const ad::Var<T>& x) const { return ad::sum(layer.forward(x.tape().constant(none), x)); }
+};
+
+template <class T>
+void BM_TanhValueAndGrad(benchmark::State& state) {
+  TanhSetup<T> s;
+  for (auto _ : state) benchmark::DoNotOptimize(ad::value_and_grad(s, s.x).grad.data());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.x.size()));
+}
+
+template <class T>
+void BM_TanhHvp(benchmark::State& state) {
+  TanhSetup<T> s;
+  for (auto _ : state) benchmark::DoNotOptimize(ad::hvp(s, s.x, s.v).hv.data());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.x.size()));
+}
+
 BENCHMARK_TEMPLATE(BM_GemmPeak, float)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_GemmPeak, double)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_CnnForward, float)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -209,5 +241,9 @@ BENCHMARK_TEMPLATE(BM_CnnForward, double)->Unit(benchmark::kMillisecond)->UseRea
 BENCHMARK_TEMPLATE(BM_CnnValueAndGrad, double)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_CnnHvp, double)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_CnnGaussNewton, double)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_TanhValueAndGrad, float)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_TanhHvp, float)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_TanhValueAndGrad, double)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_TanhHvp, double)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace

@@ -3,7 +3,6 @@
 // Conv2d and the pools against direct nested-loop references.
 #include <gtest/gtest.h>
 
-#include <bit>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -280,104 +279,6 @@ TEST(Initialize, PerLayerSchemes) {
   EXPECT_EQ(xt::amax(xt::abs(net.parameter_value(w, "a.weight")))(), 0.0);
   EXPECT_GT(xt::amax(xt::abs(net.parameter_value(w, "b.weight")))(), 0.0);
   EXPECT_THROW(net.parameter("c.weight"), std::invalid_argument);
-}
-
-}  // namespace
-
-namespace {
-
-TEST(TanhOp, FloatValueIsWithin4e7RelativeOfTanh) {
-  double worst = 0;
-  for (double x = -12; x <= 12; x += 1.0 / 4096) {
-    const float xf = static_cast<float>(x);
-    const double exact = std::tanh(static_cast<double>(xf));
-    const double got = curv::nn::ops::detail::tanh_value(xf);
-    worst = std::max(worst, std::abs(got - exact) / std::max(std::abs(exact), 1e-30));
-  }
-  for (float x : {1e-30f, 1e-8f, 1e-4f, -3e-3f}) {
-    const double exact = std::tanh(static_cast<double>(x));
-    worst = std::max(worst, std::abs(curv::nn::ops::detail::tanh_value(x) - exact) / std::abs(exact));
-  }
-  EXPECT_LT(worst, 4e-7);  // about 6 float ulp
-}
-
-TEST(TanhOp, VectorizedThreadedLoopsComputeTheScalarFormulasBits) {
-  // The loops run a clone for the CPU's vector width (AVX-512, AVX2 or the
-  // baseline) in parallel chunks of 32,768 elements: every element must be
-  // the scalar formula's, bit for bit, on any CPU and thread count.
-  const std::size_t n = 100'003;  // three full chunks and a partial one
-  std::mt19937_64 rng(3);
-  std::uniform_real_distribution<float> u(-10.0f, 10.0f);
-  std::vector<float> x(n), d(n), e(n), y(n), out(n), acc(n);
-  for (std::size_t i = 0; i < n; ++i) x[i] = u(rng), d[i] = u(rng), e[i] = u(rng), acc[i] = u(rng);
-  x[0] = 0.0f, x[1] = -0.0f, x[2] = 1e-30f, x[3] = 8.0f, x[4] = -100.0f;
-  curv::nn::ops::detail::tanh_values(x.data(), y.data(), n);
-  curv::nn::ops::detail::tanh_scale(y.data(), d.data(), out.data(), n, false);
-  std::vector<float> accumulated = acc;
-  curv::nn::ops::detail::tanh_scale(y.data(), d.data(), accumulated.data(), n, true);
-  std::vector<float> curved = acc;
-  curv::nn::ops::detail::tanh_curvature(y.data(), d.data(), e.data(), curved.data(), n);
-  std::size_t mismatches = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const float yi = curv::nn::ops::detail::tanh_value(x[i]);
-    const float s = 1.0f - yi * yi;
-    const float sd = s * d[i];
-    const float sum = acc[i] + sd;
-    const float curve = acc[i] - 2.0f * yi * s * d[i] * e[i];
-    mismatches += std::bit_cast<std::uint32_t>(y[i]) != std::bit_cast<std::uint32_t>(yi);
-    mismatches += std::bit_cast<std::uint32_t>(out[i]) != std::bit_cast<std::uint32_t>(sd);
-    mismatches += std::bit_cast<std::uint32_t>(accumulated[i]) != std::bit_cast<std::uint32_t>(sum);
-    mismatches += std::bit_cast<std::uint32_t>(curved[i]) != std::bit_cast<std::uint32_t>(curve);
-  }
-  EXPECT_EQ(mismatches, 0u);
-}
-
-TEST(TanhOp, DoubleLoopComputesTheScalarFormulasBits) {
-  // The double value loop also runs in CPU-specific clones and chunks.
-  const std::size_t n = 70'001;
-  std::mt19937_64 rng(4);
-  std::uniform_real_distribution<double> u(-25.0, 25.0);
-  std::vector<double> x(n), y(n);
-  for (double& e : x) e = u(rng);
-  x[0] = 0.0, x[1] = -0.0, x[2] = 1e-310, x[3] = 0.5, x[4] = -1e300;
-  curv::nn::ops::detail::tanh_values(x.data(), y.data(), n);
-  std::size_t mismatches = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    mismatches += std::bit_cast<std::uint64_t>(y[i]) !=
-                  std::bit_cast<std::uint64_t>(curv::nn::ops::detail::tanh_value(x[i]));
-  EXPECT_EQ(mismatches, 0u);
-  EXPECT_EQ(y[4], -1.0);
-}
-
-TEST(TanhOp, MatchesTheAutodiffTanh) {
-  using namespace curv::nn::testing;
-  const curv::Tensor<double> x = randn({3, 5}, 57), v = randn({3, 5}, 58);
-  auto ours = [](const curv::ad::Var<double>& y) { return readout(curv::nn::ops::tanh(y)); };
-  auto theirs = [](const curv::ad::Var<double>& y) { return readout(curv::ad::tanh(y)); };
-  const auto a = curv::ad::hvp(ours, x, v), b = curv::ad::hvp(theirs, x, v);
-  EXPECT_NEAR(a.value, b.value, 1e-14 * std::abs(b.value));
-  EXPECT_LT(relative_error(a.grad, b.grad), 1e-14);
-  EXPECT_LT(relative_error(a.hv, b.hv), 1e-14);
-}
-
-}  // namespace
-
-namespace {
-
-TEST(TanhOp, DoubleValueIsWithinAFewUlpOfStdTanh) {
-  double worst = 0;
-  for (double x = -20; x <= 20; x += 1.0 / 1024) {
-    const double exact = std::tanh(x);
-    if (exact != 0) worst = std::max(worst, std::abs(curv::nn::ops::detail::tanh_value(x) - exact) / std::abs(exact));
-  }
-  for (double x : {1e-300, 1e-12, -1e-5, 0.4999, 0.5, 0.5001}) {
-    const double exact = std::tanh(x);
-    worst = std::max(worst, std::abs(curv::nn::ops::detail::tanh_value(x) - exact) / std::abs(exact));
-  }
-  EXPECT_LT(worst, 3 * 0x1.0p-52);
-  EXPECT_EQ(curv::nn::ops::detail::tanh_value(0.0), 0.0);
-  EXPECT_TRUE(std::isnan(curv::nn::ops::detail::tanh_value(std::nan(""))));
-  EXPECT_TRUE(std::isnan(curv::nn::ops::detail::tanh_value(std::nanf(""))));
 }
 
 }  // namespace

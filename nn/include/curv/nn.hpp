@@ -25,5 +25,4 @@
 #include "curv/nn/ops/linear.hpp"
 #include "curv/nn/ops/max_pool2d.hpp"
 #include "curv/nn/ops/softmax_cross_entropy.hpp"
-#include "curv/nn/ops/tanh.hpp"
 #include "curv/nn/serialize.hpp"

@@ -1,23 +1,36 @@
 // exp: y = eˣ,  y' = y,  y'' = y.
 #pragma once
 
-#include <xtensor/xmath.hpp>
+#include <cmath>
 
 #include "curv/autodiff/detail/elementwise.hpp"
 
 namespace curv::ad {
 
-template <class T>
 struct ExpRule {
   static constexpr std::string_view name = "exp";
-  Tensor<T> value(const Tensor<T>& x) const { return xt::exp(x); }
-  Tensor<T> first(const Tensor<T>&, const Tensor<T>& y) const { return y; }
-  Tensor<T> second(const Tensor<T>&, const Tensor<T>& y) const { return y; }
+  static constexpr bool from_output = true;
+  template <class T>
+  static T value(T x) {
+    return std::exp(x);
+  }
+  template <class T>
+  static T first(T, T y) {
+    return y;
+  }
+  template <class T>
+  static T first_dy(T) {
+    return T(1);
+  }
+  template <class T>
+  static T second(T, T y) {
+    return y;
+  }
 };
 
 template <class T>
 Var<T> exp(const Var<T>& x) {
-  return detail::elementwise<T, ExpRule<T>>(x);
+  return detail::elementwise<T>(x, ExpRule{});
 }
 
 extern template Var<float> exp(const Var<float>&);

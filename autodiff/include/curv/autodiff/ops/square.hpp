@@ -5,17 +5,25 @@
 
 namespace curv::ad {
 
-template <class T>
 struct SquareRule {
   static constexpr std::string_view name = "square";
-  Tensor<T> value(const Tensor<T>& x) const { return x * x; }
-  Tensor<T> first(const Tensor<T>& x, const Tensor<T>&) const { return T(2) * x; }
-  T second(const Tensor<T>&, const Tensor<T>&) const { return T(2); }
+  template <class T>
+  static T value(T x) {
+    return x * x;
+  }
+  template <class T>
+  static T first(T x, T) {
+    return T(2) * x;
+  }
+  template <class T>
+  static T second(T, T) {
+    return T(2);
+  }
 };
 
 template <class T>
 Var<T> square(const Var<T>& x) {
-  return detail::elementwise<T, SquareRule<T>>(x);
+  return detail::elementwise<T>(x, SquareRule{});
 }
 
 extern template Var<float> square(const Var<float>&);

@@ -5,7 +5,6 @@
 #include <string>
 
 #include "curv/nn/module.hpp"
-#include "curv/nn/ops/tanh.hpp"
 
 namespace curv::nn {
 
@@ -16,7 +15,7 @@ class Tanh final : public Module<T> {
   std::string describe() const override { return "Tanh"; }
   ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const override {
     this->check_parameter_vector("forward", w.size());
-    return ops::tanh(input);  // curv::ad::tanh's calculus, faster (see ops/tanh.hpp)
+    return ad::tanh(input);
   }
 };
 

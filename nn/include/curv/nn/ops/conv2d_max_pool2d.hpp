@@ -28,13 +28,14 @@
 // (scatter puts each pooled value at its window's chosen element, zeros
 // elsewhere; gather reads it back).
 //
-// With an activation, u = the pooled value above and y = a(u); the tape keeps
-// y only (not u), and a's rules, written in terms of y, wrap the ones above:
+// With an activation, u = the pooled value above and y = a(u), a's calculus
+// being autodiff's elementwise Rule (ad::TanhRule, ad::ReluRule) run by
+// autodiff's array kernels (ad::rule_values, …; curv/autodiff/rule.hpp). The
+// tape keeps y only (not u); a's rules, which read y only, wrap the ones above:
 //   ẏ = a'·u̇,   ū = a'·ȳ,   ū̇ = a'·ȳ̇ + a''·u̇·ȳ
-// with tanh: a' = 1 − y², a''·u̇ = −2y·ẏ (ẏ, the op's own output tangent,
-// already holds (1 − y²)·u̇); relu: a' = [y > 0] (0 at 0, as ad::relu), a'' = 0.
-// Values are those of ops::tanh / ad::relu applied to the pooled output, bit
-// for bit.
+// where a''·u̇ = (d a'/dy)·ẏ, ẏ being the op's own output tangent (it already
+// holds a'·u̇): tanh's d a'/dy = −2y; relu's a'' = 0. Values are those of
+// ad::tanh / ad::relu applied to the pooled output, bit for bit.
 //
 // Determinism: samples are taken in fixed blocks; each block sums its own
 // W̄ and b̄ contributions and the blocks' sums are added in block order, so
@@ -54,7 +55,8 @@
 
 namespace curv::nn::ops {
 
-// The elementwise activation applied after the pooling.
+// The elementwise activation applied after the pooling: none, or the one of
+// ad::tanh (ad::TanhRule) or ad::relu (ad::ReluRule).
 enum class PooledActivation { identity, tanh, relu };
 
 namespace detail {
