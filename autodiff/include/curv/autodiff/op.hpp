@@ -11,6 +11,19 @@
 // R-operator, i.e. forward-over-reverse). See docs/adding-an-op.md.
 #pragma once
 
+// An op header ends with its instantiations for float and double, e.g.
+//   CURV_AD_EXPLICIT(Var<float> tanh(const Var<float>&));
+// an `extern template` declaration everywhere but in autodiff/src/ops.cpp,
+// which defines CURV_AD_INSTANTIATE_OPS and includes every op: there they are
+// the explicit instantiations. Users' translation units compile only
+// declarations, and a new op needs no line outside its header but its
+// #include in curv/autodiff.hpp.
+#ifdef CURV_AD_INSTANTIATE_OPS
+#define CURV_AD_EXPLICIT(...) template __VA_ARGS__
+#else
+#define CURV_AD_EXPLICIT(...) extern template __VA_ARGS__
+#endif
+
 #include <string_view>
 
 #include "curv/autodiff/tensor.hpp"

@@ -37,7 +37,7 @@ Var<T> add(const Var<T>& a, const Var<T>& b) {
 
 CURV_AD_BINARY_OPERATORS(operator+, add)
 
-extern template Var<float> add(const Var<float>&, const Var<float>&);
-extern template Var<double> add(const Var<double>&, const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> add(const Var<float>&, const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> add(const Var<double>&, const Var<double>&));
 
 }  // namespace curv::ad

@@ -106,7 +106,7 @@ Var<T> concat(std::initializer_list<Var<T>> xs, std::size_t axis) {
   return concat(std::vector<Var<T>>(xs), axis);
 }
 
-extern template Var<float> concat(const std::vector<Var<float>>&, std::size_t);
-extern template Var<double> concat(const std::vector<Var<double>>&, std::size_t);
+CURV_AD_EXPLICIT(Var<float> concat(const std::vector<Var<float>>&, std::size_t));
+CURV_AD_EXPLICIT(Var<double> concat(const std::vector<Var<double>>&, std::size_t));
 
 }  // namespace curv::ad

@@ -53,7 +53,7 @@ Var<T> div(const Var<T>& a, const Var<T>& b) {
 
 CURV_AD_BINARY_OPERATORS(operator/, div)
 
-extern template Var<float> div(const Var<float>&, const Var<float>&);
-extern template Var<double> div(const Var<double>&, const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> div(const Var<float>&, const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> div(const Var<double>&, const Var<double>&));
 
 }  // namespace curv::ad

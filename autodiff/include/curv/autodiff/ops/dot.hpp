@@ -82,7 +82,7 @@ Var<T> dot(const Tensor<T>& a, const Var<T>& b) {
   return dot(b.tape().constant(a), b);
 }
 
-extern template Var<float> dot(const Var<float>&, const Var<float>&);
-extern template Var<double> dot(const Var<double>&, const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> dot(const Var<float>&, const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> dot(const Var<double>&, const Var<double>&));
 
 }  // namespace curv::ad

@@ -33,7 +33,7 @@ Var<T> exp(const Var<T>& x) {
   return detail::elementwise<T>(x, ExpRule{});
 }
 
-extern template Var<float> exp(const Var<float>&);
-extern template Var<double> exp(const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> exp(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> exp(const Var<double>&));
 
 }  // namespace curv::ad

@@ -28,7 +28,7 @@ Var<T> log(const Var<T>& x) {
   return detail::elementwise<T>(x, LogRule{});
 }
 
-extern template Var<float> log(const Var<float>&);
-extern template Var<double> log(const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> log(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> log(const Var<double>&));
 
 }  // namespace curv::ad

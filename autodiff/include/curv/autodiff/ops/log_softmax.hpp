@@ -94,7 +94,7 @@ Var<T> log_softmax(const Var<T>& x, std::size_t axis) {
   return x.tape().record(std::make_unique<LogSoftmaxOp<T>>(l), {x}, std::move(y));
 }
 
-extern template Var<float> log_softmax(const Var<float>&, std::size_t);
-extern template Var<double> log_softmax(const Var<double>&, std::size_t);
+CURV_AD_EXPLICIT(Var<float> log_softmax(const Var<float>&, std::size_t));
+CURV_AD_EXPLICIT(Var<double> log_softmax(const Var<double>&, std::size_t));
 
 }  // namespace curv::ad

@@ -111,7 +111,7 @@ Var<T> logsumexp(const Var<T>& x, std::size_t axis) {
   return x.tape().record(std::make_unique<LogsumexpOp<T>>(l), {x}, std::move(y));
 }
 
-extern template Var<float> logsumexp(const Var<float>&, std::size_t);
-extern template Var<double> logsumexp(const Var<double>&, std::size_t);
+CURV_AD_EXPLICIT(Var<float> logsumexp(const Var<float>&, std::size_t));
+CURV_AD_EXPLICIT(Var<double> logsumexp(const Var<double>&, std::size_t));
 
 }  // namespace curv::ad

@@ -95,7 +95,7 @@ Var<T> matmul(const Tensor<T>& a, const Var<T>& b) {
   return matmul(b.tape().constant(a), b);
 }
 
-extern template Var<float> matmul(const Var<float>&, const Var<float>&);
-extern template Var<double> matmul(const Var<double>&, const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> matmul(const Var<float>&, const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> matmul(const Var<double>&, const Var<double>&));
 
 }  // namespace curv::ad

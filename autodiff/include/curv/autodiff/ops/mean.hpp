@@ -60,9 +60,9 @@ Var<T> mean(const Var<T>& x, std::size_t axis) {
   return x.tape().record(std::make_unique<MeanOp<T>>(axis, scale), {x}, std::move(y));
 }
 
-extern template Var<float> mean(const Var<float>&);
-extern template Var<double> mean(const Var<double>&);
-extern template Var<float> mean(const Var<float>&, std::size_t);
-extern template Var<double> mean(const Var<double>&, std::size_t);
+CURV_AD_EXPLICIT(Var<float> mean(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> mean(const Var<double>&));
+CURV_AD_EXPLICIT(Var<float> mean(const Var<float>&, std::size_t));
+CURV_AD_EXPLICIT(Var<double> mean(const Var<double>&, std::size_t));
 
 }  // namespace curv::ad

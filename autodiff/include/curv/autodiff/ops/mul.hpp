@@ -42,7 +42,7 @@ Var<T> mul(const Var<T>& a, const Var<T>& b) {
 
 CURV_AD_BINARY_OPERATORS(operator*, mul)
 
-extern template Var<float> mul(const Var<float>&, const Var<float>&);
-extern template Var<double> mul(const Var<double>&, const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> mul(const Var<float>&, const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> mul(const Var<double>&, const Var<double>&));
 
 }  // namespace curv::ad

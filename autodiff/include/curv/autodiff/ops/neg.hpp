@@ -33,7 +33,7 @@ Var<T> operator-(const Var<T>& x) {
   return neg(x);
 }
 
-extern template Var<float> neg(const Var<float>&);
-extern template Var<double> neg(const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> neg(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> neg(const Var<double>&));
 
 }  // namespace curv::ad

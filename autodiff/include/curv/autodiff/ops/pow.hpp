@@ -23,7 +23,7 @@ Var<T> pow(const Var<T>& x, std::type_identity_t<T> p) {
   return detail::elementwise<T>(x, PowRule<T>{p});
 }
 
-extern template Var<float> pow(const Var<float>&, float);
-extern template Var<double> pow(const Var<double>&, double);
+CURV_AD_EXPLICIT(Var<float> pow(const Var<float>&, float));
+CURV_AD_EXPLICIT(Var<double> pow(const Var<double>&, double));
 
 }  // namespace curv::ad

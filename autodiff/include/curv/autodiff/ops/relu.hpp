@@ -26,7 +26,7 @@ Var<T> relu(const Var<T>& x) {
   return detail::elementwise<T>(x, ReluRule{});
 }
 
-extern template Var<float> relu(const Var<float>&);
-extern template Var<double> relu(const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> relu(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> relu(const Var<double>&));
 
 }  // namespace curv::ad

@@ -20,4 +20,7 @@ Var<T> reshape(const Var<T>& x, const Shape& shape) {
   return view(x, 0, shape);
 }
 
+CURV_AD_EXPLICIT(Var<float> reshape(const Var<float>&, const Shape&));
+CURV_AD_EXPLICIT(Var<double> reshape(const Var<double>&, const Shape&));
+
 }  // namespace curv::ad

@@ -34,7 +34,7 @@ Var<T> sigmoid(const Var<T>& x) {
   return detail::elementwise<T>(x, SigmoidRule{});
 }
 
-extern template Var<float> sigmoid(const Var<float>&);
-extern template Var<double> sigmoid(const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> sigmoid(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> sigmoid(const Var<double>&));
 
 }  // namespace curv::ad

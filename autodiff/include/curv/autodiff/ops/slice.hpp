@@ -18,4 +18,7 @@ Var<T> slice(const Var<T>& x, std::size_t begin, std::size_t end) {
   return view(x, begin, {end - begin});
 }
 
+CURV_AD_EXPLICIT(Var<float> slice(const Var<float>&, std::size_t, std::size_t));
+CURV_AD_EXPLICIT(Var<double> slice(const Var<double>&, std::size_t, std::size_t));
+
 }  // namespace curv::ad

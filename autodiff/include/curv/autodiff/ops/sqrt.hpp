@@ -33,7 +33,7 @@ Var<T> sqrt(const Var<T>& x) {
   return detail::elementwise<T>(x, SqrtRule{});
 }
 
-extern template Var<float> sqrt(const Var<float>&);
-extern template Var<double> sqrt(const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> sqrt(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> sqrt(const Var<double>&));
 
 }  // namespace curv::ad

@@ -26,7 +26,7 @@ Var<T> square(const Var<T>& x) {
   return detail::elementwise<T>(x, SquareRule{});
 }
 
-extern template Var<float> square(const Var<float>&);
-extern template Var<double> square(const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> square(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> square(const Var<double>&));
 
 }  // namespace curv::ad

@@ -37,7 +37,7 @@ Var<T> sub(const Var<T>& a, const Var<T>& b) {
 
 CURV_AD_BINARY_OPERATORS(operator-, sub)
 
-extern template Var<float> sub(const Var<float>&, const Var<float>&);
-extern template Var<double> sub(const Var<double>&, const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> sub(const Var<float>&, const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> sub(const Var<double>&, const Var<double>&));
 
 }  // namespace curv::ad

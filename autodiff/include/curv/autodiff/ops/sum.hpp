@@ -79,9 +79,9 @@ Var<T> sum(const Var<T>& x, std::size_t axis) {
   return x.tape().record(std::make_unique<SumOp<T>>(axis), {x}, detail::reduce_sum(x.value(), std::optional<std::size_t>(axis)));
 }
 
-extern template Var<float> sum(const Var<float>&);
-extern template Var<double> sum(const Var<double>&);
-extern template Var<float> sum(const Var<float>&, std::size_t);
-extern template Var<double> sum(const Var<double>&, std::size_t);
+CURV_AD_EXPLICIT(Var<float> sum(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> sum(const Var<double>&));
+CURV_AD_EXPLICIT(Var<float> sum(const Var<float>&, std::size_t));
+CURV_AD_EXPLICIT(Var<double> sum(const Var<double>&, std::size_t));
 
 }  // namespace curv::ad

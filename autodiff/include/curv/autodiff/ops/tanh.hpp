@@ -151,7 +151,7 @@ Var<T> tanh(const Var<T>& x) {
   return detail::elementwise<T>(x, TanhRule{});
 }
 
-extern template Var<float> tanh(const Var<float>&);
-extern template Var<double> tanh(const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> tanh(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> tanh(const Var<double>&));
 
 }  // namespace curv::ad

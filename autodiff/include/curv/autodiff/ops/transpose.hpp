@@ -56,7 +56,7 @@ Var<T> transpose(const Var<T>& x) {
   return x.tape().record(std::make_unique<TransposeOp<T>>(), {x}, detail::transposed(x.value()));
 }
 
-extern template Var<float> transpose(const Var<float>&);
-extern template Var<double> transpose(const Var<double>&);
+CURV_AD_EXPLICIT(Var<float> transpose(const Var<float>&));
+CURV_AD_EXPLICIT(Var<double> transpose(const Var<double>&));
 
 }  // namespace curv::ad

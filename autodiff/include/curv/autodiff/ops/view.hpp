@@ -17,4 +17,7 @@ Var<T> view(const Var<T>& x, std::size_t offset, Shape shape) {
   return x.tape().view(x, offset, std::move(shape));
 }
 
+CURV_AD_EXPLICIT(Var<float> view(const Var<float>&, std::size_t, Shape));
+CURV_AD_EXPLICIT(Var<double> view(const Var<double>&, std::size_t, Shape));
+
 }  // namespace curv::ad
