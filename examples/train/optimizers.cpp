@@ -417,8 +417,13 @@ opt::Schedule parse_lr_schedule(const std::string& spec, std::size_t epochs, std
     const auto a = p.args(rule, 1, 2, "onecycle:MAX_LR[:PCT_START]");
     default_unit = opt::ScheduleUnit::step;
     const bool per_step = unit.value_or(default_unit) == opt::ScheduleUnit::step;
+    // The cycle fills the run after the warm-up.
+    const std::size_t run = per_step ? epochs * steps_per_epoch : epochs;
+    if (warmup.steps >= run)
+      p.fail("warmup:" + std::to_string(warmup.steps) + " before onecycle: the run has " + std::to_string(run) +
+             (per_step ? " steps" : " epochs") + ", expected a warm-up shorter than that");
     r = sch::OneCycle{.max_lr = p.number(a[0], "MAX_LR"),
-                      .total_steps = per_step ? epochs * steps_per_epoch : epochs,
+                      .total_steps = run - warmup.steps,
                       .pct_start = a.size() > 1 ? p.number(a[1], "PCT_START") : 0.3};
   } else if (name == "plateau") {
     const auto a = p.args(rule, 1, 5, "plateau:PATIENCE[:FACTOR[:THRESHOLD[:COOLDOWN[:MIN_LR]]]]");

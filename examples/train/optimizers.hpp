@@ -142,8 +142,8 @@ optim::Curvature parse_curvature(const std::string& s);
 //           | "exp:" GAMMA | "cosine:" T0 [":" T_MULT [":" ETA_MIN]] | "onecycle:" MAX_LR [":" PCT_START]
 //           | "plateau:" PATIENCE [":" FACTOR [":" THRESHOLD [":" COOLDOWN [":" MIN_LR]]]]
 //   UNIT   := "epoch" (the default; N, SIZE, M, T0 count epochs) | "step" (update steps)
-// onecycle spans the whole run (total = epochs, or epochs × steps_per_epoch
-// with @step, its default unit); plateau reduces on the validation loss
+// onecycle spans the rest of the run after the warm-up (epochs, or epochs ×
+// steps_per_epoch with @step, its default unit); plateau reduces on the validation loss
 // reported after each epoch. Throws std::invalid_argument "--lr-schedule
 // <spec>: …" naming the part that is wrong.
 optim::Schedule parse_lr_schedule(const std::string& spec, std::size_t epochs, std::size_t steps_per_epoch);

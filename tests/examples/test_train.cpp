@@ -220,6 +220,7 @@ TEST(TrainOptions, LrScheduleSpecsParseToTheirRulesAndBadOnesAreRefusedNamingThe
   EXPECT_EQ(one.unit(), curv::optim::ScheduleUnit::step);
   EXPECT_EQ(std::get<sch::OneCycle>(one.rule()).total_steps, 70u);
   EXPECT_EQ(std::get<sch::OneCycle>(parse_lr_schedule("onecycle:0.5@epoch", 10, 7).rule()).total_steps, 10u);
+  EXPECT_EQ(std::get<sch::OneCycle>(parse_lr_schedule("warmup:20,onecycle:0.5", 10, 7).rule()).total_steps, 50u);
   const auto plateau = std::get<sch::ReduceOnPlateau>(parse_lr_schedule("plateau:4:0.3:0.01:2:1e-5", 10, 7).rule());
   EXPECT_EQ(plateau.patience, 4u);
   EXPECT_EQ(plateau.factor, 0.3);
@@ -250,6 +251,9 @@ TEST(TrainOptions, LrScheduleSpecsParseToTheirRulesAndBadOnesAreRefusedNamingThe
   EXPECT_EQ(refusal("onecycle:0.1:1.5"),
             "--lr-schedule onecycle:0.1:1.5: curv::optim::schedule::OneCycle: pct_start = 1.5, expected a fraction "
             "in (0, 1): the warm-up part must be shorter than the cycle");
+  EXPECT_EQ(refusal("warmup:70,onecycle:0.1"),
+            "--lr-schedule warmup:70,onecycle:0.1: warmup:70 before onecycle: the run has 70 steps, expected a "
+            "warm-up shorter than that");
   TrainConfig c;
   c.optimizer = "sgd";
   c.accumulate = 0;

@@ -429,14 +429,7 @@ TEST(Accumulate, TheShortLastGroupOfAnEpochStepsOnTheMeanOfItsMinibatches) {
 
 // ---- refusals ------------------------------------------------------------
 
-std::string refusal(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::invalid_argument& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
-}
+const auto refusal = test::message_of;
 
 TEST(Schedule, BadOptionsAreRefusedNamingTheOptionWhatWasExpectedAndWhatWasFound) {
   EXPECT_EQ(refusal([] { Schedule(sch::Step{.step_size = 0}); }),

@@ -86,22 +86,15 @@ class Adam {
   AdamState<T> start(const Tensor<T>& x0) const;
 
   // The update of w given its gradient g (PyTorch's Adam.step) at learning
-  // rate lr (step() passes the schedule's; the first form options' own);
-  // advances st.step (t). Throws NonFiniteError, writing nothing, when a new
-  // weight or moment would be NaN or ±inf.
+  // rate lr (step() passes the schedule's); advances st.step (t). Throws
+  // NonFiniteError, writing nothing, when a new value would be NaN or ±inf.
   void update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st, double lr) const;
-  void update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st) const {
-    update(w, g, st, options_.learning_rate);
-  }
 
-  // Update steps per epoch of obj: ⌈num_batches()/accumulate⌉ (1 on a plain Objective).
+  // Update steps per epoch of obj (⌈num_batches()/accumulate⌉; 1 on a plain
+  // Objective), and one metric reported to a ReduceOnPlateau schedule
+  // (PyTorch's scheduler.step(metric); other schedules ignore it).
   template <class Obj>
-  std::size_t steps_per_epoch(Obj& obj) const {
-    return detail::steps_per_epoch<T>(obj, options_.accumulate);
-  }
-
-  // Reports a metric to a ReduceOnPlateau schedule (e.g. the validation
-  // loss after each epoch: PyTorch's scheduler.step(metric)); other schedules ignore it.
+  std::size_t steps_per_epoch(Obj& obj) const { return detail::steps_per_epoch<T>(obj, options_.accumulate); }
   void report_metric(AdamState<T>& st, double metric) const { options_.schedule.report(metric, st.schedule); }
 
   // Throws std::invalid_argument naming the field, element and value unless
@@ -112,7 +105,9 @@ class Adam {
   void check_state(const AdamState<T>& st, std::size_t dim) const;
 
   // The state as fields w, exp_avg, exp_avg_sq, max_exp_avg_sq (tensors; the
-  // moments only once created); passes, seconds (scalars); step (counter).
+  // moments only once created); passes, seconds (scalars); step (counter); with a ReduceOnPlateau schedule its
+  // ScheduleState as schedule.lr, schedule.best (scalars),
+  // schedule.num_bad_epochs, schedule.cooldown_counter (counters).
   void save_state(const AdamState<T>& st, StateWriter& out) const;
   // Reads what save_state wrote and checks it (check_state; step at most progress.max).
   AdamState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;

@@ -75,22 +75,15 @@ class SGD {
   }
 
   // The update of w given its gradient g (PyTorch's SGD.step) at learning
-  // rate lr (step() passes the schedule's; the first form options' own);
-  // advances st.step. Throws NonFiniteError, writing nothing, when a new
-  // weight or momentum value would be NaN or ±inf.
+  // rate lr (step() passes the schedule's); advances st.step. Throws
+  // NonFiniteError, writing nothing, when a new value would be NaN or ±inf.
   void update(Tensor<T>& w, const Tensor<T>& g, SgdState<T>& st, double lr) const;
-  void update(Tensor<T>& w, const Tensor<T>& g, SgdState<T>& st) const {
-    update(w, g, st, options_.learning_rate);
-  }
 
-  // Update steps per epoch of obj: ⌈num_batches()/accumulate⌉ (1 on a plain Objective).
+  // Update steps per epoch of obj (⌈num_batches()/accumulate⌉; 1 on a plain
+  // Objective), and one metric reported to a ReduceOnPlateau schedule
+  // (PyTorch's scheduler.step(metric); other schedules ignore it).
   template <class Obj>
-  std::size_t steps_per_epoch(Obj& obj) const {
-    return detail::steps_per_epoch<T>(obj, options_.accumulate);
-  }
-
-  // Reports a metric to a ReduceOnPlateau schedule (e.g. the validation
-  // loss after each epoch: PyTorch's scheduler.step(metric)); other schedules ignore it.
+  std::size_t steps_per_epoch(Obj& obj) const { return detail::steps_per_epoch<T>(obj, options_.accumulate); }
   void report_metric(SgdState<T>& st, double metric) const { options_.schedule.report(metric, st.schedule); }
 
   // Throws std::invalid_argument naming the field, element and value unless
@@ -100,7 +93,9 @@ class SGD {
   void check_state(const SgdState<T>& st, std::size_t dim) const;
 
   // The state as fields w, momentum_buffer (tensors; the buffer only once
-  // created); passes, seconds (scalars); step (counter).
+  // created); passes, seconds (scalars); step (counter); with a ReduceOnPlateau schedule its
+  // ScheduleState as schedule.lr, schedule.best (scalars),
+  // schedule.num_bad_epochs, schedule.cooldown_counter (counters).
   void save_state(const SgdState<T>& st, StateWriter& out) const;
   // Reads what save_state wrote and checks it (check_state; step at most progress.max).
   SgdState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
