@@ -427,6 +427,26 @@ TEST(Accumulate, TheShortLastGroupOfAnEpochStepsOnTheMeanOfItsMinibatches) {
   expect_close(three.x, expected, 1e-15);
 }
 
+// A NaN in the second minibatch of a group is reported at that minibatch, and the state is the one before the step.
+TEST(Accumulate, ANonFiniteGradientNamesTheMinibatchOfTheGroupThatProducedIt) {
+  struct NanInBatch3 : LeastSquares {
+    NanInBatch3() : LeastSquares(2) {}
+    double batch_value_and_grad(std::size_t k, const Tensor<double>& w, Tensor<double>& g) {
+      const double loss = LeastSquares::batch_value_and_grad(k, w, g);
+      if (k == 3) g(1) = std::nan("");
+      return loss;
+    }
+  } obj;
+  SgdOptions opt;
+  opt.accumulate = 2;
+  const auto r = SGD<double>(opt).minimize(obj, kStart);
+  EXPECT_EQ(r.stop_reason, StopReason::non_finite);
+  EXPECT_EQ(r.iterations, 1u);  // the group of minibatches 2 and 3 was refused
+  EXPECT_NE(r.message.find("the gradient has a non-finite element [1] = nan at step 2 (epoch 0, minibatch 3)"),
+            std::string::npos)
+      << r.message;
+}
+
 // ---- refusals ------------------------------------------------------------
 
 const auto refusal = test::message_of;

@@ -81,19 +81,19 @@ IterationInfo first_order_step(const char* who, Obj& obj, State& st, const Optio
     where.minibatch = true;
     where.epoch = info.epoch;
     if (first == 0 || entering) obj.begin_epoch(info.epoch);
-    // The mean of the group's gradients, summed in double (one minibatch: its own gradient).
+    // The group's mean gradient, summed in double; one minibatch's is used as it is.
     std::vector<double> sum;
-    Tensor<T> gb;
+    Tensor<T> other;
     for (std::size_t b = first; b < end; ++b) {
+      Tensor<T>& gb = b == first ? g : other;
       where.batch = b;
-      const double lb = static_cast<double>(obj.batch_value_and_grad(b, st.w, b == first ? g : gb));
+      const double lb = static_cast<double>(obj.batch_value_and_grad(b, st.w, gb));
       require_finite(lb, "the loss", where);
-      require_finite(b == first ? g : gb, "the gradient", where);
+      require_finite(gb, "the gradient", where);
       loss += lb;
       if (end - first == 1) continue;
-      if (b == first) sum.assign(g.begin(), g.end());
-      else
-        for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += static_cast<double>(gb.data()[i]);
+      sum.resize(gb.size());
+      for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += static_cast<double>(gb.data()[i]);
     }
     const double count = static_cast<double>(end - first);
     if (end - first > 1)
@@ -108,11 +108,9 @@ IterationInfo first_order_step(const char* who, Obj& obj, State& st, const Optio
              "1 for an objective without minibatches (accumulation needs a StochasticObjective)");
     info.alpha = scheduled_rate(o, st, 1);
     loss = static_cast<double>(obj.value_and_grad(st.w, g));
-    passes = 1;
-  }
-  if constexpr (!StochasticObjective<Obj, T>) {
     require_finite(loss, "the loss", where);
     require_finite(g, "the gradient", where);
+    passes = 1;
   }
   try {
     update(st.w, g, info.alpha);  // checks what it would write before writing; advances st.step
