@@ -87,6 +87,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   auto* lr_opt = app.add_option("--lr", lr, lr_help);
   app.add_option("--momentum", c.momentum, "sgd: momentum")->capture_default_str();
+  app.add_option("--lr-schedule", c.lr_schedule,
+                 "sgd, adam: the learning rate's schedule (PyTorch's lr_scheduler rules; docs/optimizers.md): "
+                 "[warmup:N[:START_FACTOR],]RULE[@epoch|@step], RULE one of constant, step:SIZE[:GAMMA], "
+                 "multistep:M1+M2+...[:GAMMA], exp:GAMMA, cosine:T0[:T_MULT[:ETA_MIN]] (warm restarts), "
+                 "onecycle:MAX_LR[:PCT_START] (over the whole run, per step), "
+                 "plateau:PATIENCE[:FACTOR[:THRESHOLD[:COOLDOWN[:MIN_LR]]]] (on the validation loss of each epoch); "
+                 "N, SIZE, M, T0 count epochs unless @step (e.g. warmup:2,cosine:10:2)");
+  app.add_option("--accumulate", c.accumulate,
+                 "sgd, adam: minibatches per update step, which uses the mean of their gradients (a step on a "
+                 "K-times larger batch; an epoch's short last group is a step of its own)")
+      ->check(whole_number())
+      ->capture_default_str();
   app.add_option("--curvature", c.curvature,
                  "scg: exact (H*p by forward-over-reverse), gauss-newton (G*p, positive semi-definite) or "
                  "finite-difference (Moller's original difference of gradients)")
@@ -94,7 +106,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch-size", batch,
                  "minibatch size: examples per accumulated chunk (scg) or per step (sgd, adam); -1 = the whole set")
       ->capture_default_str();
-  app.add_option("--epochs", c.epochs, "epochs to reach (a resumed run counts the epochs already done)")
+  app.add_option("--epochs", c.epochs,
+                 "epochs to reach (a resumed run counts the epochs already done); for sgd and adam an epoch is a "
+                 "pass over the training minibatches")
       ->check(whole_number())
       ->capture_default_str();
   app.add_option("--seed", c.seed, "seed of the split, the initial weights and the minibatch order")
@@ -150,6 +164,10 @@ int main(int argc, char** argv) {
                         "applies to --optimizer " + optimizers_that(momentum) + " only; " + optimizer);
     refuse_inapplicable(app, "--curvature", entry.takes_curvature,
                         "applies to --optimizer " + optimizers_that(curvature) + " only; " + optimizer);
+    auto minibatch = [](const OptimizerEntry& e) { return !e.full_dataset; };
+    for (const char* option : {"--lr-schedule", "--accumulate"})
+      refuse_inapplicable(app, option, minibatch(entry),
+                          "applies to --optimizer " + optimizers_that(minibatch) + " only; " + optimizer);
     refuse_inapplicable(app, "--checkpoint-every", !c.checkpoint.empty(), "applies only with --checkpoint DIR");
   } catch (const std::invalid_argument& e) {
     std::cerr << "curv-train: " << e.what() << "\n";

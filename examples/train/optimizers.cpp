@@ -3,6 +3,7 @@
 #include "train/optimizers.hpp"
 
 #include <cassert>
+#include <cmath>
 #include <cstdint>
 #include <sstream>
 #include <type_traits>
@@ -25,6 +26,8 @@ template <class Options>
 constexpr bool has_momentum = requires(Options o) { o.momentum; };
 template <class Options>
 constexpr bool has_curvature = requires(Options o) { o.curvature; };
+template <class Options>
+constexpr bool has_schedule = requires(Options o) { o.schedule; };
 // An optimizer that starts without evaluating the objective steps on its
 // minibatches (SGD, Adam); one that evaluates it first works on the whole set.
 template <class Opt, class T>
@@ -39,15 +42,20 @@ template <class Opt, class T>
 using StepOf = decltype(std::declval<const Opt&>().step(std::declval<datasets::ModelObjective<T>&>(),
                                                         std::declval<StateOf<Opt>&>()));
 
-// The optimizer's options from curv-train's: the ones its Options have.
+// The optimizer's options from curv-train's: the ones its Options have
+// (the schedule's positions from `batches`, the objective's minibatches).
 template <class Options>
-Options options_of(const OptimizerEntry& e, const TrainConfig& c) {
+Options options_of(const OptimizerEntry& e, const TrainConfig& c, std::size_t batches) {
   Options o;
   o.record_trace = false;  // the log is curv-train's
   if constexpr (requires { o.gradient_tolerance; }) o.gradient_tolerance = 0;  // --epochs ends a run
   if constexpr (has_lr<Options>) o.learning_rate = c.lr.value_or(e.default_lr);
   if constexpr (has_momentum<Options>) o.momentum = c.momentum;
   if constexpr (has_curvature<Options>) o.curvature = parse_curvature(c.curvature);
+  if constexpr (has_schedule<Options>) {
+    o.accumulate = c.accumulate;
+    o.schedule = parse_lr_schedule(c.lr_schedule, c.epochs, (batches + c.accumulate - 1) / c.accumulate);
+  }
   return o;
 }
 
@@ -66,7 +74,7 @@ class OptimizerRunner final : public Runner<T> {
   OptimizerRunner(const OptimizerEntry& entry, const TrainConfig& c, const RunnerInputs<T>& in, Stalled stalled)
       : entry_(entry),
         in_(in),
-        opt_(options_of<OptionsOf<Opt>>(entry, c)),
+        opt_(options_of<OptionsOf<Opt>>(entry, c, in.objective.num_batches())),
         stalled_(std::move(stalled)) {}
 
   void start(const Tensor<T>& w0) override {
@@ -78,7 +86,7 @@ class OptimizerRunner final : public Runner<T> {
   void save(opt::StateWriter& out) const override { opt_.save_state(st_, out); }
   void restore(const opt::StateReader& in, std::size_t dim, std::size_t epochs) override {
     if constexpr (minibatch) {
-      const std::uint64_t nb = in_.objective.num_batches();
+      const std::uint64_t nb = steps_per_epoch();
       st_ = opt_.load_state(in, dim, {epochs > UINT64_MAX / nb ? UINT64_MAX : epochs * nb,
                                       "--epochs " + std::to_string(epochs) + " of " + std::to_string(nb) +
                                           " minibatch steps"});
@@ -89,7 +97,7 @@ class OptimizerRunner final : public Runner<T> {
   }
   std::size_t epoch() const override {
     if constexpr (minibatch)
-      return st_.step / in_.objective.num_batches();
+      return st_.step / steps_per_epoch();
     else
       return st_.iteration;
   }
@@ -120,8 +128,19 @@ class OptimizerRunner final : public Runner<T> {
     return stalled_(opt_, st_);
   }
   bool stepped() const override { return stepped_; }
+  void report_metric(double metric) override {
+    if constexpr (requires { opt_.report_metric(st_, metric); }) opt_.report_metric(st_, metric);
+  }
 
  private:
+  // Update steps per epoch: one per --accumulate minibatches.
+  std::size_t steps_per_epoch() const {
+    if constexpr (minibatch)
+      return opt_.steps_per_epoch(in_.objective);
+    else
+      return 1;
+  }
+
   bool run_iteration(Progress& progress, std::size_t epochs) {
     in_.bar.begin_iteration(entry_.name, st_.iteration + 1, epochs, st_.loss);
     auto s = opt_.step(in_.objective, st_);
@@ -141,7 +160,7 @@ class OptimizerRunner final : public Runner<T> {
   }
 
   bool run_minibatches(Progress& progress, std::size_t epochs) {
-    const std::size_t nb = in_.objective.num_batches();
+    const std::size_t nb = steps_per_epoch();
     const std::size_t target = (epoch() + 1) * nb;
     progress.begin(std::string(entry_.name) + " epoch " + std::to_string(epoch() + 1) + "/" + std::to_string(epochs),
                    nb);
@@ -239,6 +258,8 @@ std::vector<std::string> OptimizerEntry::column_names() const {
 std::string OptimizerEntry::describe(const TrainConfig& c) const {
   std::string s;
   if (takes_lr) s += " lr " + num(c.lr.value_or(default_lr));
+  if (!c.lr_schedule.empty()) s += " lr-schedule " + c.lr_schedule;
+  if (c.accumulate != 1) s += " accumulate " + std::to_string(c.accumulate);
   if (takes_curvature) s += " curvature " + c.curvature;
   if (line_search) s += " (strong-Wolfe line search)";
   return s;
@@ -292,6 +313,135 @@ opt::Curvature parse_curvature(const std::string& s) {
   if (s == "gauss-newton") return opt::Curvature::gauss_newton;
   if (s == "finite-difference") return opt::Curvature::finite_difference;
   bad_option("--curvature", s, "expected exact, gauss-newton or finite-difference");
+}
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts(1);
+  for (char ch : s)
+    if (ch == sep)
+      parts.emplace_back();
+    else
+      parts.back() += ch;
+  return parts;
+}
+
+// One --lr-schedule spec being read: every refusal quotes the whole spec and names the part.
+class ScheduleSpec {
+ public:
+  explicit ScheduleSpec(const std::string& spec) : spec_(spec) {}
+
+  [[noreturn]] void fail(const std::string& why) const { bad_option("--lr-schedule", spec_, why); }
+
+  double number(const std::string& part, const std::string& what) const {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (part.empty() || used != part.size() || !std::isfinite(v))
+      fail("'" + part + "' (" + what + "): expected a number");
+    return v;
+  }
+  std::size_t whole(const std::string& part, const std::string& what) const {
+    if (part.empty() || part.size() > 18 || part.find_first_not_of("0123456789") != std::string::npos)
+      fail("'" + part + "' (" + what + "): expected a whole number");
+    return std::stoull(part);
+  }
+  // "name:a:b": the arguments after the name, between `least` and `most` of them.
+  std::vector<std::string> args(const std::string& rule, std::size_t least, std::size_t most,
+                                const std::string& usage) const {
+    std::vector<std::string> a = split(rule, ':');
+    a.erase(a.begin());
+    if (a.size() < least || a.size() > most) fail("'" + rule + "': expected " + usage);
+    return a;
+  }
+
+ private:
+  const std::string& spec_;
+};
+
+}  // namespace
+
+opt::Schedule parse_lr_schedule(const std::string& spec, std::size_t epochs, std::size_t steps_per_epoch) {
+  namespace sch = opt::schedule;
+  const ScheduleSpec p(spec);
+  if (spec.empty()) return {};
+  std::string body = spec;
+  std::optional<opt::ScheduleUnit> unit;
+  if (const std::size_t at = body.rfind('@'); at != std::string::npos) {
+    const std::string u = body.substr(at + 1);
+    if (u != "epoch" && u != "step") p.fail("'@" + u + "': expected @epoch or @step");
+    unit = u == "step" ? opt::ScheduleUnit::step : opt::ScheduleUnit::epoch;
+    body.resize(at);
+  }
+  std::vector<std::string> parts = split(body, ',');
+  if (parts.size() > 2) p.fail("expected at most a warm-up and one rule, separated by one comma");
+  sch::LinearWarmup warmup;
+  if (parts[0].substr(0, parts[0].find(':')) == "warmup") {
+    const auto a = p.args(parts[0], 1, 2, "warmup:N[:START_FACTOR]");
+    warmup.steps = p.whole(a[0], "warm-up length");
+    if (a.size() > 1) warmup.start_factor = p.number(a[1], "warm-up start factor");
+    parts.erase(parts.begin());
+    if (parts.empty()) parts.emplace_back("constant");
+  } else if (parts.size() == 2) {
+    p.fail("'" + parts[0] + "': expected warmup:N[:START_FACTOR] before the comma");
+  }
+  const std::string& rule = parts[0];
+  const std::string name = rule.substr(0, rule.find(':'));
+  opt::Schedule::Rule r;
+  opt::ScheduleUnit default_unit = opt::ScheduleUnit::epoch;
+  if (name == "constant") {
+    p.args(rule, 0, 0, "constant (no arguments)");
+  } else if (name == "step") {
+    const auto a = p.args(rule, 1, 2, "step:SIZE[:GAMMA]");
+    r = sch::Step{.step_size = p.whole(a[0], "step size"), .gamma = a.size() > 1 ? p.number(a[1], "gamma") : 0.1};
+  } else if (name == "multistep") {
+    const auto a = p.args(rule, 1, 2, "multistep:M1+M2+...[:GAMMA]");
+    sch::MultiStep m;
+    for (const std::string& milestone : split(a[0], '+')) m.milestones.push_back(p.whole(milestone, "milestone"));
+    if (a.size() > 1) m.gamma = p.number(a[1], "gamma");
+    r = m;
+  } else if (name == "exp") {
+    const auto a = p.args(rule, 1, 1, "exp:GAMMA");
+    r = sch::Exponential{.gamma = p.number(a[0], "gamma")};
+  } else if (name == "cosine") {
+    const auto a = p.args(rule, 1, 3, "cosine:T0[:T_MULT[:ETA_MIN]]");
+    r = sch::CosineRestarts{.t0 = p.whole(a[0], "first cycle T0"),
+                            .t_mult = a.size() > 1 ? p.whole(a[1], "cycle growth T_MULT") : 1,
+                            .eta_min = a.size() > 2 ? p.number(a[2], "ETA_MIN") : 0};
+  } else if (name == "onecycle") {
+    const auto a = p.args(rule, 1, 2, "onecycle:MAX_LR[:PCT_START]");
+    default_unit = opt::ScheduleUnit::step;
+    const bool per_step = unit.value_or(default_unit) == opt::ScheduleUnit::step;
+    // The cycle fills the run after the warm-up.
+    const std::size_t run = per_step ? epochs * steps_per_epoch : epochs;
+    if (warmup.steps >= run)
+      p.fail("warmup:" + std::to_string(warmup.steps) + " before onecycle: the run has " + std::to_string(run) +
+             (per_step ? " steps" : " epochs") + ", expected a warm-up shorter than that");
+    r = sch::OneCycle{.max_lr = p.number(a[0], "MAX_LR"),
+                      .total_steps = run - warmup.steps,
+                      .pct_start = a.size() > 1 ? p.number(a[1], "PCT_START") : 0.3};
+  } else if (name == "plateau") {
+    const auto a = p.args(rule, 1, 5, "plateau:PATIENCE[:FACTOR[:THRESHOLD[:COOLDOWN[:MIN_LR]]]]");
+    sch::ReduceOnPlateau pl;
+    pl.patience = p.whole(a[0], "patience");
+    if (a.size() > 1) pl.factor = p.number(a[1], "factor");
+    if (a.size() > 2) pl.threshold = p.number(a[2], "threshold");
+    if (a.size() > 3) pl.cooldown = p.whole(a[3], "cooldown");
+    if (a.size() > 4) pl.min_lr = p.number(a[4], "min_lr");
+    r = pl;
+  } else {
+    p.fail("'" + name + "': expected constant, step, multistep, exp, cosine, onecycle or plateau");
+  }
+  try {
+    return opt::Schedule(warmup, r, unit.value_or(default_unit));
+  } catch (const std::invalid_argument& e) {
+    p.fail(e.what());
+  }
 }
 
 }  // namespace curv::examples

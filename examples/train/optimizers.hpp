@@ -21,6 +21,7 @@
 #include <curv/datasets.hpp>
 #include <curv/optim/result.hpp>
 #include <curv/optim/scg.hpp>
+#include <curv/optim/schedule.hpp>
 #include <curv/optim/state_io.hpp>
 
 #include "curv_examples/csv.hpp"
@@ -55,6 +56,9 @@ class Runner {
   virtual std::string finished() const { return ""; }
   // False when the last run_epoch could not take its step (a failed line search).
   virtual bool stepped() const { return true; }
+  // The metric of the epoch just ended (the validation loss), for a
+  // reduce-on-plateau --lr-schedule; called once after every epoch.
+  virtual void report_metric(double /*metric*/) {}
 
   std::size_t steps_this_run = 0;
   std::optional<std::size_t> stop_after_steps;
@@ -130,5 +134,18 @@ std::string optimizers_that(bool (*takes)(const OptimizerEntry&));
 
 // --curvature's values.
 optim::Curvature parse_curvature(const std::string& s);
+
+// --lr-schedule's spec, for a run of `epochs` epochs of `steps_per_epoch`
+// update steps:
+//   SPEC   := [ "warmup:" N [":" START_FACTOR] "," ] RULE [ "@" UNIT ]   (or "warmup:…" alone)
+//   RULE   := "constant" | "step:" SIZE [":" GAMMA] | "multistep:" M ["+" M]… [":" GAMMA]
+//           | "exp:" GAMMA | "cosine:" T0 [":" T_MULT [":" ETA_MIN]] | "onecycle:" MAX_LR [":" PCT_START]
+//           | "plateau:" PATIENCE [":" FACTOR [":" THRESHOLD [":" COOLDOWN [":" MIN_LR]]]]
+//   UNIT   := "epoch" (the default; N, SIZE, M, T0 count epochs) | "step" (update steps)
+// onecycle spans the rest of the run after the warm-up (epochs, or epochs ×
+// steps_per_epoch with @step, its default unit); plateau reduces on the validation loss
+// reported after each epoch. Throws std::invalid_argument "--lr-schedule
+// <spec>: …" naming the part that is wrong.
+optim::Schedule parse_lr_schedule(const std::string& spec, std::size_t epochs, std::size_t steps_per_epoch);
 
 }  // namespace curv::examples

@@ -81,7 +81,7 @@ const char* option_of(const std::string& setting) {
       {"train_size", "--train-size"}, {"val_size", "--val-size"}, {"test_size", "--test-size"}, {"model", "--model"},
       {"kernel_size", "--kernel-size"}, {"hidden", "--hidden"}, {"num_parameters", "--model"},
       {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"},
-      {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"}};
+      {"lr_schedule", "--lr-schedule"}, {"accumulate", "--accumulate"}, {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"}};
   const auto it = names.find(setting);
   return it == names.end() ? "a setting" : it->second;
 }
@@ -189,8 +189,11 @@ void check_settings(const fs::path& file, const std::map<std::string, std::strin
     if (kv.first != "optimizer" && !is_data_hash(kv.first)) order.push_back(kv);
   for (const auto& kv : now)
     if (is_data_hash(kv.first)) order.push_back(kv);
+  // Settings added since the first checkpoints, and the value those implied.
+  static const std::map<std::string, std::string> implied = {{"lr_schedule", "constant"}, {"accumulate", "1"}};
   for (const auto& [k, v] : order) {
     const auto it = saved.find(k);
+    if (it == saved.end() && implied.count(k) && implied.at(k) == v) continue;
     if (it == saved.end())
       throw CheckpointError("checkpoint " + file.string() + " does not record '" + k +
                             "' (an older curv-train wrote it); refusing to resume");
@@ -247,6 +250,12 @@ std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<
   s["lr"] = o.takes_lr ? num(c.lr.value_or(o.default_lr)) : "-";
   s["momentum"] = o.takes_momentum ? num(c.momentum) : "-";
   s["curvature"] = o.takes_curvature ? c.curvature : "-";
+  // A one-cycle schedule spans the run: its length is part of it.
+  s["lr_schedule"] = c.lr_schedule.empty() ? "constant"
+                     : c.lr_schedule.find("onecycle") == std::string::npos
+                         ? c.lr_schedule
+                         : c.lr_schedule + " over " + std::to_string(c.epochs) + " epochs";
+  s["accumulate"] = std::to_string(c.accumulate);
   s["batch_size"] = std::to_string(c.batch_size);
   s["seed"] = std::to_string(c.seed);
   s["dtype"] = c.dtype;

@@ -170,6 +170,7 @@ TrainResult train(const TrainConfig& c) {
       throw EpochNotFinite((std::isfinite(train_loss) ? "the validation loss is " + num(val_loss)
                                                       : "the training loss is " + num(train_loss)) +
                            " at epoch " + std::to_string(epoch) + (initial ? " (the starting parameters)" : ""));
+    if (!initial) runner->report_metric(val_acc ? val_loss : train_loss);  // --lr-schedule plateau:…
     result.train_loss = train_loss;
     result.val_loss = val_loss;
     result.val_accuracy = val_accuracy;
@@ -347,6 +348,8 @@ void validate(const TrainConfig& c) {
   if (c.lr && !optimizer.takes_lr)
     bad_option("--lr", num(*c.lr), "--optimizer " + c.optimizer + " takes no learning rate (it sets its own step)");
   if (!(c.momentum >= 0 && c.momentum < 1)) bad_option("--momentum", num(c.momentum), "expected 0 <= momentum < 1");
+  if (c.accumulate == 0) bad_option("--accumulate", "0", "expected at least 1 minibatch per step");
+  parse_lr_schedule(c.lr_schedule, std::max<std::size_t>(c.epochs, 1), 1 << 20);  // the real steps per epoch later
   if (c.batch_size == 0 || c.batch_size < -1)
     bad_option("--batch-size", std::to_string(c.batch_size), "expected a positive number or -1 (the whole set)");
   if (c.dtype != "float32" && c.dtype != "float64") bad_option("--dtype", c.dtype, "expected float32 or float64");

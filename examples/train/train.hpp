@@ -29,6 +29,8 @@ struct TrainConfig {
   std::string optimizer = "scg";  // scg | sgd | adam | lbfgs | cg
   std::optional<double> lr;       // sgd (default 0.01) and adam (default 0.001)
   double momentum = 0;            // sgd
+  std::string lr_schedule;        // sgd, adam: --lr-schedule's spec ("" = constant; optimizers.hpp)
+  std::size_t accumulate = 1;     // sgd, adam: minibatches per step
   std::string curvature = "exact";  // scg: exact | gauss-newton | finite-difference
   long long batch_size = 256;       // −1 = the whole set in one batch
   std::size_t epochs = 50;

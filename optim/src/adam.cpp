@@ -21,6 +21,8 @@ Adam<T>::Adam(AdamOptions options) : options_(std::move(options)) {
   detail::check_in_range(who, "beta2", options_.beta2, 0, 1, false);
   detail::check_non_negative(who, "eps", options_.eps);
   detail::check_non_negative(who, "weight_decay", options_.weight_decay);
+  if (options_.accumulate < 1)
+    detail::refuse(who, "accumulate = " + std::to_string(options_.accumulate), "at least 1 minibatch per step");
 }
 
 template <class T>
@@ -28,6 +30,7 @@ AdamState<T> Adam<T>::start(const Tensor<T>& x0) const {
   detail::check_finite_start("Adam::start", x0);
   AdamState<T> st;
   st.w = x0;
+  st.schedule = options_.schedule.start(options_.learning_rate);
   st.exp_avg = xt::zeros<T>(x0.shape());
   st.exp_avg_sq = xt::zeros<T>(x0.shape());
   if (options_.amsgrad) st.max_exp_avg_sq = xt::zeros<T>(x0.shape());
@@ -35,21 +38,21 @@ AdamState<T> Adam<T>::start(const Tensor<T>& x0) const {
 }
 
 template <class T>
-void Adam<T>::update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st) const {
+void Adam<T>::update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st, double learning_rate) const {
   const std::size_t n = w.size();
   const bool fresh_m = st.exp_avg.size() != n, fresh_v = st.exp_avg_sq.size() != n;
   const bool fresh_vmax = options_.amsgrad && st.max_exp_avg_sq.size() != n;
   const double t = static_cast<double>(st.step + 1);
   const double bias_correction1 = 1 - std::pow(options_.beta1, t);
   const double bias_correction2 = 1 - std::pow(options_.beta2, t);
-  const T step_size = static_cast<T>(options_.learning_rate / bias_correction1);
+  const T step_size = static_cast<T>(learning_rate / bias_correction1);
   const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
   const T one_minus_beta1 = static_cast<T>(1 - options_.beta1);
   const T beta2 = static_cast<T>(options_.beta2);
   const T one_minus_beta2 = static_cast<T>(1 - options_.beta2);
   const T eps = static_cast<T>(options_.eps);
   const T wd = static_cast<T>(options_.weight_decay);
-  const T decay = static_cast<T>(1 - options_.learning_rate * options_.weight_decay);
+  const T decay = static_cast<T>(1 - learning_rate * options_.weight_decay);
   const bool decoupled = options_.decoupled_weight_decay && options_.weight_decay != 0;
   const bool l2 = !options_.decoupled_weight_decay && options_.weight_decay != 0;
   const T* wi = w.data();
@@ -127,16 +130,17 @@ void Adam<T>::check_state(const AdamState<T>& st, std::size_t dim) const {
   detail::check_state_tensor("Adam", "max_exp_avg_sq", st.max_exp_avg_sq, dim, true, true);
   detail::check_state_scalar("Adam", "passes", st.passes, 0, detail::any_finite);
   detail::check_state_scalar("Adam", "seconds", st.seconds, 0, detail::any_finite);
+  options_.schedule.check_state("Adam", st.schedule);
 }
 
 template <class T>
 void Adam<T>::save_state(const AdamState<T>& st, StateWriter& out) const {
-  detail::save_fields(out, st);
+  detail::save_fields(out, st, options_.schedule);
 }
 
 template <class T>
 AdamState<T> Adam<T>::load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress) const {
-  AdamState<T> st = detail::load_fields<AdamState<T>>("Adam", in, dim, progress);
+  AdamState<T> st = detail::load_fields<AdamState<T>>("Adam", in, dim, progress, options_.schedule);
   check_state(st, dim);
   return st;
 }

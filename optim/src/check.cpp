@@ -18,6 +18,11 @@ void fail(std::string_view options, std::string_view message) {
   throw std::invalid_argument("curv::optim::" + std::string(options) + ": " + std::string(message));
 }
 
+void refuse(std::string_view where, std::string_view found, std::string_view expected) {
+  throw std::invalid_argument("curv::optim::" + std::string(where) + ": " + std::string(found) + ", expected " +
+                              std::string(expected));
+}
+
 void check_positive(std::string_view options, std::string_view name, double value) {
   if (!(value > 0) || !std::isfinite(value))
     fail(options, std::string(name) + " must be positive and finite, got " + format(value));

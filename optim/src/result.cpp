@@ -12,6 +12,7 @@ std::string_view to_string(StopReason reason) {
     case StopReason::gradient_tolerance: return "gradient_tolerance";
     case StopReason::relative_loss_tolerance: return "relative_loss_tolerance";
     case StopReason::max_iterations: return "max_iterations";
+    case StopReason::max_epochs: return "max_epochs";
     case StopReason::callback: return "callback";
     case StopReason::stalled: return "stalled";
     case StopReason::line_search_failed: return "line_search_failed";

@@ -16,15 +16,17 @@ SGD<T>::SGD(SgdOptions options) : options_(std::move(options)) {
   detail::check_non_negative(who, "momentum", options_.momentum);
   detail::check_non_negative(who, "dampening", options_.dampening);
   detail::check_non_negative(who, "weight_decay", options_.weight_decay);
+  if (options_.accumulate < 1)
+    detail::refuse(who, "accumulate = " + std::to_string(options_.accumulate), "at least 1 minibatch per step");
   if (options_.nesterov && !(options_.momentum > 0 && options_.dampening == 0))
     detail::fail(who, "nesterov needs momentum > 0 and dampening = 0, got momentum = " +
                           detail::format(options_.momentum) + " and dampening = " + detail::format(options_.dampening));
 }
 
 template <class T>
-void SGD<T>::update(Tensor<T>& w, const Tensor<T>& g, SgdState<T>& st) const {
+void SGD<T>::update(Tensor<T>& w, const Tensor<T>& g, SgdState<T>& st, double learning_rate) const {
   const std::size_t n = w.size();
-  const T lr = static_cast<T>(options_.learning_rate);
+  const T lr = static_cast<T>(learning_rate);
   const T wd = static_cast<T>(options_.weight_decay);
   const T momentum = static_cast<T>(options_.momentum);
   const T keep = static_cast<T>(1 - options_.dampening);
@@ -77,16 +79,17 @@ void SGD<T>::check_state(const SgdState<T>& st, std::size_t dim) const {
   detail::check_state_tensor("SGD", "momentum_buffer", st.momentum_buffer, dim, true);
   detail::check_state_scalar("SGD", "passes", st.passes, 0, detail::any_finite);
   detail::check_state_scalar("SGD", "seconds", st.seconds, 0, detail::any_finite);
+  options_.schedule.check_state("SGD", st.schedule);
 }
 
 template <class T>
 void SGD<T>::save_state(const SgdState<T>& st, StateWriter& out) const {
-  detail::save_fields(out, st);
+  detail::save_fields(out, st, options_.schedule);
 }
 
 template <class T>
 SgdState<T> SGD<T>::load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress) const {
-  SgdState<T> st = detail::load_fields<SgdState<T>>("SGD", in, dim, progress);
+  SgdState<T> st = detail::load_fields<SgdState<T>>("SGD", in, dim, progress, options_.schedule);
   check_state(st, dim);
   return st;
 }

@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 #include <vector>
+#include <variant>
 
 #include <gtest/gtest.h>
 
@@ -153,6 +154,115 @@ TEST(TrainResume, SgdWithMomentumInterruptedMidEpochThenResumedIsBitIdentical) {
   c.momentum = 0.9;
   c.epochs = 3;
   expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 4; });
+}
+
+// A reduce-on-plateau schedule whose threshold (half the best loss) makes
+// nearly every epoch a bad one, so the rate falls epoch after epoch, with 2
+// minibatches per step: its memory (rate, best, counters) is in the
+// checkpoint, so the resumed run equals the straight one; and the schedule
+// did change the run.
+TEST(TrainResume, SgdWithAPlateauScheduleAndAccumulationInterruptedThenResumedIsBitIdentical) {
+  TrainConfig c = tiny("sgd", "sgd_plateau");
+  c.momentum = 0.5;
+  c.lr = 0.05;
+  c.epochs = 5;
+  c.accumulate = 2;  // 3 minibatches: steps of 2 and 1 minibatch, 2 an epoch
+  c.lr_schedule = "plateau:0:0.5:0.5";
+  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 5; });  // mid epoch 3
+  TrainConfig constant = tiny("sgd", "sgd_constant");
+  constant.momentum = c.momentum;
+  constant.lr = c.lr;
+  constant.epochs = c.epochs;
+  constant.accumulate = c.accumulate;
+  TrainConfig scheduled = c;
+  scheduled.checkpoint = constant.checkpoint + "_scheduled";
+  scheduled.log = "";
+  EXPECT_NE(run_training(constant).parameters, run_training(scheduled).parameters);
+}
+
+TEST(TrainResume, AdamWithWarmupAndCosineRestartsPerStepInterruptedThenResumedIsBitIdentical) {
+  TrainConfig c = tiny("adam", "adam_cosine");
+  c.epochs = 3;
+  c.lr_schedule = "warmup:2,cosine:3:2@step";
+  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 4; });
+}
+
+TEST(TrainCheckpoint, ACheckpointOfAnotherScheduleIsRefusedNamingTheOption) {
+  TrainConfig c = tiny("sgd", "other_schedule");
+  c.epochs = 1;
+  c.lr_schedule = "step:1:0.5";
+  run_training(c);
+  c.resume = true;
+  c.epochs = 2;
+  c.lr_schedule = "step:2:0.5";
+  try {
+    run_training(c);
+    FAIL() << "a checkpoint of another schedule was accepted";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("lr_schedule = step:1:0.5, this run has lr_schedule = step:2:0.5 "
+                                         "(--lr-schedule)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// The grammar of --lr-schedule: each refusal names the part that is wrong.
+TEST(TrainOptions, LrScheduleSpecsParseToTheirRulesAndBadOnesAreRefusedNamingThePart) {
+  namespace sch = curv::optim::schedule;
+  const auto s = parse_lr_schedule("warmup:3:0.5,multistep:4+9:0.2", 10, 7);
+  EXPECT_EQ(s.warmup().steps, 3u);
+  EXPECT_EQ(s.warmup().start_factor, 0.5);
+  EXPECT_EQ(s.unit(), curv::optim::ScheduleUnit::epoch);
+  ASSERT_TRUE(std::holds_alternative<sch::MultiStep>(s.rule()));
+  EXPECT_EQ(std::get<sch::MultiStep>(s.rule()).milestones, (std::vector<std::size_t>{4, 9}));
+  EXPECT_EQ(std::get<sch::MultiStep>(s.rule()).gamma, 0.2);
+  const auto one = parse_lr_schedule("onecycle:0.5", 10, 7);
+  EXPECT_EQ(one.unit(), curv::optim::ScheduleUnit::step);
+  EXPECT_EQ(std::get<sch::OneCycle>(one.rule()).total_steps, 70u);
+  EXPECT_EQ(std::get<sch::OneCycle>(parse_lr_schedule("onecycle:0.5@epoch", 10, 7).rule()).total_steps, 10u);
+  EXPECT_EQ(std::get<sch::OneCycle>(parse_lr_schedule("warmup:20,onecycle:0.5", 10, 7).rule()).total_steps, 50u);
+  const auto plateau = std::get<sch::ReduceOnPlateau>(parse_lr_schedule("plateau:4:0.3:0.01:2:1e-5", 10, 7).rule());
+  EXPECT_EQ(plateau.patience, 4u);
+  EXPECT_EQ(plateau.factor, 0.3);
+  EXPECT_EQ(plateau.threshold, 0.01);
+  EXPECT_EQ(plateau.cooldown, 2u);
+  EXPECT_EQ(plateau.min_lr, 1e-5);
+  EXPECT_EQ(std::get<sch::CosineRestarts>(parse_lr_schedule("cosine:5@step", 10, 7).rule()).t0, 5u);
+  auto refusal = [](const std::string& spec) {
+    try {
+      parse_lr_schedule(spec, 10, 7);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(refusal("step:x"), "--lr-schedule step:x: 'x' (step size): expected a whole number");
+  EXPECT_EQ(refusal("step:0"),
+            "--lr-schedule step:0: curv::optim::schedule::Step: step_size = 0, expected at least 1");
+  EXPECT_EQ(refusal("cosine"), "--lr-schedule cosine: 'cosine': expected cosine:T0[:T_MULT[:ETA_MIN]]");
+  EXPECT_EQ(refusal("cosine:5@hour"), "--lr-schedule cosine:5@hour: '@hour': expected @epoch or @step");
+  EXPECT_EQ(refusal("linear:3"),
+            "--lr-schedule linear:3: 'linear': expected constant, step, multistep, exp, cosine, onecycle or plateau");
+  EXPECT_EQ(refusal("cosine:5,warmup:2"),
+            "--lr-schedule cosine:5,warmup:2: 'cosine:5': expected warmup:N[:START_FACTOR] before the comma");
+  EXPECT_EQ(refusal("plateau:2:-0.5"),
+            "--lr-schedule plateau:2:-0.5: curv::optim::schedule::ReduceOnPlateau: factor = -0.5, expected a factor "
+            "in (0, 1)");
+  EXPECT_EQ(refusal("onecycle:0.1:1.5"),
+            "--lr-schedule onecycle:0.1:1.5: curv::optim::schedule::OneCycle: pct_start = 1.5, expected a fraction "
+            "in (0, 1): the warm-up part must be shorter than the cycle");
+  EXPECT_EQ(refusal("warmup:70,onecycle:0.1"),
+            "--lr-schedule warmup:70,onecycle:0.1: warmup:70 before onecycle: the run has 70 steps, expected a "
+            "warm-up shorter than that");
+  TrainConfig c;
+  c.optimizer = "sgd";
+  c.accumulate = 0;
+  try {
+    validate(c);
+    ADD_FAILURE() << "--accumulate 0 was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), "--accumulate 0: expected at least 1 minibatch per step");
+  }
 }
 
 TEST(TrainCheckpoint, CorruptCheckpointIsRefusedAndLeftAlone) {

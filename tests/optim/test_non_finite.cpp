@@ -28,14 +28,7 @@ bool same_bits(const Tensor<double>& a, const Tensor<double>& b) {
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "no exception";
-}
+using test::message_of;
 
 auto squares() {
   return make_objective<double>([](const Var<double>& w) { return curv::ad::sum(w * w); }, 2);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -20,6 +21,16 @@ namespace curv::optim::test {
 using curv::Tensor;
 using curv::ad::Var;
 using Function = std::function<Var<double>(const Var<double>&)>;
+
+// What f throws (its what()), or "no exception": for tests of refusals' messages.
+inline std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "no exception";
+}
 
 struct Problem {
   std::string name;

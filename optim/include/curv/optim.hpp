@@ -1,6 +1,6 @@
 // curv/optim.hpp: the whole optim module — the Objective concepts,
-// make_objective, SCG, SGD, Adam/AdamW, L-BFGS, NonlinearCG and their
-// state I/O (state_io.hpp),
+// make_objective, SCG, SGD, Adam/AdamW (with learning-rate schedules,
+// schedule.hpp), L-BFGS, NonlinearCG and their state I/O (state_io.hpp),
 // options, results, traces and callbacks.
 #pragma once
 
@@ -13,5 +13,6 @@
 #include "curv/optim/reductions.hpp"
 #include "curv/optim/result.hpp"
 #include "curv/optim/scg.hpp"
+#include "curv/optim/schedule.hpp"
 #include "curv/optim/sgd.hpp"
 #include "curv/optim/state_io.hpp"

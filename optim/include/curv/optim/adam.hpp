@@ -13,12 +13,16 @@
 #include <vector>
 
 #include "curv/optim/detail/first_order.hpp"
+#include "curv/optim/schedule.hpp"
 #include "curv/optim/state_io.hpp"
 
 namespace curv::optim {
 
 struct AdamOptions {
-  std::size_t max_iterations = 1000;  // update steps (one per minibatch of a StochasticObjective)
+  std::size_t max_iterations = 1000;  // update steps (one per `accumulate` minibatches of a StochasticObjective)
+  std::size_t max_epochs = 0;         // epochs (passes over the minibatches); 0 = no limit; the first limit reached stops
+  std::size_t accumulate = 1;         // minibatches per step: the step uses the mean of their gradients
+  Schedule schedule;                  // the learning rate of each step (schedule.hpp); constant by default
   double learning_rate = 1e-3;
   double beta1 = 0.9;
   double beta2 = 0.999;
@@ -45,13 +49,14 @@ struct AdamState {
   Tensor<T> exp_avg_sq;      // v
   Tensor<T> max_exp_avg_sq;  // v̂ (amsgrad)
   std::size_t step = 0;      // t
+  ScheduleState schedule;  // reduce-on-plateau's memory (schedule.hpp)
   double passes = 0;
   double seconds = 0;
 
   // The saved fields, each named once (state_io.hpp): Adam::save_state and
   // load_state walk it. The moments exist once the first step made them.
   template <class Self, class Fields>
-  static void fields(Self& st, Fields& f) {
+  static void fields(Self& st, Fields& f, const Schedule& schedule) {
     f.tensor("w", st.w);
     f.buffer("exp_avg", st.exp_avg);
     f.buffer("exp_avg_sq", st.exp_avg_sq);
@@ -59,6 +64,9 @@ struct AdamState {
     f.scalar("passes", st.passes);
     f.scalar("seconds", st.seconds);
     f.progress("step", st.step);
+    // Reduce-on-plateau's memory, only with that schedule: a state without
+    // one saves the records it always had.
+    if (schedule.has_state()) ScheduleState::fields(st.schedule, f);
   }
 };
 
@@ -77,27 +85,37 @@ class Adam {
   // x0 must be finite (std::invalid_argument naming the first element that is not).
   AdamState<T> start(const Tensor<T>& x0) const;
 
-  // The update of w given its gradient g (PyTorch's Adam.step); advances
-  // st.step (t). Throws NonFiniteError, writing nothing, when a new weight
-  // or moment would be NaN or ±inf.
-  void update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st) const;
+  // The update of w given its gradient g (PyTorch's Adam.step) at learning
+  // rate lr (step() passes the schedule's); advances st.step (t). Throws
+  // NonFiniteError, writing nothing, when a new value would be NaN or ±inf.
+  void update(Tensor<T>& w, const Tensor<T>& g, AdamState<T>& st, double lr) const;
+
+  // Update steps per epoch of obj (⌈num_batches()/accumulate⌉; 1 on a plain
+  // Objective), and one metric reported to a ReduceOnPlateau schedule
+  // (PyTorch's scheduler.step(metric); other schedules ignore it).
+  template <class Obj>
+  std::size_t steps_per_epoch(Obj& obj) const { return detail::steps_per_epoch<T>(obj, options_.accumulate); }
+  void report_metric(AdamState<T>& st, double metric) const { options_.schedule.report(metric, st.schedule); }
 
   // Throws std::invalid_argument naming the field, element and value unless
   // st can be resumed: w of dim finite elements, moments of dim finite
   // elements (or none yet), the second moments ≥ 0, passes and seconds
-  // finite and ≥ 0.
+  // finite and ≥ 0, and with ReduceOnPlateau its rate finite and ≥ 0 and
+  // its best metric not NaN.
   void check_state(const AdamState<T>& st, std::size_t dim) const;
 
   // The state as fields w, exp_avg, exp_avg_sq, max_exp_avg_sq (tensors; the
-  // moments only once created); passes, seconds (scalars); step (counter).
+  // moments only once created); passes, seconds (scalars); step (counter); with a ReduceOnPlateau schedule its
+  // ScheduleState as schedule.lr, schedule.best (scalars),
+  // schedule.num_bad_epochs, schedule.cooldown_counter (counters).
   void save_state(const AdamState<T>& st, StateWriter& out) const;
   // Reads what save_state wrote and checks it (check_state; step at most progress.max).
   AdamState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
 
   template <class Obj>
   IterationInfo step(Obj& obj, AdamState<T>& st, bool entering = false) const {
-    return detail::first_order_step<T>("Adam", obj, st, options_.learning_rate, entering,
-                                       [&](Tensor<T>& w, const Tensor<T>& g) { update(w, g, st); });
+    return detail::first_order_step<T>("Adam", obj, st, options_, entering,
+                                       [&](Tensor<T>& w, const Tensor<T>& g, double lr) { update(w, g, st, lr); });
   }
 
   template <class Obj>
@@ -112,7 +130,7 @@ class Adam {
   AdamResult<T> resume(Obj& obj, AdamState<T> st) const {
     check_state(st, static_cast<std::size_t>(obj.dim()));
     AdamResult<T> out;
-    detail::first_order_run<T>(obj, st, options_.max_iterations, options_.record_trace, options_.callbacks, out,
+    detail::first_order_run<T>(obj, st, options_, out,
                                [&](Obj& o, AdamState<T>& s, bool entering) { return step(o, s, entering); });
     out.state = std::move(st);
     return out;

@@ -19,6 +19,7 @@ enum class StopReason {
   gradient_tolerance,       // |∇E(w)| ≤ gradient_tolerance
   relative_loss_tolerance,  // |E_k − E_{k+1}| ≤ relative_loss_tolerance · max(|E_k|, |E_{k+1}|)
   max_iterations,           // the iteration limit was reached
+  max_epochs,               // SGD / Adam: the epoch limit was reached
   callback,                 // a callback returned true
   stalled,                  // SCG: λ reached lambda_max, no step along p decreases E any more
   line_search_failed,       // L-BFGS / CG: no strong-Wolfe step along a descent direction

@@ -17,6 +17,8 @@ void check_in_range(std::string_view options, std::string_view name, double valu
                     bool hi_inclusive);
 // value ≥ 1.
 void check_at_least_one(std::string_view options, std::string_view name, std::size_t value);
+// Throws "curv::optim::<where>: <found>, expected <expected>".
+[[noreturn]] void refuse(std::string_view where, std::string_view found, std::string_view expected);
 // Throws "<options>: <message>".
 [[noreturn]] void fail(std::string_view options, std::string_view message);
 // A value printed the way a user typed it ("1e-06", "nan", "-3").

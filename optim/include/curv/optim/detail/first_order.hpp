@@ -1,38 +1,66 @@
 // The loop shared by the stochastic first-order optimizers (SGD, Adam): one
-// gradient per step — a minibatch of a StochasticObjective, or the full
-// gradient of a plain Objective — then the optimizer's update, for a fixed
-// number of steps.
+// gradient per step — the mean over `accumulate` minibatches of a
+// StochasticObjective, or the full gradient of a plain Objective — then the
+// optimizer's update at the schedule's learning rate, for a number of steps
+// or epochs.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "curv/optim/detail/check.hpp"
 #include "curv/optim/detail/flat.hpp"
 #include "curv/optim/detail/objective_check.hpp"
 #include "curv/optim/objective.hpp"
 #include "curv/optim/result.hpp"
+#include "curv/optim/schedule.hpp"
 
 namespace curv::optim::detail {
 
-// One step: gradient at st.w (minibatch st.step mod num_batches() of epoch
-// st.step / num_batches()), then update(w, g). Calls begin_epoch(e) at an
-// epoch's first minibatch, and also first thing when `entering` a run
-// mid-epoch, so that a resumed run sees the same minibatches. A non-finite
-// loss or gradient, or an update that would make w or a buffer non-finite,
-// throws NonFiniteError (naming the step, epoch and minibatch) and leaves st
-// untouched.
-template <class T, class Obj, class State, class Update>
-IterationInfo first_order_step(const char* who, Obj& obj, State& st, double learning_rate, bool entering,
+// Update steps per epoch: ⌈num_batches()/accumulate⌉ on a StochasticObjective
+// (a short last group of an epoch is a step of its own), 1 on a plain
+// Objective (each step is a full pass).
+template <class T, class Obj>
+std::size_t steps_per_epoch(Obj& obj, std::size_t accumulate) {
+  if constexpr (StochasticObjective<Obj, T>) {
+    const std::size_t batches = static_cast<std::size_t>(obj.num_batches());
+    return (batches + accumulate - 1) / accumulate;
+  } else {
+    (void)obj;
+    (void)accumulate;
+    return 1;
+  }
+}
+
+// The schedule's position at update step `step` and its learning rate.
+template <class State, class Options>
+double scheduled_rate(const Options& o, const State& st, std::size_t steps_per_epoch) {
+  const std::size_t t = o.schedule.unit() == ScheduleUnit::step ? st.step : st.step / steps_per_epoch;
+  return o.schedule.learning_rate(o.learning_rate, t, st.schedule);
+}
+
+// One step: the gradient at st.w, then update(w, g, learning_rate) with the
+// schedule's rate. On a StochasticObjective the gradient is the mean of the
+// gradients of o.accumulate minibatches (fewer for the last group of an
+// epoch): step s is group s mod steps_per_epoch of epoch s / steps_per_epoch.
+// Calls begin_epoch(e) at an epoch's first minibatch, and also first thing
+// when `entering` a run mid-epoch, so that a resumed run sees the same
+// minibatches. A non-finite loss or gradient, or an update that would make w
+// or a buffer non-finite, throws NonFiniteError (naming the step, epoch and
+// minibatch) and leaves st untouched.
+template <class T, class Obj, class State, class Options, class Update>
+IterationInfo first_order_step(const char* who, Obj& obj, State& st, const Options& o, bool entering,
                                Update&& update) {
   check_objective<Obj, T>();
   const detail::Stopwatch clock;
   IterationInfo info;
   info.iteration = st.step + 1;
-  info.alpha = learning_rate;
   NonFiniteError::Where where;
   where.optimizer = who;
   where.unit = "step";
@@ -44,23 +72,48 @@ IterationInfo first_order_step(const char* who, Obj& obj, State& st, double lear
     const std::size_t batches = static_cast<std::size_t>(obj.num_batches());
     if (batches == 0)
       throw std::invalid_argument(std::string("curv::optim::") + who + ": the objective has num_batches() = 0");
-    info.epoch = st.step / batches;
-    info.batch = st.step % batches;
+    const std::size_t per_epoch = steps_per_epoch<T>(obj, o.accumulate);
+    const std::size_t first = st.step % per_epoch * o.accumulate;
+    const std::size_t end = std::min(first + o.accumulate, batches);
+    info.alpha = scheduled_rate(o, st, per_epoch);
+    info.epoch = st.step / per_epoch;
+    info.batch = first;
     where.minibatch = true;
     where.epoch = info.epoch;
-    where.batch = info.batch;
-    if (info.batch == 0 || entering) obj.begin_epoch(info.epoch);
-    loss = static_cast<double>(obj.batch_value_and_grad(info.batch, st.w, g));
-    passes = 1.0 / static_cast<double>(batches);
+    if (first == 0 || entering) obj.begin_epoch(info.epoch);
+    // The group's mean gradient, summed in double; one minibatch's is used as it is.
+    std::vector<double> sum;
+    Tensor<T> other;
+    for (std::size_t b = first; b < end; ++b) {
+      Tensor<T>& gb = b == first ? g : other;
+      where.batch = b;
+      const double lb = static_cast<double>(obj.batch_value_and_grad(b, st.w, gb));
+      require_finite(lb, "the loss", where);
+      require_finite(gb, "the gradient", where);
+      loss += lb;
+      if (end - first == 1) continue;
+      sum.resize(gb.size());
+      for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += static_cast<double>(gb.data()[i]);
+    }
+    const double count = static_cast<double>(end - first);
+    if (end - first > 1)
+      for (std::size_t i = 0; i < sum.size(); ++i) g.data()[i] = static_cast<T>(sum[i] / count);
+    loss /= count;
+    where.batch = first;
+    passes = count / static_cast<double>(batches);
   } else {
     (void)entering;
+    if (o.accumulate != 1)
+      refuse(who, "accumulate = " + std::to_string(o.accumulate),
+             "1 for an objective without minibatches (accumulation needs a StochasticObjective)");
+    info.alpha = scheduled_rate(o, st, 1);
     loss = static_cast<double>(obj.value_and_grad(st.w, g));
+    require_finite(loss, "the loss", where);
+    require_finite(g, "the gradient", where);
     passes = 1;
   }
-  require_finite(loss, "the loss", where);
-  require_finite(g, "the gradient", where);
   try {
-    update(st.w, g);  // checks what it would write before writing; advances st.step
+    update(st.w, g, info.alpha);  // checks what it would write before writing; advances st.step
   } catch (const NonFiniteError& e) {
     NonFiniteError::Where w = e.where();
     w.minibatch = where.minibatch;
@@ -78,17 +131,26 @@ IterationInfo first_order_step(const char* who, Obj& obj, State& st, double lear
   return info;
 }
 
-// Steps until st.step = max_iterations, a callback stops, or a step is
-// refused as non-finite (StopReason::non_finite, the state before that step
-// kept); then one full value(w) for out.value.
-template <class T, class Obj, class State, class Out, class StepFn>
-void first_order_run(Obj& obj, State& st, std::size_t max_iterations, bool record_trace,
-                     const std::vector<Callback>& callbacks, Out& out, StepFn&& step) {
+// Steps until st.step = o.max_iterations or o.max_epochs epochs of steps
+// (whichever comes first), a callback stops, or a step is refused as
+// non-finite (StopReason::non_finite, the state before that step kept); then
+// one full value(w) for out.value.
+template <class T, class Obj, class State, class Options, class Out, class StepFn>
+void first_order_run(Obj& obj, State& st, const Options& o, Out& out, StepFn&& step) {
+  const std::size_t per_epoch = steps_per_epoch<T>(obj, o.accumulate);
+  const std::size_t epoch_limit =
+      o.max_epochs == 0 ? SIZE_MAX : o.max_epochs > SIZE_MAX / per_epoch ? SIZE_MAX : o.max_epochs * per_epoch;
   bool entering = true;
   while (out.stop_reason == StopReason::none) {
-    if (st.step >= max_iterations) {
+    if (st.step >= o.max_iterations) {
       out.stop_reason = StopReason::max_iterations;
-      out.message = "reached max_iterations = " + std::to_string(max_iterations);
+      out.message = "reached max_iterations = " + std::to_string(o.max_iterations);
+      break;
+    }
+    if (st.step >= epoch_limit) {
+      out.stop_reason = StopReason::max_epochs;
+      out.message = "reached max_epochs = " + std::to_string(o.max_epochs) + " (" + std::to_string(per_epoch) +
+                    " steps each)";
       break;
     }
     IterationInfo info;
@@ -100,8 +162,8 @@ void first_order_run(Obj& obj, State& st, std::size_t max_iterations, bool recor
       break;
     }
     entering = false;
-    if (record_trace) out.trace.push_back(info);
-    if (detail::run_callbacks(callbacks, info)) {
+    if (o.record_trace) out.trace.push_back(info);
+    if (detail::run_callbacks(o.callbacks, info)) {
       out.stop_reason = StopReason::callback;
       out.message = "a callback stopped the run at step " + std::to_string(info.iteration);
     }
