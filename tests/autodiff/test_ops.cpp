@@ -67,6 +67,19 @@ TEST(Relu, DerivativeIsZeroAtZero) {
   EXPECT_EQ(g.grad(2), 1.0);
 }
 
+TEST(Relu, PropagatesNaNLikePyTorch) {
+  ad::Tape<double> tape;
+  const Tensor<double> x = {-1.0, std::nan(""), 0.0, 2.0, -0.0};
+  const Tensor<double> y = ad::relu(tape.constant(x)).value();
+  EXPECT_EQ(y(0), 0.0);
+  EXPECT_TRUE(std::isnan(y(1)));
+  EXPECT_EQ(y(2), 0.0);
+  EXPECT_EQ(y(3), 2.0);
+  EXPECT_FALSE(std::signbit(y(4)));  // −0 maps to +0, as before
+  ad::Tape<float> t32;
+  EXPECT_TRUE(std::isnan(ad::sum(ad::relu(t32.constant(Tensor<float>{1.0f, std::nanf("")}))).value()()));
+}
+
 TEST(Square, DerivativesMatchFiniteDifferences) {
   expect_derivatives([]<class T>(const Var<T>& x) { return readout(ad::square(x)); }, randn({2, 3}, 17));
 }
