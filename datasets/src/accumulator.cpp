@@ -13,34 +13,19 @@
 #include <type_traits>
 #include <utility>
 
-#include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_pipeline.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include "curv/autodiff/blas.hpp"
 #include "curv/autodiff/parallel.hpp"
 #include "curv/autodiff/tape.hpp"
 #include "curv/datasets/data_loader.hpp"
 #include "curv/nn/gauss_newton.hpp"
 #include "curv/nn/ops/softmax_cross_entropy.hpp"
+#include "detail/full_pass.hpp"
 
 namespace curv::datasets {
 
 namespace {
-
-// OpenBLAS single-threaded for the lifetime of the guard: TBB already keeps
-// every core busy with one batch each, and nested BLAS threads would
-// oversubscribe them.
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas() : previous_(blas::num_threads()) { blas::set_num_threads(1); }
-  ~SingleThreadedBlas() { blas::set_num_threads(previous_); }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int previous_;
-};
 
 // Elements per chunk of the sums' loops (curv::for_each_chunk): a thread with
 // nothing else to do helps the serial stage, and the calling thread does not
@@ -110,8 +95,7 @@ struct Accumulator<T>::Totals {
 template <class T>
 Accumulator<T>::Accumulator(const nn::Module<T>& model, const nn::Loss<T>& loss, DatasetRef<T> data,
                             AccumulatorOptions options)
-    : fused_(options.fuse ? nn::fuse(std::shared_ptr<const nn::Module<T>>(std::shared_ptr<void>(), &model))
-                          : nullptr),
+    : fused_(detail::fused_or_null(model, options.fuse)),
       model_(fused_ ? *fused_ : model),
       loss_(loss),
       data_(data),
@@ -120,10 +104,7 @@ Accumulator<T>::Accumulator(const nn::Module<T>& model, const nn::Loss<T>& loss,
       threads_(options.threads) {
   if (n_ == 0)
     throw std::invalid_argument("curv::datasets::Accumulator: the dataset is empty; expected at least one example");
-  if (threads_ < 0)
-    throw std::invalid_argument("curv::datasets::Accumulator: threads = " + std::to_string(threads_) +
-                                ", expected 0 (all cores) or a positive count");
-  if (threads_ == 0) threads_ = std::max(1, tbb::info::default_concurrency());
+  threads_ = detail::resolve_threads("curv::datasets::Accumulator", threads_);
   order_.resize(n_);
   std::iota(order_.begin(), order_.end(), std::size_t(0));
 }
@@ -279,7 +260,7 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Pass pass, const Tensor<T>& 
   // four. The other threads meanwhile record the next batches' forward
   // passes and help the sweep's parallel ops (the fused convolution, tanh);
   // more tokens would only add tapes waiting for their sweep.
-  const SingleThreadedBlas blas_guard;
+  const detail::SingleThreadedBlas blas_guard;
   // Ops that spread their own work over threads (the fused convolution and
   // pooling) run inside this arena too, so `threads` bounds every pass.
   tbb::task_arena arena(threads_);

@@ -9,6 +9,9 @@
 //   for f in float double; do for b in 32 256 1024 -1; do for k in Grad Hvp; do
 //     build/release/tests/benchmarks/bench_datasets --benchmark_filter="BM_Accumulated${k}<${f}>/${b}/"
 //   done; done; done
+// BM_Predict and BM_AccumulatedValue compare inference (datasets::predict, the
+// CNN's outputs for every digit) with the forward-only loss pass at batch 256:
+//   build/release/tests/benchmarks/bench_datasets --benchmark_filter='BM_(Predict|AccumulatedValue)'
 // Figures: docs/performance.md, ## datasets.
 #include <benchmark/benchmark.h>
 
@@ -75,6 +78,12 @@ const datasets::TensorDataset<T>& digits() {
   return data;
 }
 
+// CURV_BENCH_THREADS, or 0 (all cores).
+int bench_threads() {
+  const char* threads = std::getenv("CURV_BENCH_THREADS");
+  return threads ? std::atoi(threads) : 0;
+}
+
 template <class T, bool with_hvp>
 void run(benchmark::State& state) {
   const datasets::TensorDataset<T>& data = digits<T>();
@@ -82,9 +91,7 @@ void run(benchmark::State& state) {
   const nn::SoftmaxCrossEntropy<T> loss;
   const Tensor<T> w = model.initialize(1);
   const Tensor<T> v = model.initialize(2);
-  const char* threads = std::getenv("CURV_BENCH_THREADS");  // default: all cores
-  const datasets::Accumulator<T> acc(model, loss, data,
-                                     {.batch_size = state.range(0), .threads = threads ? std::atoi(threads) : 0});
+  const datasets::Accumulator<T> acc(model, loss, data, {.batch_size = state.range(0), .threads = bench_threads()});
   Tensor<T> g, hv;
   double value = 0;
   const double rss_before = status_mib("VmRSS");
@@ -120,9 +127,50 @@ void BM_AccumulatedHvp(benchmark::State& state) {
   BENCHMARK_TEMPLATE(fn, T)->Arg(32)->Arg(256)->Arg(1024)->Arg(-1)->Unit(benchmark::kSecond)->UseRealTime() \
       ->Iterations(1)
 
+// One forward pass over the digits: the mean loss (Accumulator::value) or
+// every output row (predict), w a borrowed constant on every tape in both.
+template <class T, bool outputs>
+void forward_pass(benchmark::State& state) {
+  const datasets::TensorDataset<T>& data = digits<T>();
+  const nn::Sequential<T> model = nn::models::article_cnn<T>();
+  const nn::SoftmaxCrossEntropy<T> loss;
+  const Tensor<T> w = model.initialize(1);
+  const std::ptrdiff_t batch_size = state.range(0);
+  const datasets::Accumulator<T> acc(model, loss, data, {.batch_size = batch_size, .threads = bench_threads()});
+  const double cpu_before = process_cpu_seconds();
+  for (auto _ : state) {
+    if constexpr (outputs) {
+      const Tensor<T> y = datasets::predict(model, w, data, {.batch_size = batch_size, .threads = bench_threads()});
+      benchmark::DoNotOptimize(y.data());
+    } else {
+      benchmark::DoNotOptimize(acc.value(w));
+    }
+  }
+  state.counters["cpu_s_per_pass"] = (process_cpu_seconds() - cpu_before) / static_cast<double>(state.iterations());
+  state.counters["threads"] = acc.threads();
+}
+
+template <class T>
+void BM_AccumulatedValue(benchmark::State& state) {
+  forward_pass<T, false>(state);
+}
+
+template <class T>
+void BM_Predict(benchmark::State& state) {
+  forward_pass<T, true>(state);
+}
+
 CURV_BENCH(BM_AccumulatedGrad, float);
 CURV_BENCH(BM_AccumulatedHvp, float);
 CURV_BENCH(BM_AccumulatedGrad, double);
 CURV_BENCH(BM_AccumulatedHvp, double);
+
+#define CURV_BENCH_FORWARD(fn, T) \
+  BENCHMARK_TEMPLATE(fn, T)->Arg(256)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0)
+
+CURV_BENCH_FORWARD(BM_AccumulatedValue, float);
+CURV_BENCH_FORWARD(BM_Predict, float);
+CURV_BENCH_FORWARD(BM_AccumulatedValue, double);
+CURV_BENCH_FORWARD(BM_Predict, double);
 
 }  // namespace

@@ -1,6 +1,6 @@
 // curv/datasets.hpp: the whole datasets module — datasets and splits, IDX
 // files and the MNIST / Fashion-MNIST loaders, the DataLoader, the
-// Accumulator and ModelObjective.
+// Accumulator, ModelObjective and the predict helpers.
 #pragma once
 
 #include "curv/datasets/accumulator.hpp"
@@ -9,4 +9,5 @@
 #include "curv/datasets/idx.hpp"
 #include "curv/datasets/mnist_json.hpp"
 #include "curv/datasets/model_objective.hpp"
+#include "curv/datasets/predict.hpp"
 #include "curv/datasets/split.hpp"
