@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "curv/optim/detail/first_order.hpp"
@@ -29,6 +30,8 @@ struct AdamOptions {
   double eps = 1e-8;
   double weight_decay = 0;
   bool decoupled_weight_decay = false;  // true: AdamW
+  std::optional<double> clip_grad_norm;   // clip each step's gradient to this norm (clip.hpp); unset = off
+  std::optional<double> clip_grad_value;  // clamp each element of it to ±this; unset = off
   bool amsgrad = false;
   bool record_trace = true;
   std::vector<Callback> callbacks;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "curv/optim/detail/first_order.hpp"
@@ -26,6 +27,8 @@ struct SgdOptions {
   double dampening = 0;
   double weight_decay = 0;
   bool nesterov = false;              // needs momentum > 0 and dampening = 0
+  std::optional<double> clip_grad_norm;   // clip each step's gradient to this norm (clip.hpp); unset = off
+  std::optional<double> clip_grad_value;  // clamp each element of it to ±this; unset = off
   bool record_trace = true;
   std::vector<Callback> callbacks;
 };
