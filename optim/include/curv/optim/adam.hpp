@@ -1,8 +1,9 @@
 // Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019): the updates of
 // PyTorch's torch.optim.Adam / AdamW, on a flat vector. At step t = 1, 2, …:
 //
+//   g ← clip(∇E(w))                                 [clip_grad_value, clip_grad_norm set: clip.hpp]
 //   w ← w·(1 − lr·weight_decay)                     [AdamW, decoupled]
-//   g ← ∇E(w) + weight_decay·w                      [Adam, L2]
+//   g ← g + weight_decay·w                          [Adam, L2]
 //   m ← m + (1 − β₁)(g − m)                          (PyTorch's lerp)
 //   v ← β₂·v + (1 − β₂)·g²
 //   v̂ ← max(v̂, v) [amsgrad], else v̂ = v

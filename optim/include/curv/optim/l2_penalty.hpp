@@ -77,26 +77,16 @@ class L2Penalty {
   double penalty(const Tensor<T>& w) const { return l2_penalty_value(groups_, w); }
 
   T value(const Tensor<T>& w) const { return add_penalty(f_->value(w), w); }
-  T value_and_grad(const Tensor<T>& w, Tensor<T>& g) const {
-    const T f = f_->value_and_grad(w, g);
-    l2_penalty_add(groups_, w, g);
-    return add_penalty(f, w);
-  }
+  T value_and_grad(const Tensor<T>& w, Tensor<T>& g) const { return add_gradient(f_->value_and_grad(w, g), w, g); }
   T hvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g, Tensor<T>& hv) const
     requires CurvatureObjective<Obj, T>
   {
-    const T f = f_->hvp(w, v, g, hv);
-    l2_penalty_add(groups_, w, g);
-    l2_penalty_add(groups_, v, hv);
-    return add_penalty(f, w);
+    return add_product(f_->hvp(w, v, g, hv), w, v, g, hv);
   }
   T gnvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g, Tensor<T>& gv) const
     requires GaussNewtonObjective<Obj, T>
   {
-    const T f = f_->gnvp(w, v, g, gv);
-    l2_penalty_add(groups_, w, g);
-    l2_penalty_add(groups_, v, gv);
-    return add_penalty(f, w);
+    return add_product(f_->gnvp(w, v, g, gv), w, v, g, gv);
   }
 
   std::size_t num_batches() const
@@ -113,15 +103,23 @@ class L2Penalty {
   T batch_value_and_grad(std::size_t b, const Tensor<T>& w, Tensor<T>& g) const
     requires StochasticObjective<Obj, T>
   {
-    const T f = f_->batch_value_and_grad(b, w, g);
-    l2_penalty_add(groups_, w, g);
-    return add_penalty(f, w);
+    return add_gradient(f_->batch_value_and_grad(b, w, g), w, g);
   }
 
  private:
   // f + penalty in double, rounded once to T (a NaN or ±inf f stays so).
   T add_penalty(T f, const Tensor<T>& w) const {
     return static_cast<T>(static_cast<double>(f) + penalty(w));
+  }
+  // f's value and gradient g at w, the penalty's added.
+  T add_gradient(T f, const Tensor<T>& w, Tensor<T>& g) const {
+    l2_penalty_add(groups_, w, g);
+    return add_penalty(f, w);
+  }
+  // f's value, gradient g and curvature product `product` along v, the penalty's added.
+  T add_product(T f, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g, Tensor<T>& product) const {
+    l2_penalty_add(groups_, v, product);
+    return add_gradient(f, w, g);
   }
 
   Obj* f_;

@@ -1,7 +1,8 @@
 // Stochastic gradient descent with momentum, dampening, Nesterov momentum and
 // L2 weight decay: the update of PyTorch's torch.optim.SGD, on a flat vector.
 //
-//   g ← ∇E(w) + weight_decay·w
+//   g ← clip(∇E(w))                  [clip_grad_value, clip_grad_norm set: clip.hpp]
+//   g ← g + weight_decay·w
 //   b ← g (first step),  b ← momentum·b + (1 − dampening)·g (later steps)   [momentum ≠ 0]
 //   g ← g + momentum·b (Nesterov)  or  g ← b                                  [momentum ≠ 0]
 //   w ← w − learning_rate·g
