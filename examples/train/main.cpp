@@ -6,6 +6,7 @@
 #include <exception>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include <malloc.h>
@@ -99,6 +100,16 @@ int main(int argc, char** argv) {
                  "K-times larger batch; an epoch's short last group is a step of its own)")
       ->check(whole_number())
       ->capture_default_str();
+  app.add_option("--weight-decay", c.weight_decay,
+                 "every optimizer: L2 penalty (L/2)|w|^2 on the weights (biases excluded) added to the loss, so "
+                 "that scg, lbfgs and cg minimize it with its exact gradient and curvature; for sgd and adam its "
+                 "gradient L*w is PyTorch's weight_decay on a parameter group of the weights (coupled, not AdamW's "
+                 "decoupled decay). The logged train_loss is the data loss without the penalty")
+      ->capture_default_str();
+  std::optional<double> clip;
+  auto* clip_opt = app.add_option("--clip-grad-norm", clip,
+                                  "sgd, adam: scale each step's gradient (after --accumulate) to norm X when it is "
+                                  "longer (PyTorch's clip_grad_norm_, norm type 2)");
   app.add_option("--curvature", c.curvature,
                  "scg: exact (H*p by forward-over-reverse), gauss-newton (G*p, positive semi-definite) or "
                  "finite-difference (Moller's original difference of gradients)")
@@ -153,6 +164,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;  // --help, or a usage error like every other refused option
   }
   if (*lr_opt) c.lr = lr;
+  if (*clip_opt) c.clip_grad_norm = clip;
   c.standardize = !no_standardize;
   try {
     check_model_options(app, c);  // and no empty values
@@ -165,7 +177,7 @@ int main(int argc, char** argv) {
     refuse_inapplicable(app, "--curvature", entry.takes_curvature,
                         "applies to --optimizer " + optimizers_that(curvature) + " only; " + optimizer);
     auto minibatch = [](const OptimizerEntry& e) { return !e.full_dataset; };
-    for (const char* option : {"--lr-schedule", "--accumulate"})
+    for (const char* option : {"--lr-schedule", "--accumulate", "--clip-grad-norm"})
       refuse_inapplicable(app, option, minibatch(entry),
                           "applies to --optimizer " + optimizers_that(minibatch) + " only; " + optimizer);
     refuse_inapplicable(app, "--checkpoint-every", !c.checkpoint.empty(), "applies only with --checkpoint DIR");

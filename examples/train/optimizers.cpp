@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <curv/datasets/l2_groups.hpp>
 #include <curv/optim.hpp>
 
 #include "train/messages.hpp"
@@ -28,6 +29,8 @@ template <class Options>
 constexpr bool has_curvature = requires(Options o) { o.curvature; };
 template <class Options>
 constexpr bool has_schedule = requires(Options o) { o.schedule; };
+template <class Options>
+constexpr bool has_clipping = requires(Options o) { o.clip_grad_norm; };
 // An optimizer that starts without evaluating the objective steps on its
 // minibatches (SGD, Adam); one that evaluates it first works on the whole set.
 template <class Opt, class T>
@@ -56,6 +59,7 @@ Options options_of(const OptimizerEntry& e, const TrainConfig& c, std::size_t ba
     o.accumulate = c.accumulate;
     o.schedule = parse_lr_schedule(c.lr_schedule, c.epochs, (batches + c.accumulate - 1) / c.accumulate);
   }
+  if constexpr (has_clipping<Options>) o.clip_grad_norm = c.clip_grad_norm;
   return o;
 }
 
@@ -65,6 +69,9 @@ Options options_of(const OptimizerEntry& e, const TrainConfig& c, std::size_t ba
 // stoppable between them, its training loss from `train` (the arithmetic of
 // obj.value, cancellable between minibatches). `stalled(opt, state)` says why
 // an optimizer can go no further when it has its own reason (SCG's λ).
+// With --weight-decay every optimizer sees the objective through
+// optim::L2Penalty on the model's weights; the logged training loss stays
+// the data's mean loss.
 template <class T, class Opt, class Stalled>
 class OptimizerRunner final : public Runner<T> {
   static constexpr bool minibatch = on_minibatches<Opt, T>;
@@ -75,13 +82,15 @@ class OptimizerRunner final : public Runner<T> {
       : entry_(entry),
         in_(in),
         opt_(options_of<OptionsOf<Opt>>(entry, c, in.objective.num_batches())),
-        stalled_(std::move(stalled)) {}
+        stalled_(std::move(stalled)) {
+    if (c.weight_decay > 0) penalized_.emplace(in.objective, datasets::l2_groups(in.model, c.weight_decay));
+  }
 
   void start(const Tensor<T>& w0) override {
     if constexpr (minibatch)
       st_ = opt_.start(w0);
     else
-      st_ = opt_.start(in_.objective, w0);
+      objective([&](auto& obj) { st_ = opt_.start(obj, w0); });
   }
   void save(opt::StateWriter& out) const override { opt_.save_state(st_, out); }
   void restore(const opt::StateReader& in, std::size_t dim, std::size_t epochs) override {
@@ -112,7 +121,7 @@ class OptimizerRunner final : public Runner<T> {
     if constexpr (minibatch)
       return in_.train.value(st_.w);
     else
-      return st_.loss;
+      return penalized_ ? static_cast<double>(st_.loss) - penalized_->penalty(st_.w) : st_.loss;
   }
   double passes() const override { return st_.passes; }
   double seconds() const override { return st_.seconds; }
@@ -133,6 +142,13 @@ class OptimizerRunner final : public Runner<T> {
   }
 
  private:
+  // f(objective): the optimizer's objective, penalized with --weight-decay.
+  template <class F>
+  decltype(auto) objective(F&& f) {
+    if (penalized_) return f(*penalized_);
+    return f(in_.objective);
+  }
+
   // Update steps per epoch: one per --accumulate minibatches.
   std::size_t steps_per_epoch() const {
     if constexpr (minibatch)
@@ -143,7 +159,7 @@ class OptimizerRunner final : public Runner<T> {
 
   bool run_iteration(Progress& progress, std::size_t epochs) {
     in_.bar.begin_iteration(entry_.name, st_.iteration + 1, epochs, st_.loss);
-    auto s = opt_.step(in_.objective, st_);
+    auto s = objective([&](auto& obj) { return opt_.step(obj, st_); });
     progress.end();
     if constexpr (line_search) {
       stepped_ = s.accepted;
@@ -171,7 +187,7 @@ class OptimizerRunner final : public Runner<T> {
         progress.end();
         return false;
       }
-      info_ = opt_.step(in_.objective, st_, entering_);  // NonFiniteError leaves st_ as it was
+      info_ = objective([&](auto& obj) { return opt_.step(obj, st_, entering_); });  // NonFiniteError leaves st_ as it was
       entering_ = false;
       sum += info_.loss;
       ++count;
@@ -187,6 +203,7 @@ class OptimizerRunner final : public Runner<T> {
   Opt opt_;
   Stalled stalled_;
   StateOf<Opt> st_;
+  std::optional<opt::L2Penalty<T, datasets::ModelObjective<T>>> penalized_;
   opt::IterationInfo info_;
   bool entering_ = true;  // a minibatch run's first step (re)fixes its epoch's minibatch order
   bool stepped_ = true;
@@ -260,6 +277,8 @@ std::string OptimizerEntry::describe(const TrainConfig& c) const {
   if (takes_lr) s += " lr " + num(c.lr.value_or(default_lr));
   if (!c.lr_schedule.empty()) s += " lr-schedule " + c.lr_schedule;
   if (c.accumulate != 1) s += " accumulate " + std::to_string(c.accumulate);
+  if (c.weight_decay != 0) s += " weight-decay " + num(c.weight_decay);
+  if (c.clip_grad_norm) s += " clip-grad-norm " + num(*c.clip_grad_norm);
   if (takes_curvature) s += " curvature " + c.curvature;
   if (line_search) s += " (strong-Wolfe line search)";
   return s;

@@ -78,6 +78,7 @@ struct RunnerInputs {
   datasets::ModelObjective<T>& objective;
   PassBar& bar;                           // begun by the full-dataset runners at each iteration
   const datasets::Accumulator<T>& train;  // the training loss of an epoch of minibatch steps
+  const nn::Module<T>& model;             // its weights are --weight-decay's groups
 };
 
 template <class T>

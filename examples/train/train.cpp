@@ -74,7 +74,7 @@ TrainResult train(const TrainConfig& c) {
   ds::Accumulator<T> train_acc(*model, loss, data.train, {static_cast<std::ptrdiff_t>(c.batch_size), c.threads});
   train_acc.set_cancel(cancel);
   const OptimizerEntry& optimizer = find_optimizer(c.optimizer);
-  std::unique_ptr<Runner<T>> runner = optimizer.make<T>()(c, RunnerInputs<T>{obj, pass_bar, train_acc});
+  std::unique_ptr<Runner<T>> runner = optimizer.make<T>()(c, RunnerInputs<T>{obj, pass_bar, train_acc, *model});
   runner->stop_after_steps = c.stop_after_steps;
   auto print = [&](const std::string& line) {
     if (!c.quiet) {
@@ -349,6 +349,9 @@ void validate(const TrainConfig& c) {
     bad_option("--lr", num(*c.lr), "--optimizer " + c.optimizer + " takes no learning rate (it sets its own step)");
   if (!(c.momentum >= 0 && c.momentum < 1)) bad_option("--momentum", num(c.momentum), "expected 0 <= momentum < 1");
   if (c.accumulate == 0) bad_option("--accumulate", "0", "expected at least 1 minibatch per step");
+  if (!(c.weight_decay >= 0 && std::isfinite(c.weight_decay))) bad_option("--weight-decay", num(c.weight_decay), "expected a number >= 0");
+  if (c.clip_grad_norm && !(*c.clip_grad_norm > 0 && std::isfinite(*c.clip_grad_norm) && !optimizer.full_dataset))
+    bad_option("--clip-grad-norm", num(*c.clip_grad_norm), optimizer.full_dataset ? "applies to --optimizer sgd or adam only" : "expected a positive number");
   parse_lr_schedule(c.lr_schedule, std::max<std::size_t>(c.epochs, 1), 1 << 20);  // the real steps per epoch later
   if (c.batch_size == 0 || c.batch_size < -1)
     bad_option("--batch-size", std::to_string(c.batch_size), "expected a positive number or -1 (the whole set)");

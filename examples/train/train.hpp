@@ -31,6 +31,8 @@ struct TrainConfig {
   double momentum = 0;            // sgd
   std::string lr_schedule;        // sgd, adam: --lr-schedule's spec ("" = constant; optimizers.hpp)
   std::size_t accumulate = 1;     // sgd, adam: minibatches per step
+  double weight_decay = 0;        // every optimizer: the L2 penalty ½λ|w|² on the weights (not the biases)
+  std::optional<double> clip_grad_norm;  // sgd, adam: clip each step's gradient to this norm
   std::string curvature = "exact";  // scg: exact | gauss-newton | finite-difference
   long long batch_size = 256;       // −1 = the whole set in one batch
   std::size_t epochs = 50;

@@ -21,6 +21,7 @@ Adam<T>::Adam(AdamOptions options) : options_(std::move(options)) {
   detail::check_in_range(who, "beta2", options_.beta2, 0, 1, false);
   detail::check_non_negative(who, "eps", options_.eps);
   detail::check_non_negative(who, "weight_decay", options_.weight_decay);
+  check_clip_options(who, options_.clip_grad_norm, options_.clip_grad_value);
   if (options_.accumulate < 1)
     detail::refuse(who, "accumulate = " + std::to_string(options_.accumulate), "at least 1 minibatch per step");
 }

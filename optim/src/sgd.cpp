@@ -16,6 +16,7 @@ SGD<T>::SGD(SgdOptions options) : options_(std::move(options)) {
   detail::check_non_negative(who, "momentum", options_.momentum);
   detail::check_non_negative(who, "dampening", options_.dampening);
   detail::check_non_negative(who, "weight_decay", options_.weight_decay);
+  check_clip_options(who, options_.clip_grad_norm, options_.clip_grad_value);
   if (options_.accumulate < 1)
     detail::refuse(who, "accumulate = " + std::to_string(options_.accumulate), "at least 1 minibatch per step");
   if (options_.nesterov && !(options_.momentum > 0 && options_.dampening == 0))

@@ -19,10 +19,13 @@
 #include <gtest/gtest.h>
 
 #include <curv/datasets/idx.hpp>
+#include <curv/datasets/l2_groups.hpp>
+#include <curv/nn.hpp>
 
 #include "curv_examples/csv.hpp"
 #include "curv_examples/signals.hpp"
 #include "train/checkpoint.hpp"
+#include "train/model.hpp"
 #include "train/optimizers.hpp"
 #include "train/train.hpp"
 #include "train_fixtures.hpp"
@@ -204,6 +207,119 @@ TEST(TrainCheckpoint, ACheckpointOfAnotherScheduleIsRefusedNamingTheOption) {
               std::string::npos)
         << e.what();
   }
+}
+
+// The message of the std::invalid_argument f throws, or "no exception".
+std::string what_is_thrown(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no exception";
+}
+
+// --weight-decay with scg: the L2 penalty on the weights is part of the
+// function, so the trained weights are shorter than without it, the run
+// resumes bit-identically, and a checkpoint of another penalty is refused.
+TEST(TrainResume, ScgWithWeightDecayShrinksTheWeightsAndResumesBitIdentically) {
+  TrainConfig c = tiny("scg", "scg_l2");
+  c.weight_decay = 0.5;
+  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.epochs = 2; });
+  TrainConfig plain = tiny("scg", "scg_no_l2");
+  plain.log = "";
+  TrainConfig decayed = c;
+  decayed.checkpoint = plain.checkpoint + "_decayed";
+  decayed.log = "";
+  const std::vector<double> w0 = run_training(plain).parameters, w1 = run_training(decayed).parameters;
+  // The MLP 784 → 8 → 10: the weights' squared norm over both layers' weight ranges.
+  const auto model = make_model<double>(c, {1, 28, 28});
+  const auto groups = curv::datasets::l2_groups(*model, 0.5);
+  auto weights_sq = [&](const std::vector<double>& w) {
+    double s = 0;
+    for (const auto& g : groups)
+      for (std::size_t i = g.offset; i < g.offset + g.size; ++i) s += w[i] * w[i];
+    return s;
+  };
+  ASSERT_EQ(w0.size(), model->num_parameters());
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_LT(weights_sq(w1), 0.9 * weights_sq(w0));
+
+  decayed.resume = true;
+  decayed.epochs = 5;
+  decayed.weight_decay = 0.25;
+  try {
+    run_training(decayed);
+    FAIL() << "a checkpoint of another --weight-decay was accepted";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("weight_decay = 0.5, this run has weight_decay = 0.25 (--weight-decay)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// --weight-decay's groups are the model's weights: every weight range, no bias.
+TEST(L2Groups, FromAModelPickExactlyItsWeightRangesOrTheNamesAPatternMatches) {
+  const auto model = curv::nn::models::mlp<double>({5, 4, 3});  // fc1.weight (4, 5), fc1.bias, fc2.weight (3, 4), fc2.bias
+  std::vector<std::string> expected_names;
+  std::vector<std::pair<std::size_t, std::size_t>> expected_ranges;
+  for (const curv::nn::ParameterInfo& p : model.parameters())
+    if (p.name.ends_with(".weight")) {
+      expected_names.push_back(p.name);
+      expected_ranges.emplace_back(p.offset, p.size());
+    }
+  ASSERT_EQ(expected_names.size(), 2u);
+  auto names_and_ranges = [](const std::vector<curv::optim::L2Group>& groups) {
+    std::vector<std::string> names;
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;
+    for (const auto& g : groups) {
+      names.push_back(g.name);
+      ranges.emplace_back(g.offset, g.size);
+      EXPECT_EQ(g.lambda, 0.01);
+    }
+    return std::make_pair(names, ranges);
+  };
+  const auto by_role = names_and_ranges(curv::datasets::l2_groups(model, 0.01));
+  EXPECT_EQ(by_role.first, expected_names);
+  EXPECT_EQ(by_role.second, expected_ranges);
+  EXPECT_EQ(by_role.second[0], (std::pair<std::size_t, std::size_t>{0, 20}));
+  EXPECT_EQ(by_role.second[1], (std::pair<std::size_t, std::size_t>{24, 12}));
+  EXPECT_EQ(names_and_ranges(curv::datasets::l2_groups(model, 0.01, "fc*.weight")), by_role);
+  EXPECT_EQ(names_and_ranges(curv::datasets::l2_groups(model, 0.01, "fc2.*")).first,
+            (std::vector<std::string>{"fc2.weight", "fc2.bias"}));
+  const auto biases = curv::datasets::l2_groups(model, 0.01, curv::nn::ParameterRole::bias);
+  ASSERT_EQ(biases.size(), 2u);
+  EXPECT_EQ(biases[0].offset, 20u);
+
+  EXPECT_EQ(what_is_thrown([&] { curv::datasets::l2_groups(model, 0.1, "conv*.weight"); }),
+            "curv::datasets::l2_groups: pattern 'conv*.weight' matches no parameter of Sequential(fc1, act1, fc2) "
+            "(it has: fc1.weight, fc1.bias, fc2.weight, fc2.bias), expected at least one parameter");
+  EXPECT_EQ(what_is_thrown([&] { curv::datasets::l2_groups(model, -1); }),
+            "curv::datasets::l2_groups: lambda = -1, expected a finite lambda >= 0");
+}
+
+TEST(TrainOptions, WeightDecayAndClipGradNormAreRefusedOutsideTheirRange) {
+  TrainConfig c = tiny("scg", "bad_l2");
+  c.weight_decay = -0.5;
+  EXPECT_EQ(what_is_thrown([&] { validate(c); }), "--weight-decay -0.5: expected a number >= 0");
+  c.weight_decay = 0;
+  c.clip_grad_norm = 1.0;
+  EXPECT_EQ(what_is_thrown([&] { validate(c); }), "--clip-grad-norm 1: applies to --optimizer sgd or adam only");
+  c.optimizer = "sgd";
+  c.clip_grad_norm = 0.0;
+  EXPECT_EQ(what_is_thrown([&] { validate(c); }), "--clip-grad-norm 0: expected a positive number");
+  c.clip_grad_norm = 0.5;
+  c.weight_decay = 0.5;
+  EXPECT_EQ(what_is_thrown([&] { validate(c); }), "no exception");
+}
+
+TEST(TrainResume, SgdWithWeightDecayAndClippingInterruptedMidEpochThenResumedIsBitIdentical) {
+  TrainConfig c = tiny("sgd", "sgd_l2_clip");
+  c.epochs = 3;
+  c.lr = 0.1;
+  c.weight_decay = 0.1;
+  c.clip_grad_norm = 0.05;
+  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 4; });
 }
 
 // The grammar of --lr-schedule: each refusal names the part that is wrong.

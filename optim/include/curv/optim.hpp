@@ -1,11 +1,14 @@
 // curv/optim.hpp: the whole optim module — the Objective concepts,
 // make_objective, SCG, SGD, Adam/AdamW (with learning-rate schedules,
-// schedule.hpp), L-BFGS, NonlinearCG and their state I/O (state_io.hpp),
+// schedule.hpp, and gradient clipping, clip.hpp), L-BFGS, NonlinearCG and
+// their state I/O (state_io.hpp), the L2 penalty adaptor (l2_penalty.hpp),
 // options, results, traces and callbacks.
 #pragma once
 
 #include "curv/optim/adam.hpp"
+#include "curv/optim/clip.hpp"
 #include "curv/optim/function_objective.hpp"
+#include "curv/optim/l2_penalty.hpp"
 #include "curv/optim/lbfgs.hpp"
 #include "curv/optim/line_search.hpp"
 #include "curv/optim/nonlinear_cg.hpp"

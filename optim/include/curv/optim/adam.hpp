@@ -1,8 +1,9 @@
 // Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019): the updates of
 // PyTorch's torch.optim.Adam / AdamW, on a flat vector. At step t = 1, 2, …:
 //
+//   g ← clip(∇E(w))                                 [clip_grad_value, clip_grad_norm set: clip.hpp]
 //   w ← w·(1 − lr·weight_decay)                     [AdamW, decoupled]
-//   g ← ∇E(w) + weight_decay·w                      [Adam, L2]
+//   g ← g + weight_decay·w                          [Adam, L2]
 //   m ← m + (1 − β₁)(g − m)                          (PyTorch's lerp)
 //   v ← β₂·v + (1 − β₂)·g²
 //   v̂ ← max(v̂, v) [amsgrad], else v̂ = v
@@ -10,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "curv/optim/detail/first_order.hpp"
@@ -29,6 +31,8 @@ struct AdamOptions {
   double eps = 1e-8;
   double weight_decay = 0;
   bool decoupled_weight_decay = false;  // true: AdamW
+  std::optional<double> clip_grad_norm;   // clip each step's gradient to this norm (clip.hpp); unset = off
+  std::optional<double> clip_grad_value;  // clamp each element of it to ±this; unset = off
   bool amsgrad = false;
   bool record_trace = true;
   std::vector<Callback> callbacks;

@@ -1,13 +1,15 @@
 // Stochastic gradient descent with momentum, dampening, Nesterov momentum and
 // L2 weight decay: the update of PyTorch's torch.optim.SGD, on a flat vector.
 //
-//   g ← ∇E(w) + weight_decay·w
+//   g ← clip(∇E(w))                  [clip_grad_value, clip_grad_norm set: clip.hpp]
+//   g ← g + weight_decay·w
 //   b ← g (first step),  b ← momentum·b + (1 − dampening)·g (later steps)   [momentum ≠ 0]
 //   g ← g + momentum·b (Nesterov)  or  g ← b                                  [momentum ≠ 0]
 //   w ← w − learning_rate·g
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "curv/optim/detail/first_order.hpp"
@@ -26,6 +28,8 @@ struct SgdOptions {
   double dampening = 0;
   double weight_decay = 0;
   bool nesterov = false;              // needs momentum > 0 and dampening = 0
+  std::optional<double> clip_grad_norm;   // clip each step's gradient to this norm (clip.hpp); unset = off
+  std::optional<double> clip_grad_value;  // clamp each element of it to ±this; unset = off
   bool record_trace = true;
   std::vector<Callback> callbacks;
 };

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "curv/optim/clip.hpp"
 #include "curv/optim/detail/check.hpp"
 #include "curv/optim/detail/flat.hpp"
 #include "curv/optim/detail/objective_check.hpp"
@@ -45,7 +46,8 @@ double scheduled_rate(const Options& o, const State& st, std::size_t steps_per_e
   return o.schedule.learning_rate(o.learning_rate, t, st.schedule);
 }
 
-// One step: the gradient at st.w, then update(w, g, learning_rate) with the
+// One step: the gradient at st.w, clipped as o.clip_grad_value and
+// o.clip_grad_norm say (clip.hpp), then update(w, g, learning_rate) with the
 // schedule's rate. On a StochasticObjective the gradient is the mean of the
 // gradients of o.accumulate minibatches (fewer for the last group of an
 // epoch): step s is group s mod steps_per_epoch of epoch s / steps_per_epoch.
@@ -112,6 +114,9 @@ IterationInfo first_order_step(const char* who, Obj& obj, State& st, const Optio
     require_finite(g, "the gradient", where);
     passes = 1;
   }
+  info.grad_norm = detail::norm(g);  // before clipping, as clip_grad_norm_ returns it
+  info.grad_mean = detail::mean(g);
+  clip_gradient(g, o.clip_grad_norm, o.clip_grad_value);
   try {
     update(st.w, g, info.alpha);  // checks what it would write before writing; advances st.step
   } catch (const NonFiniteError& e) {
@@ -123,8 +128,6 @@ IterationInfo first_order_step(const char* who, Obj& obj, State& st, const Optio
   }
   st.passes += passes;
   info.loss = loss;
-  info.grad_norm = detail::norm(g);
-  info.grad_mean = detail::mean(g);
   st.seconds += clock.seconds();
   info.passes = st.passes;
   info.seconds = st.seconds;
