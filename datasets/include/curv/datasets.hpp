@@ -7,6 +7,7 @@
 #include "curv/datasets/data_loader.hpp"
 #include "curv/datasets/dataset.hpp"
 #include "curv/datasets/idx.hpp"
+#include "curv/datasets/l2_groups.hpp"
 #include "curv/datasets/mnist_json.hpp"
 #include "curv/datasets/model_objective.hpp"
 #include "curv/datasets/predict.hpp"
