@@ -46,22 +46,6 @@ struct Run {
 
 double distance_to_minimum(const Point& p) { return std::hypot(p.x - 1, p.y - 1); }
 
-// The objective, remembering the last point where it evaluated a gradient: the
-// accepted iterate when L-BFGS's callback runs (its line search ends there).
-struct RecordingObjective {
-  decltype(opt::make_objective<double>(rosenbrock, 2)) inner = opt::make_objective<double>(rosenbrock, 2);
-  Tensor<double> last;
-  std::size_t dim() const { return 2; }
-  double value(const Tensor<double>& w) { return inner.value(w); }
-  double value_and_grad(const Tensor<double>& w, Tensor<double>& g) {
-    last = w;
-    return inner.value_and_grad(w, g);
-  }
-  double hvp(const Tensor<double>& w, const Tensor<double>& v, Tensor<double>& g, Tensor<double>& hv) {
-    return inner.hvp(w, v, g, hv);
-  }
-};
-
 Point at(std::size_t k, const Tensor<double>& w, double passes) {
   const double x = w(0), y = w(1);
   return {k, x, y, (1 - x) * (1 - x) + 100 * (y - x * x) * (y - x * x), passes};
@@ -140,19 +124,19 @@ int main(int argc, char** argv) {
       opt::Adam<double> adam(o);
       first_order("adam", adam);
     }
-    {  // L-BFGS: minimize() with a callback reading the accepted iterate.
+    {  // L-BFGS: minimize() with a callback reading each accepted iterate.
       Run r{"lbfgs", {}, ""};
-      RecordingObjective obj;
+      auto obj = opt::make_objective<double>(rosenbrock, 2);
       r.path.push_back(at(0, start, 1));
       opt::LbfgsOptions o;
       o.max_iterations = max_iterations;
       o.gradient_tolerance = 1e-12;
-      o.callbacks.push_back([&](const opt::IterationInfo& info) {
-        r.path.push_back(at(info.iteration, obj.last, info.passes));
-        return done(r.path.back(), tol);
+      opt::OnStep<double> record([&](opt::CallbackContext<double>& c) {
+        r.path.push_back(at(c.info().iteration, c.w(), c.info().passes));
+        if (done(r.path.back(), tol)) c.stop("reached the tolerance");
       });
       opt::LBFGS<double> lbfgs(o);
-      const auto res = lbfgs.minimize(obj, start);
+      const auto res = lbfgs.minimize(obj, start, {&record});
       r.stop = done(r.path.back(), tol) ? "reached" : std::string(opt::to_string(res.stop_reason));
       runs.push_back(std::move(r));
     }

@@ -154,59 +154,56 @@ TEST(StopReasons, LbfgsAndCgStopOnTheirCriteria) {
             StopReason::max_iterations);
 }
 
-// A callback that stops the run at iteration 5, counting the records it saw.
-struct StopAtFive {
-  std::size_t* seen;
-  bool operator()(const IterationInfo& info) const {
-    ++*seen;
-    return info.iteration >= 5;
+// Counts the steps it sees and stops the run at the fifth.
+struct StopAtFive : Callback<double> {
+  std::size_t seen = 0;
+  void on_step(CallbackContext<double>& c) override {
+    ++seen;
+    if (c.info().iteration >= 5) c.stop("five is enough");
   }
+};
+
+// Counts the steps it sees and never stops.
+struct Count : Callback<double> {
+  std::size_t seen = 0;
+  void on_step(CallbackContext<double>&) override { ++seen; }
 };
 
 TEST(Callbacks, StopEveryOptimizerAndSeeEveryIteration) {
   auto obj = make_objective<double>(test::rosenbrock, 2);
   const Tensor<double> x0 = {-1.2, 1.0};
-  auto check = [](const auto& r, std::size_t seen, std::size_t other_seen, const char* who) {
+  auto check = [](const auto& r, const StopAtFive& stop, const Count& other, const char* who) {
     EXPECT_EQ(r.stop_reason, StopReason::callback) << who << ": " << r.message;
+    EXPECT_EQ(r.message, "five is enough") << who;
     EXPECT_EQ(r.iterations, 5u) << who;
-    EXPECT_EQ(seen, 5u) << who;
-    EXPECT_EQ(other_seen, 5u) << who << " (every callback is called)";
+    EXPECT_EQ(stop.seen, 5u) << who;
+    EXPECT_EQ(other.seen, 5u) << who << " (every callback is called)";
     EXPECT_EQ(r.trace.size(), 5u) << who;
   };
   {
-    std::size_t seen = 0, other = 0;
-    ScgOptions o;
-    o.callbacks = {StopAtFive{&seen}, [&](const IterationInfo&) { ++other; return false; }};
-    const auto r = SCG<double>(o).minimize(obj, x0);
-    check(r, seen, other, "SCG");
+    StopAtFive stop;
+    Count other;
+    check(SCG<double>().minimize(obj, x0, {&stop, &other}), stop, other, "SCG");
   }
   {
-    std::size_t seen = 0, other = 0;
-    LbfgsOptions o;
-    o.callbacks = {StopAtFive{&seen}, [&](const IterationInfo&) { ++other; return false; }};
-    const auto r = LBFGS<double>(o).minimize(obj, x0);
-    check(r, seen, other, "LBFGS");
+    StopAtFive stop;
+    Count other;
+    check(LBFGS<double>().minimize(obj, x0, {&stop, &other}), stop, other, "LBFGS");
   }
   {
-    std::size_t seen = 0, other = 0;
-    NonlinearCgOptions o;
-    o.callbacks = {StopAtFive{&seen}, [&](const IterationInfo&) { ++other; return false; }};
-    const auto r = NonlinearCG<double>(o).minimize(obj, x0);
-    check(r, seen, other, "NonlinearCG");
+    StopAtFive stop;
+    Count other;
+    check(NonlinearCG<double>().minimize(obj, x0, {&stop, &other}), stop, other, "NonlinearCG");
   }
   {
-    std::size_t seen = 0, other = 0;
-    SgdOptions o;
-    o.callbacks = {StopAtFive{&seen}, [&](const IterationInfo&) { ++other; return false; }};
-    const auto r = SGD<double>(o).minimize(obj, x0);
-    check(r, seen, other, "SGD");
+    StopAtFive stop;
+    Count other;
+    check(SGD<double>().minimize(obj, x0, {&stop, &other}), stop, other, "SGD");
   }
   {
-    std::size_t seen = 0, other = 0;
-    AdamOptions o;
-    o.callbacks = {StopAtFive{&seen}, [&](const IterationInfo&) { ++other; return false; }};
-    const auto r = Adam<double>(o).minimize(obj, x0);
-    check(r, seen, other, "Adam");
+    StopAtFive stop;
+    Count other;
+    check(Adam<double>().minimize(obj, x0, {&stop, &other}), stop, other, "Adam");
   }
 }
 
@@ -215,8 +212,8 @@ TEST(Callbacks, ASavingCallbackSeesTheTraceNumbers) {
   std::vector<double> losses;
   ScgOptions o;
   o.record_trace = false;
-  o.callbacks = {[&](const IterationInfo& i) { losses.push_back(i.loss); return false; }};
-  const auto r = SCG<double>(o).minimize(obj, Tensor<double>{0.0, 0.0});
+  OnStep<double> record([&](CallbackContext<double>& c) { losses.push_back(c.info().loss); });
+  const auto r = SCG<double>(o).minimize(obj, Tensor<double>{0.0, 0.0}, {&record});
   EXPECT_TRUE(r.trace.empty());
   ASSERT_EQ(losses.size(), r.iterations);
   EXPECT_EQ(losses.back(), r.value);

@@ -1,6 +1,7 @@
 // curv/datasets.hpp: the whole datasets module — datasets and splits, IDX
 // files and the MNIST / Fashion-MNIST loaders, the DataLoader, the
-// Accumulator, ModelObjective and the predict helpers.
+// Accumulator, ModelObjective, the predict helpers and the Validation
+// callback.
 #pragma once
 
 #include "curv/datasets/accumulator.hpp"
@@ -12,3 +13,4 @@
 #include "curv/datasets/model_objective.hpp"
 #include "curv/datasets/predict.hpp"
 #include "curv/datasets/split.hpp"
+#include "curv/datasets/validation.hpp"

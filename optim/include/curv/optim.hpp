@@ -2,11 +2,15 @@
 // make_objective, SCG, SGD, Adam/AdamW (with learning-rate schedules,
 // schedule.hpp, and gradient clipping, clip.hpp), L-BFGS, NonlinearCG and
 // their state I/O (state_io.hpp), the L2 penalty adaptor (l2_penalty.hpp),
-// options, results, traces and callbacks.
+// options, results, traces, callbacks (callback.hpp) and the shipped ones
+// (callbacks.hpp: early stopping, CSV logging, progress, checkpoints).
 #pragma once
 
 #include "curv/optim/adam.hpp"
+#include "curv/optim/callback.hpp"
+#include "curv/optim/callbacks.hpp"
 #include "curv/optim/clip.hpp"
+#include "curv/optim/csv_log.hpp"
 #include "curv/optim/function_objective.hpp"
 #include "curv/optim/l2_penalty.hpp"
 #include "curv/optim/lbfgs.hpp"

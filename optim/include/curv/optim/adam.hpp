@@ -35,7 +35,6 @@ struct AdamOptions {
   std::optional<double> clip_grad_value;  // clamp each element of it to ±this; unset = off
   bool amsgrad = false;
   bool record_trace = true;
-  std::vector<Callback> callbacks;
 };
 
 // AdamW's defaults (PyTorch): decoupled weight decay 1e-2.
@@ -123,18 +122,21 @@ class Adam {
   }
 
   template <class Obj>
-  AdamResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
+  AdamResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
     detail::check_objective<Obj, T>();
     detail::check_start("Adam::minimize", static_cast<std::size_t>(obj.dim()), x0);
-    return resume(obj, start(x0));
+    return resume(obj, start(x0), callbacks);
   }
 
-  // Continues from a saved state (checked first, see check_state).
+  // Continues from a saved state (checked first, see check_state). For the
+  // callbacks (callback.hpp) every update is a step, and the last step of
+  // each pass over the minibatches ends an epoch.
   template <class Obj>
-  AdamResult<T> resume(Obj& obj, AdamState<T> st) const {
+  AdamResult<T> resume(Obj& obj, AdamState<T> st, const Callbacks<T>& callbacks = {}) const {
     check_state(st, static_cast<std::size_t>(obj.dim()));
     AdamResult<T> out;
-    detail::first_order_run<T>(obj, st, options_, out,
+    detail::CallbackDriver<T> events(callbacks, "Adam", obj, [&](StateWriter& w) { save_state(st, w); });
+    detail::first_order_run<T>(obj, st, options_, out, events,
                                [&](Obj& o, AdamState<T>& s, bool entering) { return step(o, s, entering); });
     out.state = std::move(st);
     return out;

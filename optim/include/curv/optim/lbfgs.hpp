@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "curv/optim/callback.hpp"
+#include "curv/optim/detail/callback_driver.hpp"
 #include "curv/optim/detail/flat.hpp"
 #include "curv/optim/state_io.hpp"
 #include "curv/optim/detail/objective_check.hpp"
@@ -31,7 +33,6 @@ struct LbfgsOptions {
   double c2 = 0.9;
   std::size_t max_line_search_evaluations = 25;
   bool record_trace = true;
-  std::vector<Callback> callbacks;
 };
 
 // One curvature pair of the memory: s = x_{k+1} − x_k, y = ∇E(x_{k+1}) − ∇E(x_k), ρ = 1/(yᵀs).
@@ -126,15 +127,16 @@ class LBFGS {
   LbfgsState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
 
   template <class Obj>
-  LbfgsResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
-    return resume(obj, start(obj, x0));
+  LbfgsResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
+    return resume(obj, start(obj, x0), callbacks);
   }
 
   // Continues from a saved state (checked first, see check_state) until a
   // stop criterion holds (max_iterations counts the iterations already in
-  // the state).
+  // the state). Each iteration is a step and an epoch for the callbacks
+  // (callback.hpp).
   template <class Obj>
-  LbfgsResult<T> resume(Obj& obj, LbfgsState<T> state) const;
+  LbfgsResult<T> resume(Obj& obj, LbfgsState<T> state, const Callbacks<T>& callbacks = {}) const;
 
  private:
   LineSearchOptions line_search_options() const {
@@ -178,10 +180,25 @@ inline bool full_batch_stop(double grad_norm, double gradient_tolerance, double 
 // The stop-criteria loop of the line-search optimizers (L-BFGS, nonlinear
 // CG) around their step(): the test at the start (a state may already satisfy
 // one), then after every accepted step the trace, the callbacks and the tests.
+// `events` runs the callbacks: each accepted step is a step and an epoch.
 template <class T, class Options, class State, class Step>
-void run_line_search(const Options& options, State& st, Result<T>& out, const Step& step) {
-  full_batch_stop(detail::norm(st.g), options.gradient_tolerance, st.loss, st.loss, 0, st.iteration,
-                  options.max_iterations, false, out.stop_reason, out.message, out.converged);
+void run_line_search(const Options& options, State& st, Result<T>& out, CallbackDriver<T>& events, const Step& step) {
+  {
+    IterationInfo at_start;
+    at_start.iteration = st.iteration;
+    at_start.loss = st.loss;
+    at_start.grad_norm = detail::norm(st.g);
+    at_start.passes = st.passes;
+    at_start.seconds = st.seconds;
+    events.begin(at_start, st.w, st.iteration, st.loss);
+  }
+  if (events.stop_requested()) {
+    out.stop_reason = StopReason::callback;
+    out.message = events.stop_reason();
+  } else {
+    full_batch_stop(detail::norm(st.g), options.gradient_tolerance, st.loss, st.loss, 0, st.iteration,
+                    options.max_iterations, false, out.stop_reason, out.message, out.converged);
+  }
   while (out.stop_reason == StopReason::none) {
     const double loss_before = st.loss;
     LineSearchStep s;
@@ -198,16 +215,19 @@ void run_line_search(const Options& options, State& st, Result<T>& out, const St
       break;
     }
     if (options.record_trace) out.trace.push_back(s.info);
-    const bool callback_stop = run_callbacks(options.callbacks, s.info);
+    events.step(s.info, st.w, st.iteration);
+    events.epoch(s.info, st.w, st.iteration, s.info.loss);
     full_batch_stop(s.info.grad_norm, options.gradient_tolerance, loss_before, s.info.loss,
-                    options.relative_loss_tolerance, s.info.iteration, options.max_iterations, callback_stop,
-                    out.stop_reason, out.message, out.converged);
+                    options.relative_loss_tolerance, s.info.iteration, options.max_iterations,
+                    events.stop_requested(), out.stop_reason, out.message, out.converged);
+    if (out.stop_reason == StopReason::callback) out.message = events.stop_reason();
   }
   out.x = st.w;
   out.value = st.loss;
   out.iterations = st.iteration;
   out.passes = st.passes;
   out.seconds = st.seconds;
+  events.end(out);
 }
 
 // The record of an accepted step, from the state it left (x_{k+1}, ∇E(x_{k+1})).
@@ -384,11 +404,12 @@ void LBFGS<T>::check_state(const LbfgsState<T>& st, std::size_t dim) const {
 
 template <class T>
 template <class Obj>
-LbfgsResult<T> LBFGS<T>::resume(Obj& obj, LbfgsState<T> st) const {
+LbfgsResult<T> LBFGS<T>::resume(Obj& obj, LbfgsState<T> st, const Callbacks<T>& callbacks) const {
   detail::check_objective<Obj, T>();
   check_state(st, static_cast<std::size_t>(obj.dim()));
   LbfgsResult<T> out;
-  detail::run_line_search(options_, st, out, [&](LbfgsState<T>& s) { return step(obj, s); });
+  detail::CallbackDriver<T> events(callbacks, "L-BFGS", obj, [&](StateWriter& w) { save_state(st, w); });
+  detail::run_line_search(options_, st, out, events, [&](LbfgsState<T>& s) { return step(obj, s); });
   out.state = std::move(st);
   return out;
 }

@@ -27,7 +27,6 @@ struct NonlinearCgOptions {
   double c2 = 0.1;
   std::size_t max_line_search_evaluations = 25;
   bool record_trace = true;
-  std::vector<Callback> callbacks;
 };
 
 // Everything nonlinear CG carries from one iteration to the next. A run
@@ -98,15 +97,16 @@ class NonlinearCG {
   NonlinearCgState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
 
   template <class Obj>
-  NonlinearCgResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
-    return resume(obj, start(obj, x0));
+  NonlinearCgResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
+    return resume(obj, start(obj, x0), callbacks);
   }
 
   // Continues from a saved state (checked first, see check_state) until a
   // stop criterion holds (max_iterations counts the iterations already in
-  // the state).
+  // the state). Each iteration is a step and an epoch for the callbacks
+  // (callback.hpp).
   template <class Obj>
-  NonlinearCgResult<T> resume(Obj& obj, NonlinearCgState<T> state) const;
+  NonlinearCgResult<T> resume(Obj& obj, NonlinearCgState<T> state, const Callbacks<T>& callbacks = {}) const;
 
  private:
   NonlinearCgOptions options_;
@@ -228,11 +228,12 @@ void NonlinearCG<T>::check_state(const NonlinearCgState<T>& st, std::size_t dim)
 
 template <class T>
 template <class Obj>
-NonlinearCgResult<T> NonlinearCG<T>::resume(Obj& obj, NonlinearCgState<T> st) const {
+NonlinearCgResult<T> NonlinearCG<T>::resume(Obj& obj, NonlinearCgState<T> st, const Callbacks<T>& callbacks) const {
   detail::check_objective<Obj, T>();
   check_state(st, static_cast<std::size_t>(obj.dim()));
   NonlinearCgResult<T> out;
-  detail::run_line_search(options_, st, out, [&](NonlinearCgState<T>& s) { return step(obj, s); });
+  detail::CallbackDriver<T> events(callbacks, "NonlinearCG", obj, [&](StateWriter& w) { save_state(st, w); });
+  detail::run_line_search(options_, st, out, events, [&](NonlinearCgState<T>& s) { return step(obj, s); });
   out.state = std::move(st);
   return out;
 }

@@ -1,9 +1,8 @@
 // What every curv optimizer reports: why it stopped, one IterationInfo per
-// iteration (the trace, also handed to callbacks) and the final point.
+// iteration (the trace, also handed to callbacks: callback.hpp) and the final point.
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -20,7 +19,7 @@ enum class StopReason {
   relative_loss_tolerance,  // |E_k − E_{k+1}| ≤ relative_loss_tolerance · max(|E_k|, |E_{k+1}|)
   max_iterations,           // the iteration limit was reached
   max_epochs,               // SGD / Adam: the epoch limit was reached
-  callback,                 // a callback returned true
+  callback,                 // a callback asked to stop (callback.hpp)
   stalled,                  // SCG: λ reached lambda_max, no step along p decreases E any more
   line_search_failed,       // L-BFGS / CG: no strong-Wolfe step along a descent direction
   non_finite,               // a value that would enter the state is NaN or ±inf (see NonFiniteError)
@@ -59,10 +58,6 @@ struct IterationInfo {
   std::size_t epoch = 0;      // SGD/Adam on a StochasticObjective: epoch and minibatch of this step
   std::size_t batch = 0;
 };
-
-// Called after every iteration with its record; returning true stops the run
-// (StopReason::callback). Every callback of a list is called each iteration.
-using Callback = std::function<bool(const IterationInfo&)>;
 
 // Thrown by an optimizer's step() when a value that would become part of its
 // state — the loss, the gradient, the updated weights or another buffer, SCG's

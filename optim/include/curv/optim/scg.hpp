@@ -28,6 +28,8 @@
 #include <string>
 #include <vector>
 
+#include "curv/optim/callback.hpp"
+#include "curv/optim/detail/callback_driver.hpp"
 #include "curv/optim/detail/flat.hpp"
 #include "curv/optim/state_io.hpp"
 #include "curv/optim/detail/objective_check.hpp"
@@ -61,7 +63,6 @@ struct ScgOptions {
   std::size_t restart_interval = 0;   // N; 0 means obj.dim()
   RestartCounter restart_counter = RestartCounter::successes;  // see docs/optimizers.md
   bool record_trace = true;           // keep every IterationInfo in the result
-  std::vector<Callback> callbacks;    // after every iteration; any returning true stops the run
 };
 
 // Everything SCG carries from one iteration to the next. A run resumed from a
@@ -137,15 +138,16 @@ class SCG {
   ScgState<T> load_state(const StateReader& in, std::size_t dim, const ProgressLimit& progress = {}) const;
 
   template <class Obj>
-  ScgResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
-    return resume(obj, start(obj, x0));
+  ScgResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
+    return resume(obj, start(obj, x0), callbacks);
   }
 
   // Continues from a saved state (checked first, see check_state) until a
   // stop criterion holds (max_iterations counts the iterations already in
-  // the state).
+  // the state). Each iteration is a step and an epoch for the callbacks
+  // (callback.hpp).
   template <class Obj>
-  ScgResult<T> resume(Obj& obj, ScgState<T> state) const;
+  ScgResult<T> resume(Obj& obj, ScgState<T> state, const Callbacks<T>& callbacks = {}) const;
 
  private:
   // δ_k = p_kᵀs_k of step 2 at w along p (r = −E′(w)); counts its pass.
@@ -431,10 +433,11 @@ void SCG<T>::check_state(const ScgState<T>& st, std::size_t dim) const {
 
 template <class T>
 template <class Obj>
-ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st) const {
+ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st, const Callbacks<T>& callbacks) const {
   detail::check_objective<Obj, T>();
   check_state(st, static_cast<std::size_t>(obj.dim()));
   ScgResult<T> out;
+  detail::CallbackDriver<T> events(callbacks, "SCG", obj, [&](StateWriter& w) { save_state(st, w); });
   auto stop = [&](StopReason reason, std::string message) {
     out.stop_reason = reason;
     out.message = std::move(message);
@@ -447,7 +450,19 @@ ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st) const {
   };
 
   double grad_norm = detail::norm(st.r);
-  if (grad_norm <= options_.gradient_tolerance) {
+  {
+    IterationInfo at_start;
+    at_start.iteration = st.iteration;
+    at_start.loss = st.loss;
+    at_start.lambda = st.lambda;
+    at_start.grad_norm = grad_norm;
+    at_start.passes = st.passes;
+    at_start.seconds = st.seconds;
+    events.begin(at_start, st.w, st.iteration, st.loss);
+  }
+  if (events.stop_requested()) {
+    stop(StopReason::callback, events.stop_reason());
+  } else if (grad_norm <= options_.gradient_tolerance) {
     stop(StopReason::gradient_tolerance,
          "|g| = " + num(grad_norm) + " <= gradient_tolerance = " + num(options_.gradient_tolerance));
   }
@@ -465,7 +480,9 @@ ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st) const {
       break;
     }
     if (options_.record_trace) out.trace.push_back(info);
-    const bool callback_stop = detail::run_callbacks(options_.callbacks, info);
+    events.step(info, st.w, st.iteration);
+    events.epoch(info, st.w, st.iteration, info.loss);
+    const bool callback_stop = events.stop_requested();
     grad_norm = info.grad_norm;
     if (grad_norm <= options_.gradient_tolerance) {
       stop(StopReason::gradient_tolerance,
@@ -480,7 +497,7 @@ ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st) const {
       stop(StopReason::stalled, "lambda reached lambda_max = " + num(options_.lambda_max) +
                                     ": no step along p decreases the loss (|g| = " + num(grad_norm) + ")");
     } else if (callback_stop) {
-      stop(StopReason::callback, "a callback stopped the run at iteration " + std::to_string(info.iteration));
+      stop(StopReason::callback, events.stop_reason());
     }
   }
   out.x = st.w;
@@ -488,6 +505,7 @@ ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st) const {
   out.iterations = st.iteration;
   out.passes = st.passes;
   out.seconds = st.seconds;
+  events.end(out);
   out.state = std::move(st);
   return out;
 }

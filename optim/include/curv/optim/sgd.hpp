@@ -31,7 +31,6 @@ struct SgdOptions {
   std::optional<double> clip_grad_norm;   // clip each step's gradient to this norm (clip.hpp); unset = off
   std::optional<double> clip_grad_value;  // clamp each element of it to ±this; unset = off
   bool record_trace = true;
-  std::vector<Callback> callbacks;
 };
 
 template <class T>
@@ -112,18 +111,21 @@ class SGD {
   }
 
   template <class Obj>
-  SgdResult<T> minimize(Obj&& obj, const Tensor<T>& x0) const {
+  SgdResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
     detail::check_objective<Obj, T>();
     detail::check_start("SGD::minimize", static_cast<std::size_t>(obj.dim()), x0);
-    return resume(obj, start(x0));
+    return resume(obj, start(x0), callbacks);
   }
 
-  // Continues from a saved state (checked first, see check_state).
+  // Continues from a saved state (checked first, see check_state). For the
+  // callbacks (callback.hpp) every update is a step, and the last step of
+  // each pass over the minibatches ends an epoch.
   template <class Obj>
-  SgdResult<T> resume(Obj& obj, SgdState<T> st) const {
+  SgdResult<T> resume(Obj& obj, SgdState<T> st, const Callbacks<T>& callbacks = {}) const {
     check_state(st, static_cast<std::size_t>(obj.dim()));
     SgdResult<T> out;
-    detail::first_order_run<T>(obj, st, options_, out,
+    detail::CallbackDriver<T> events(callbacks, "SGD", obj, [&](StateWriter& w) { save_state(st, w); });
+    detail::first_order_run<T>(obj, st, options_, out, events,
                                [&](Obj& o, SgdState<T>& s, bool entering) { return step(o, s, entering); });
     out.state = std::move(st);
     return out;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "curv/optim/clip.hpp"
+#include "curv/optim/detail/callback_driver.hpp"
 #include "curv/optim/detail/check.hpp"
 #include "curv/optim/detail/flat.hpp"
 #include "curv/optim/detail/objective_check.hpp"
@@ -138,11 +139,30 @@ IterationInfo first_order_step(const char* who, Obj& obj, State& st, const Optio
 // (whichever comes first), a callback stops, or a step is refused as
 // non-finite (StopReason::non_finite, the state before that step kept); then
 // one full value(w) for out.value.
+//
+// Callbacks (`events`): on_begin at st (no "loss": SGD and Adam do not know
+// E(w) there), on_step after every step with its minibatch loss, on_epoch
+// after the last step of each epoch with "loss" the mean of the epoch's step
+// losses seen in this run, on_end with the result.
 template <class T, class Obj, class State, class Options, class Out, class StepFn>
-void first_order_run(Obj& obj, State& st, const Options& o, Out& out, StepFn&& step) {
+void first_order_run(Obj& obj, State& st, const Options& o, Out& out, CallbackDriver<T>& events, StepFn&& step) {
   const std::size_t per_epoch = steps_per_epoch<T>(obj, o.accumulate);
   const std::size_t epoch_limit =
       o.max_epochs == 0 ? SIZE_MAX : o.max_epochs > SIZE_MAX / per_epoch ? SIZE_MAX : o.max_epochs * per_epoch;
+  {
+    IterationInfo at_start;
+    at_start.iteration = st.step;
+    at_start.passes = st.passes;
+    at_start.seconds = st.seconds;
+    at_start.epoch = st.step / per_epoch;
+    events.begin(at_start, st.w, st.step / per_epoch, IterationInfo::nan);
+  }
+  if (events.stop_requested()) {
+    out.stop_reason = StopReason::callback;
+    out.message = events.stop_reason();
+  }
+  double epoch_loss = 0;  // the sum of this epoch's step losses, and how many
+  std::size_t epoch_steps = 0;
   bool entering = true;
   while (out.stop_reason == StopReason::none) {
     if (st.step >= o.max_iterations) {
@@ -166,9 +186,17 @@ void first_order_run(Obj& obj, State& st, const Options& o, Out& out, StepFn&& s
     }
     entering = false;
     if (o.record_trace) out.trace.push_back(info);
-    if (detail::run_callbacks(o.callbacks, info)) {
+    events.step(info, st.w, st.step / per_epoch);
+    epoch_loss += info.loss;
+    ++epoch_steps;
+    if (st.step % per_epoch == 0) {
+      events.epoch(info, st.w, st.step / per_epoch, epoch_loss / static_cast<double>(epoch_steps));
+      epoch_loss = 0;
+      epoch_steps = 0;
+    }
+    if (events.stop_requested()) {
       out.stop_reason = StopReason::callback;
-      out.message = "a callback stopped the run at step " + std::to_string(info.iteration);
+      out.message = events.stop_reason();
     }
   }
   out.x = st.w;
@@ -178,6 +206,7 @@ void first_order_run(Obj& obj, State& st, const Options& o, Out& out, StepFn&& s
   out.converged = false;
   out.passes = st.passes;
   out.seconds = st.seconds;
+  events.end(out);
 }
 
 }  // namespace curv::optim::detail

@@ -147,14 +147,6 @@ void check_start(std::string_view who, std::size_t dim, const Tensor<T>& x0) {
   check_finite_start(who, x0);
 }
 
-// Calls every callback (none is skipped) and says whether any asked to stop.
-inline bool run_callbacks(const std::vector<Callback>& callbacks, const IterationInfo& info) {
-  bool stop = false;
-  for (const Callback& c : callbacks)
-    if (c && c(info)) stop = true;
-  return stop;
-}
-
 class Stopwatch {
  public:
   double seconds() const {
