@@ -31,11 +31,13 @@
 // through CallbackList and a CallbackContext it fills itself.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -72,7 +74,7 @@ template <class T>
 class ObjectiveRef {
  public:
   template <class F>
-    requires Objective<F, T>
+    requires(Objective<F, T> && !std::same_as<std::remove_cv_t<F>, ObjectiveRef>)  // copies stay copies
   explicit ObjectiveRef(F& f)
       : object_(const_cast<void*>(static_cast<const void*>(&f))),
         dim_([](void* o) -> std::size_t { return static_cast<std::size_t>(static_cast<F*>(o)->dim()); }),
