@@ -110,6 +110,12 @@ int main(int argc, char** argv) {
   auto* clip_opt = app.add_option("--clip-grad-norm", clip,
                                   "sgd, adam: scale each step's gradient (after --accumulate) to norm X when it is "
                                   "longer (PyTorch's clip_grad_norm_, norm type 2)");
+  std::size_t patience = 0;
+  auto* early_opt = app.add_option("--early-stopping", patience,
+                                   "every optimizer: stop when the validation loss has not improved for PATIENCE "
+                                   "epochs, then test and --save-model the best epoch's weights (the checkpoint "
+                                   "keeps the last state)")
+                        ->check(whole_number());
   app.add_option("--curvature", c.curvature,
                  "scg: exact (H*p by forward-over-reverse), gauss-newton (G*p, positive semi-definite) or "
                  "finite-difference (Moller's original difference of gradients)")
@@ -165,6 +171,7 @@ int main(int argc, char** argv) {
   }
   if (*lr_opt) c.lr = lr;
   if (*clip_opt) c.clip_grad_norm = clip;
+  if (*early_opt) c.early_stopping = patience;
   c.standardize = !no_standardize;
   try {
     check_model_options(app, c);  // and no empty values

@@ -81,7 +81,7 @@ const char* option_of(const std::string& setting) {
       {"train_size", "--train-size"}, {"val_size", "--val-size"}, {"test_size", "--test-size"}, {"model", "--model"},
       {"kernel_size", "--kernel-size"}, {"hidden", "--hidden"}, {"num_parameters", "--model"},
       {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"},
-      {"lr_schedule", "--lr-schedule"}, {"accumulate", "--accumulate"}, {"weight_decay", "--weight-decay"}, {"clip_grad_norm", "--clip-grad-norm"}, {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"}};
+      {"lr_schedule", "--lr-schedule"}, {"accumulate", "--accumulate"}, {"weight_decay", "--weight-decay"}, {"clip_grad_norm", "--clip-grad-norm"}, {"early_stopping", "--early-stopping"}, {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"}};
   const auto it = names.find(setting);
   return it == names.end() ? "a setting" : it->second;
 }
@@ -137,7 +137,7 @@ void refuse_existing_outputs(const TrainConfig& c) {
 // What a checkpoint records of the log it was written next to: the log's
 // fingerprint at that moment, or "-" for a run without --log. A resume can
 // then tell its own log (whose first bytes are exactly those) from another run's.
-std::string log_record(const std::optional<CsvLog>& log) { return log ? fingerprint(log->path()) : "-"; }
+std::string log_record(const fs::path& log) { return log.empty() ? "-" : fingerprint(log); }
 
 // On --resume, the log must be this run's: its first bytes the ones the
 // checkpoint recorded (rows written after the checkpoint are trimmed), its
@@ -191,7 +191,8 @@ void check_settings(const fs::path& file, const std::map<std::string, std::strin
     if (is_data_hash(kv.first)) order.push_back(kv);
   // Settings added since the first checkpoints, and the value those implied.
   static const std::map<std::string, std::string> implied = {
-      {"lr_schedule", "constant"}, {"accumulate", "1"}, {"weight_decay", "0"}, {"clip_grad_norm", "-"}};
+      {"lr_schedule", "constant"}, {"accumulate", "1"}, {"weight_decay", "0"}, {"clip_grad_norm", "-"},
+      {"early_stopping", "-"}};
   for (const auto& [k, v] : order) {
     const auto it = saved.find(k);
     if (it == saved.end() && implied.count(k) && implied.at(k) == v) continue;
@@ -259,6 +260,7 @@ std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<
   s["accumulate"] = std::to_string(c.accumulate);
   s["weight_decay"] = num(c.weight_decay);  // the L2 penalty is part of the function minimized
   s["clip_grad_norm"] = c.clip_grad_norm ? num(*c.clip_grad_norm) : "-";
+  s["early_stopping"] = c.early_stopping ? std::to_string(*c.early_stopping) : "-";
   s["batch_size"] = std::to_string(c.batch_size);
   s["seed"] = std::to_string(c.seed);
   s["dtype"] = c.dtype;

@@ -40,8 +40,8 @@ void check_settings(const std::filesystem::path& file, const std::map<std::strin
                     const std::map<std::string, std::string>& now);
 
 // What a checkpoint records of the log it was written next to: the log's
-// fingerprint at that moment, or "-" for a run without --log.
-std::string log_record(const std::optional<CsvLog>& log);
+// fingerprint at that moment, or "-" for a run without --log (an empty path).
+std::string log_record(const std::filesystem::path& log);
 
 // On --resume, the log must be this run's: its first bytes the ones the
 // checkpoint recorded, its header `columns`, every row starting with an

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <utility>
+#include <variant>
 
 #include <tbb/info.h>
 
@@ -44,6 +46,38 @@ namespace {
 class EpochNotFinite : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+double as_number(const CsvCell& cell) {
+  if (const auto* d = std::get_if<double>(&cell)) return *d;
+  if (const auto* i = std::get_if<long long>(&cell)) return static_cast<double>(*i);
+  return kNaN;
+}
+
+// curv-train's own callback: an epoch's numbers are checked before anything
+// is written, so a non-finite training or validation loss is a diverged run,
+// like a refused step (EpochNotFinite); after each epoch it reports the
+// metric of a reduce-on-plateau --lr-schedule (the validation loss, else the
+// training loss).
+template <class T>
+class EpochCheck : public opt::Callback<T> {
+ public:
+  explicit EpochCheck(Runner<T>& runner) : runner_(runner) {}
+  void on_begin(opt::CallbackContext<T>& c) override { check(c, true); }
+  void on_epoch(opt::CallbackContext<T>& c) override {
+    check(c, false);
+    const std::optional<double> val = c.metrics().find("val_loss");
+    runner_.report_metric(val ? *val : c.metrics().at("train_loss"));
+  }
+
+ private:
+  static void check(const opt::CallbackContext<T>& c, bool initial) {
+    for (const auto& [metric, what] : {std::pair{"train_loss", "the training loss"}, {"val_loss", "the validation loss"}})
+      if (const std::optional<double> v = c.metrics().find(metric); v && !std::isfinite(*v))
+        throw EpochNotFinite(std::string(what) + " is " + num(*v) + " at epoch " + std::to_string(c.epoch()) +
+                             (initial ? " (the starting parameters)" : ""));
+  }
+  Runner<T>& runner_;
 };
 
 template <class T>
@@ -111,10 +145,16 @@ TrainResult train(const TrainConfig& c) {
   TrainResult result;
   result.num_parameters = dim;
   result.warnings = data.warnings;
+  std::optional<opt::EarlyStopping<T>> early_stopping;
+  if (c.early_stopping) {
+    if (!data.val.size()) bad_option("--early-stopping", std::to_string(*c.early_stopping), "needs a validation set (--val-size > 0)");
+    early_stopping.emplace(opt::EarlyStoppingOptions{.monitor = "val_loss", .patience = *c.early_stopping});
+  }
   bool started = true;  // false: a stop request came during the start's pass, before any state
   if (resumed) {
     try {
       runner->restore(*resumed, dim, c.epochs);
+      if (early_stopping) early_stopping->load(*resumed, dim);
     } catch (const std::exception& e) {
       throw CheckpointError("checkpoint " + ckpt_file.string() + ": " + e.what() + "; refusing to resume");
     }
@@ -130,11 +170,9 @@ TrainResult train(const TrainConfig& c) {
 
   // Everything is checked: from here on files are written.
   if (!c.export_data.empty()) export_data(c.export_data, data);
-  std::optional<CsvLog> log;
   if (!c.log.empty() && started) {
     if (fs::path(c.log).has_parent_path()) fs::create_directories(fs::path(c.log).parent_path());
     if (resumed) trim_log(c.log, runner->epoch());
-    log.emplace(c.log, log_columns(c.optimizer), resumed ? CsvLog::Mode::append : CsvLog::Mode::truncate);
   }
 
   std::optional<ds::Accumulator<T>> val_acc;
@@ -142,54 +180,6 @@ TrainResult train(const TrainConfig& c) {
     val_acc.emplace(*model, loss, data.val, eval_opts);
     val_acc->set_cancel(cancel);
   }
-
-  // The ETA extrapolates this run's own seconds per epoch (a resumed run's
-  // earlier epochs may have run on another machine).
-  const double seconds_at_start = runner->seconds();
-  const std::size_t epoch_at_start = runner->epoch();
-  auto eta = [&](std::size_t epoch) -> std::string {
-    if (epoch <= epoch_at_start || epoch >= c.epochs) return "";
-    const double per_epoch = (runner->seconds() - seconds_at_start) / static_cast<double>(epoch - epoch_at_start);
-    const auto left = static_cast<long long>(per_epoch * static_cast<double>(c.epochs - epoch) + 0.5);
-    return "  eta " + (left >= 60 ? std::to_string(left / 60) + "m" : std::string()) + std::to_string(left % 60) + "s";
-  };
-
-  // The epoch's numbers, checked before anything is written: a non-finite
-  // training or validation loss is a diverged run, like a refused step.
-  std::size_t logged_epoch = runner->epoch();  // the last epoch whose row is in the log (or the resumed one)
-  auto log_epoch = [&](bool initial) {
-    const std::size_t epoch = runner->epoch();
-    const double train_loss = runner->train_loss();
-    double val_loss = kNaN, val_accuracy = kNaN;
-    if (val_acc) {
-      const ds::Evaluation e = val_acc->evaluate(runner->w());
-      val_loss = e.loss;
-      val_accuracy = e.accuracy;
-    }
-    if (!std::isfinite(train_loss) || (val_acc && !std::isfinite(val_loss)))
-      throw EpochNotFinite((std::isfinite(train_loss) ? "the validation loss is " + num(val_loss)
-                                                      : "the training loss is " + num(train_loss)) +
-                           " at epoch " + std::to_string(epoch) + (initial ? " (the starting parameters)" : ""));
-    if (!initial) runner->report_metric(val_acc ? val_loss : train_loss);  // --lr-schedule plateau:…
-    result.train_loss = train_loss;
-    result.val_loss = val_loss;
-    result.val_accuracy = val_accuracy;
-    if (log) {
-      std::vector<CsvCell> row = {static_cast<long long>(epoch), runner->passes(), runner->seconds(),
-                                  result.train_loss, result.val_loss, result.val_accuracy};
-      std::vector<CsvCell> extra = initial ? std::vector<CsvCell>(log_columns(c.optimizer).size() - row.size(), kNaN)
-                                           : runner->extra();
-      row.insert(row.end(), extra.begin(), extra.end());
-      log->write_row(row);
-    }
-    logged_epoch = epoch;
-    char line[256];
-    std::snprintf(line, sizeof line, "epoch %zu/%zu  passes %.4g  %.1fs  train_loss %.6f  val_loss %.6f  val_accuracy %.4f",
-                  epoch, c.epochs, runner->passes(), runner->seconds(), result.train_loss, result.val_loss,
-                  result.val_accuracy);
-    const std::string s = runner->summary();
-    print(std::string(line) + (initial || s.empty() ? "" : "  " + s) + eta(epoch));
-  };
 
   // checkpoint.curv is authoritative; model.npz is derived from the same
   // state, written right after it (and re-derived on resume when a kill
@@ -202,8 +192,9 @@ TrainResult train(const TrainConfig& c) {
     fs::create_directories(ckpt_dir);
     Checkpoint ck;
     ck.settings = settings;
-    ck.settings["log"] = log_record(log);
+    ck.settings["log"] = log_record(started ? fs::path(c.log) : fs::path());
     runner->save(ck);
+    if (early_stopping) early_stopping->save(ck);
     ck.counters["epoch"] = runner->epoch();
     ck.write(ckpt_file);
     nn::save_parameters(model_file, *model, runner->w());
@@ -231,22 +222,82 @@ TrainResult train(const TrainConfig& c) {
     }
   }
 
+  // Each epoch's work is the library's callbacks (optim/callbacks.hpp,
+  // datasets/validation.hpp), in this order: the validation pass, this
+  // program's check of the epoch's losses (EpochCheck), early stopping, the
+  // CSV log, the console line, the periodic checkpoint. The loop below only
+  // runs epochs and fills in the event (the optimizer's counters and the
+  // "train_loss" metric).
+  std::optional<ds::Validation<T>> validation;
+  if (val_acc) validation.emplace(*val_acc);
+  EpochCheck<T> epoch_check(*runner);
+  std::optional<opt::CsvLogger<T>> csv;
+  if (!c.log.empty() && started)
+    csv.emplace(c.log, opt::CsvLoggerOptions{log_columns(c.optimizer),
+                                             resumed ? CsvLog::Mode::append : CsvLog::Mode::truncate});
+  opt::ProgressPrinter<T> printer({.epochs = c.epochs,
+                                   .write = print,
+                                   .suffix = [&runner](const opt::CallbackContext<T>&) { return runner->summary(); },
+                                   .metrics = {"train_loss", "val_loss", "val_accuracy"}});
+  std::optional<opt::Checkpointer<T>> checkpointer;
+  if (c.checkpoint_every) checkpointer.emplace(c.checkpoint_every, [&](const opt::CallbackContext<T>&) { save_checkpoint(); });
+  const opt::CallbackList<T> callbacks({validation ? &*validation : nullptr, &epoch_check,
+                                        early_stopping ? &*early_stopping : nullptr, csv ? &*csv : nullptr,
+                                        c.quiet ? nullptr : &printer, checkpointer ? &*checkpointer : nullptr});
+  opt::CallbackContext<T> context(c.optimizer, opt::ObjectiveRef<T>(obj),
+                                  [&runner](opt::StateWriter& out) { runner->save(out); });
+  opt::IterationInfo info;
+  std::size_t logged_epoch = runner->epoch();  // the last epoch whose row is in the log (or the resumed one)
+  // The event of the epoch just done; the training loss only where the
+  // callbacks need it (for SGD and Adam it costs a pass).
+  // The optimizer's own log columns (λ, α, …) are metrics too, after an
+  // iteration.
+  const std::vector<std::string> own_columns = optimizer.column_names();
+  auto at_epoch = [&](bool with_train_loss, bool with_own_columns, bool fresh_start = false) {
+    info = opt::IterationInfo{};
+    info.iteration = runner->epoch();
+    info.passes = runner->passes();
+    info.seconds = runner->seconds();
+    if (with_train_loss) info.loss = runner->train_loss();
+    context.at(info, runner->w(), runner->epoch(), fresh_start);
+    if (with_train_loss) context.metrics().set("train_loss", info.loss);
+    if (with_own_columns) {
+      const std::vector<CsvCell> cells = runner->extra();
+      for (std::size_t i = 0; i < cells.size() && i < own_columns.size(); ++i)
+        context.metrics().set(own_columns[i], as_number(cells[i]));
+    }
+  };
+  auto remember = [&]() {
+    result.train_loss = context.metrics().find("train_loss").value_or(kNaN);
+    result.val_loss = context.metrics().find("val_loss").value_or(kNaN);
+    result.val_accuracy = context.metrics().find("val_accuracy").value_or(kNaN);
+    logged_epoch = runner->epoch();
+  };
+
   // A stop request during a pass (ds::Cancelled) leaves the optimizer's state
   // at the end of its last finished iteration or step; during the epoch's
   // evaluation, at an epoch whose row is not written yet, which must not be
   // saved (the checkpoint on disk stays the last good one).
   bool unlogged = !started;
   try {
-    if (!resumed && started) {
+    if (started) {
       try {
-        log_epoch(true);
-        save_checkpoint();
+        at_epoch(!resumed, false, !resumed);
+        callbacks.begin(context);
+        if (!resumed) {
+          remember();
+          save_checkpoint();
+        }
       } catch (const ds::Cancelled&) {
         progress.end();
-        unlogged = true;
+        unlogged = !resumed;
+      }
+      if (context.stop_requested()) {
+        result.stop_message = context.stop_reason();
+        print("curv-train: stopped at epoch " + std::to_string(runner->epoch()) + ": " + context.stop_reason());
       }
     }
-    while (!unlogged && runner->epoch() < c.epochs) {
+    while (!unlogged && result.stop_message.empty() && runner->epoch() < c.epochs) {
       if (stop_requested()) break;
       bool complete = false;
       try {
@@ -258,19 +309,21 @@ TrainResult train(const TrainConfig& c) {
       if (!complete) break;
       if (runner->stepped()) {
         try {
-          log_epoch(false);
+          at_epoch(true, true);
+          callbacks.epoch(context);
+          remember();
         } catch (const ds::Cancelled&) {
           progress.end();
           unlogged = true;
           break;
         }
       }
-      const bool last = runner->epoch() >= c.epochs;
-      if (!last && c.checkpoint_every && runner->epoch() % c.checkpoint_every == 0) save_checkpoint();
-      if (const std::string why = runner->finished(); !why.empty()) {
+      if (context.stop_requested()) {
+        result.stop_message = context.stop_reason();
+        print("curv-train: stopped at epoch " + std::to_string(runner->epoch()) + ": " + context.stop_reason());
+      } else if (const std::string why = runner->finished(); !why.empty()) {
         result.stop_message = why;
         print("curv-train: " + c.optimizer + " stopped at epoch " + std::to_string(runner->epoch()) + ": " + why);
-        break;
       }
     }
   } catch (const std::exception& e) {
@@ -290,14 +343,26 @@ TrainResult train(const TrainConfig& c) {
   }
   progress.end();
   result.epochs_done = unlogged ? saved_epoch.value_or(0) : runner->epoch();
-  if (!unlogged) save_checkpoint();
+  if (!unlogged && saved_epoch != runner->epoch()) save_checkpoint();
   bool interrupted = stop_requested() && result.stop_message.empty() && (unlogged || runner->epoch() < c.epochs);
+  // The weights tested and saved: the last ones, or early stopping's best.
+  opt::Result<T> final_weights;
+  final_weights.x = runner->w();
+  if (!interrupted && !unlogged) {
+    try {
+      at_epoch(false, false);
+      callbacks.end(context, final_weights);
+    } catch (const ds::Cancelled&) {
+      interrupted = true;
+    }
+    if (!final_weights.message.empty()) print("curv-train: " + final_weights.message.substr(2));
+  }
   ds::Evaluation t;
   if (!interrupted) {
     try {
       ds::Accumulator<T> test_acc(*model, loss, data.test, eval_opts);
       test_acc.set_cancel(cancel);
-      t = test_acc.evaluate(runner->w());
+      t = test_acc.evaluate(final_weights.x);
     } catch (const ds::Cancelled&) {
       interrupted = true;
     }
@@ -319,9 +384,9 @@ TrainResult train(const TrainConfig& c) {
     std::snprintf(line, sizeof line, "test_loss=%.6f test_accuracy=%.4f", t.loss, t.accuracy);
     std::fputs((std::string(line) + "\n").c_str(), c.out);
     std::fflush(c.out);
-    if (!c.save_model.empty()) save_model(c.save_model, *model, runner->w());
+    if (!c.save_model.empty()) save_model(c.save_model, *model, final_weights.x);
   }
-  const Tensor<T>& w = runner->w();
+  const Tensor<T>& w = final_weights.x;
   result.parameters.assign(w.begin(), w.end());
   return result;
 }
@@ -349,6 +414,8 @@ void validate(const TrainConfig& c) {
     bad_option("--lr", num(*c.lr), "--optimizer " + c.optimizer + " takes no learning rate (it sets its own step)");
   if (!(c.momentum >= 0 && c.momentum < 1)) bad_option("--momentum", num(c.momentum), "expected 0 <= momentum < 1");
   if (c.accumulate == 0) bad_option("--accumulate", "0", "expected at least 1 minibatch per step");
+  if (c.early_stopping && *c.early_stopping == 0)
+    bad_option("--early-stopping", "0", "expected a patience of at least 1 epoch");
   if (!(c.weight_decay >= 0 && std::isfinite(c.weight_decay))) bad_option("--weight-decay", num(c.weight_decay), "expected a number >= 0");
   if (c.clip_grad_norm && !(*c.clip_grad_norm > 0 && std::isfinite(*c.clip_grad_norm) && !optimizer.full_dataset))
     bad_option("--clip-grad-norm", num(*c.clip_grad_norm), optimizer.full_dataset ? "applies to --optimizer sgd or adam only" : "expected a positive number");

@@ -33,6 +33,9 @@ struct TrainConfig {
   std::size_t accumulate = 1;     // sgd, adam: minibatches per step
   double weight_decay = 0;        // every optimizer: the L2 penalty ½λ|w|² on the weights (not the biases)
   std::optional<double> clip_grad_norm;  // sgd, adam: clip each step's gradient to this norm
+  // Stop when the validation loss has not improved for this many epochs,
+  // and test and save the best epoch's weights (optim::EarlyStopping).
+  std::optional<std::size_t> early_stopping;
   std::string curvature = "exact";  // scg: exact | gauss-newton | finite-difference
   long long batch_size = 256;       // −1 = the whole set in one batch
   std::size_t epochs = 50;

@@ -315,7 +315,8 @@ TEST(ProgressPrinter, PrintsALinePerEpochWithTheMetricsAndAnEta) {
                                     .write = [&](const std::string& l) { lines.push_back(l); },
                                     .suffix = [](const CallbackContext<double>& c) {
                                       return "lambda " + std::to_string(c.info().lambda);
-                                    }});
+                                    },
+                                    .metrics = {}});
   SCG<double>(o).minimize(obj, Tensor<double>{-1.2, 1.0}, {&progress});
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0].rfind("epoch 0/3  passes 1", 0), 0u) << lines[0];

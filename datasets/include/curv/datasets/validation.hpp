@@ -29,7 +29,7 @@ struct ValidationOptions {
   std::string prefix = "val";  // the metrics are <prefix>_loss and <prefix>_accuracy
   bool accuracy = true;        // set <prefix>_accuracy (a classifier's targets are class indices)
   std::size_t every = 1;       // evaluate at epochs every, 2·every, … (≥ 1)
-  bool at_start = true;        // also at a fresh start (epoch 0)
+  bool at_start = true;        // also at a fresh start (epoch 0; not after a resume)
 };
 
 template <class T>
@@ -49,7 +49,7 @@ class Validation : public optim::Callback<T> {
       : options_(check(std::move(options))), accumulator_(&accumulator) {}
 
   void on_begin(optim::CallbackContext<T>& c) override {
-    if (c.epoch() == 0 && options_.at_start) evaluate(c);
+    if (c.fresh_start() && options_.at_start) evaluate(c);
   }
   void on_epoch(optim::CallbackContext<T>& c) override {
     if (c.epoch() % options_.every == 0) evaluate(c);

@@ -125,7 +125,7 @@ class Adam {
   AdamResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
     detail::check_objective<Obj, T>();
     detail::check_start("Adam::minimize", static_cast<std::size_t>(obj.dim()), x0);
-    return resume(obj, start(x0), callbacks);
+    return run(obj, start(x0), callbacks, true);
   }
 
   // Continues from a saved state (checked first, see check_state). For the
@@ -133,16 +133,22 @@ class Adam {
   // each pass over the minibatches ends an epoch.
   template <class Obj>
   AdamResult<T> resume(Obj& obj, AdamState<T> st, const Callbacks<T>& callbacks = {}) const {
+    return run(obj, std::move(st), callbacks, false);
+  }
+
+ private:
+  // resume(); `fresh` for minimize() (callback.hpp's fresh_start).
+  template <class Obj>
+  AdamResult<T> run(Obj& obj, AdamState<T> st, const Callbacks<T>& callbacks, bool fresh) const {
     check_state(st, static_cast<std::size_t>(obj.dim()));
     AdamResult<T> out;
     detail::CallbackDriver<T> events(callbacks, "Adam", obj, [&](StateWriter& w) { save_state(st, w); });
-    detail::first_order_run<T>(obj, st, options_, out, events,
+    detail::first_order_run<T>(obj, st, options_, out, events, fresh,
                                [&](Obj& o, AdamState<T>& s, bool entering) { return step(o, s, entering); });
     out.state = std::move(st);
     return out;
   }
 
- private:
   AdamOptions options_;
 };
 

@@ -9,10 +9,11 @@
 // stopping reads).
 //
 // The events, in order:
-//   on_begin  once per call, before its first iteration. It stands for
-//             "epoch 0" when the run starts fresh (epoch() = 0: loggers write
-//             the starting point, early stopping takes it as the first
-//             candidate), and for the resumed point after a resume.
+//   on_begin  once per call, before its first iteration. At a fresh start
+//             (minimize(); fresh_start() is true) it stands for "epoch 0":
+//             loggers write the starting point, validation evaluates it,
+//             early stopping takes it as the first candidate. After a
+//             resume() it marks the point the run continues from.
 //   on_step   after every step: an iteration of SCG, L-BFGS or CG; an update
 //             of SGD or Adam.
 //   on_epoch  after every epoch: each iteration of a full-dataset optimizer
@@ -105,12 +106,14 @@ class CallbackContext {
                   std::function<void(StateWriter&)> save_state = {})
       : optimizer_(std::move(optimizer)), objective_(objective), save_state_(std::move(save_state)) {}
 
-  // For drivers: the event's record, weights and epochs completed; clears
-  // the metrics (the driver then sets its own, e.g. "loss").
-  void at(const IterationInfo& info, const Tensor<T>& w, std::size_t epoch) {
+  // For drivers: the event's record, weights and epochs completed, and (for
+  // on_begin) whether the run starts afresh rather than continuing a saved
+  // state; clears the metrics (the driver then sets its own, e.g. "loss").
+  void at(const IterationInfo& info, const Tensor<T>& w, std::size_t epoch, bool fresh_start = false) {
     info_ = &info;
     w_ = &w;
     epoch_ = epoch;
+    fresh_start_ = fresh_start;
     metrics_.clear();
   }
 
@@ -118,6 +121,7 @@ class CallbackContext {
   const IterationInfo& info() const { return *info_; }      // the last iteration (on_begin: the starting point)
   const Tensor<T>& w() const { return *w_; }                 // the weights after it
   std::size_t epoch() const { return epoch_; }               // epochs completed so far
+  bool fresh_start() const { return fresh_start_; }          // on_begin of a run from its initial point
   const ObjectiveRef<T>& objective() const { return objective_; }
   Metrics& metrics() { return metrics_; }
   const Metrics& metrics() const { return metrics_; }
@@ -143,6 +147,7 @@ class CallbackContext {
   const IterationInfo* info_ = nullptr;
   const Tensor<T>* w_ = nullptr;
   std::size_t epoch_ = 0;
+  bool fresh_start_ = false;
   Metrics metrics_;
   std::optional<std::string> stop_reason_;
 };

@@ -59,7 +59,7 @@ struct EarlyStoppingOptions {
   bool restore_best_weights = true;  // at the end, the result holds the best epoch's weights
 };
 
-// Keras' EarlyStopping: watches `monitor` at every epoch (and at the fresh
+// Keras' EarlyStopping: watches `monitor` at every epoch (and at a fresh
 // start, epoch 0, when the metric is there), and stops the run once it has
 // not improved on its best value for `patience` epochs. A NaN counts as no
 // improvement. With restore_best_weights, on_end puts the best epoch's
@@ -78,7 +78,7 @@ class EarlyStopping : public Callback<T> {
   }
 
   void on_begin(CallbackContext<T>& c) override {
-    if (c.epoch() == 0) {
+    if (c.fresh_start()) {
       if (const std::optional<double> v = c.metrics().find(options_.monitor)) observe(c, *v);
     } else if (bad_epochs_ >= options_.patience) {
       c.stop(reason());  // a resumed run that had already run out of patience
@@ -166,7 +166,7 @@ struct CsvLoggerOptions {
   // first row, in their order.
   std::vector<std::string> columns;
   CsvLog::Mode mode = CsvLog::Mode::truncate;  // append: continue a resumed run's log (same header)
-  bool log_start = true;                       // a row for epoch 0 at a fresh start
+  bool log_start = true;                       // a row for epoch 0 at a fresh start (not after a resume)
 };
 
 // One row per epoch into a CSV file, flushed after each (CsvLog).
@@ -177,7 +177,7 @@ class CsvLogger : public Callback<T> {
       : path_(std::move(path)), options_(std::move(options)) {}
 
   void on_begin(CallbackContext<T>& c) override {
-    if (c.epoch() == 0 && options_.log_start) write(c);
+    if (c.fresh_start() && options_.log_start) write(c);
   }
   void on_epoch(CallbackContext<T>& c) override { write(c); }
 
@@ -216,6 +216,9 @@ struct ProgressPrinterOptions {
   std::function<void(const std::string&)> write;
   // Text appended to each epoch's line (e.g. an optimizer's λ); may be empty.
   std::function<std::string(const CallbackContext<T>&)> suffix;
+  // The metrics shown, in this order (those absent from an event are left
+  // out); empty: every metric, in the order they were set.
+  std::vector<std::string> metrics;
 };
 
 // One line per epoch — "epoch 3/10  passes 7  12.3s  loss 0.0845  val_loss 0.0911
@@ -235,7 +238,7 @@ class ProgressPrinter : public Callback<T> {
   void on_begin(CallbackContext<T>& c) override {
     start_epoch_ = c.epoch();
     start_seconds_ = c.info().seconds;
-    if (c.epoch() == 0) print(c, false);
+    if (c.fresh_start()) print(c, false);
   }
   void on_epoch(CallbackContext<T>& c) override { print(c, true); }
 
@@ -246,9 +249,15 @@ class ProgressPrinter : public Callback<T> {
     char buf[64];
     std::snprintf(buf, sizeof buf, "  passes %.4g  %.1fs", c.info().passes, c.info().seconds);
     line += buf;
-    for (const auto& [name, value] : c.metrics().items()) {
-      std::snprintf(buf, sizeof buf, "  %s %.6g", name.c_str(), value);
+    auto show = [&](const std::string& name, double value) {
+      std::snprintf(buf, sizeof buf, "  %.24s %.6g", name.c_str(), value);
       line += buf;
+    };
+    if (options_.metrics.empty()) {
+      for (const auto& [name, value] : c.metrics().items()) show(name, value);
+    } else {
+      for (const std::string& name : options_.metrics)
+        if (const std::optional<double> v = c.metrics().find(name)) show(name, *v);
     }
     if (with_suffix && options_.suffix) {
       const std::string s = options_.suffix(c);

@@ -128,7 +128,7 @@ class LBFGS {
 
   template <class Obj>
   LbfgsResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
-    return resume(obj, start(obj, x0), callbacks);
+    return run(obj, start(obj, x0), callbacks, true);
   }
 
   // Continues from a saved state (checked first, see check_state) until a
@@ -136,9 +136,14 @@ class LBFGS {
   // the state). Each iteration is a step and an epoch for the callbacks
   // (callback.hpp).
   template <class Obj>
-  LbfgsResult<T> resume(Obj& obj, LbfgsState<T> state, const Callbacks<T>& callbacks = {}) const;
+  LbfgsResult<T> resume(Obj& obj, LbfgsState<T> state, const Callbacks<T>& callbacks = {}) const {
+    return run(obj, std::move(state), callbacks, false);
+  }
 
  private:
+  // resume(); `fresh` for minimize() (callback.hpp's fresh_start).
+  template <class Obj>
+  LbfgsResult<T> run(Obj& obj, LbfgsState<T> st, const Callbacks<T>& callbacks, bool fresh) const;
   LineSearchOptions line_search_options() const {
     return {options_.c1, options_.c2, options_.max_line_search_evaluations, 1e10,
             1e3 * std::numeric_limits<T>::epsilon()};
@@ -182,7 +187,8 @@ inline bool full_batch_stop(double grad_norm, double gradient_tolerance, double 
 // one), then after every accepted step the trace, the callbacks and the tests.
 // `events` runs the callbacks: each accepted step is a step and an epoch.
 template <class T, class Options, class State, class Step>
-void run_line_search(const Options& options, State& st, Result<T>& out, CallbackDriver<T>& events, const Step& step) {
+void run_line_search(const Options& options, State& st, Result<T>& out, CallbackDriver<T>& events, bool fresh,
+                     const Step& step) {
   {
     IterationInfo at_start;
     at_start.iteration = st.iteration;
@@ -190,7 +196,7 @@ void run_line_search(const Options& options, State& st, Result<T>& out, Callback
     at_start.grad_norm = detail::norm(st.g);
     at_start.passes = st.passes;
     at_start.seconds = st.seconds;
-    events.begin(at_start, st.w, st.iteration, st.loss);
+    events.begin(at_start, st.w, st.iteration, st.loss, fresh);
   }
   if (events.stop_requested()) {
     out.stop_reason = StopReason::callback;
@@ -404,12 +410,12 @@ void LBFGS<T>::check_state(const LbfgsState<T>& st, std::size_t dim) const {
 
 template <class T>
 template <class Obj>
-LbfgsResult<T> LBFGS<T>::resume(Obj& obj, LbfgsState<T> st, const Callbacks<T>& callbacks) const {
+LbfgsResult<T> LBFGS<T>::run(Obj& obj, LbfgsState<T> st, const Callbacks<T>& callbacks, bool fresh) const {
   detail::check_objective<Obj, T>();
   check_state(st, static_cast<std::size_t>(obj.dim()));
   LbfgsResult<T> out;
   detail::CallbackDriver<T> events(callbacks, "L-BFGS", obj, [&](StateWriter& w) { save_state(st, w); });
-  detail::run_line_search(options_, st, out, events, [&](LbfgsState<T>& s) { return step(obj, s); });
+  detail::run_line_search(options_, st, out, events, fresh, [&](LbfgsState<T>& s) { return step(obj, s); });
   out.state = std::move(st);
   return out;
 }

@@ -98,7 +98,7 @@ class NonlinearCG {
 
   template <class Obj>
   NonlinearCgResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
-    return resume(obj, start(obj, x0), callbacks);
+    return run(obj, start(obj, x0), callbacks, true);
   }
 
   // Continues from a saved state (checked first, see check_state) until a
@@ -106,9 +106,15 @@ class NonlinearCG {
   // the state). Each iteration is a step and an epoch for the callbacks
   // (callback.hpp).
   template <class Obj>
-  NonlinearCgResult<T> resume(Obj& obj, NonlinearCgState<T> state, const Callbacks<T>& callbacks = {}) const;
+  NonlinearCgResult<T> resume(Obj& obj, NonlinearCgState<T> state, const Callbacks<T>& callbacks = {}) const {
+    return run(obj, std::move(state), callbacks, false);
+  }
 
  private:
+  // resume(); `fresh` for minimize() (callback.hpp's fresh_start).
+  template <class Obj>
+  NonlinearCgResult<T> run(Obj& obj, NonlinearCgState<T> st, const Callbacks<T>& callbacks, bool fresh) const;
+
   NonlinearCgOptions options_;
 };
 
@@ -228,12 +234,13 @@ void NonlinearCG<T>::check_state(const NonlinearCgState<T>& st, std::size_t dim)
 
 template <class T>
 template <class Obj>
-NonlinearCgResult<T> NonlinearCG<T>::resume(Obj& obj, NonlinearCgState<T> st, const Callbacks<T>& callbacks) const {
+NonlinearCgResult<T> NonlinearCG<T>::run(Obj& obj, NonlinearCgState<T> st, const Callbacks<T>& callbacks,
+                                          bool fresh) const {
   detail::check_objective<Obj, T>();
   check_state(st, static_cast<std::size_t>(obj.dim()));
   NonlinearCgResult<T> out;
   detail::CallbackDriver<T> events(callbacks, "NonlinearCG", obj, [&](StateWriter& w) { save_state(st, w); });
-  detail::run_line_search(options_, st, out, events, [&](NonlinearCgState<T>& s) { return step(obj, s); });
+  detail::run_line_search(options_, st, out, events, fresh, [&](NonlinearCgState<T>& s) { return step(obj, s); });
   out.state = std::move(st);
   return out;
 }

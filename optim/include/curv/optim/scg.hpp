@@ -139,7 +139,7 @@ class SCG {
 
   template <class Obj>
   ScgResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
-    return resume(obj, start(obj, x0), callbacks);
+    return run(obj, start(obj, x0), callbacks, true);
   }
 
   // Continues from a saved state (checked first, see check_state) until a
@@ -147,9 +147,14 @@ class SCG {
   // the state). Each iteration is a step and an epoch for the callbacks
   // (callback.hpp).
   template <class Obj>
-  ScgResult<T> resume(Obj& obj, ScgState<T> state, const Callbacks<T>& callbacks = {}) const;
+  ScgResult<T> resume(Obj& obj, ScgState<T> state, const Callbacks<T>& callbacks = {}) const {
+    return run(obj, std::move(state), callbacks, false);
+  }
 
  private:
+  // resume(); `fresh` for minimize() (callback.hpp's fresh_start).
+  template <class Obj>
+  ScgResult<T> run(Obj& obj, ScgState<T> st, const Callbacks<T>& callbacks, bool fresh) const;
   // δ_k = p_kᵀs_k of step 2 at w along p (r = −E′(w)); counts its pass.
   template <class Obj>
   double curvature(Obj& obj, const Tensor<T>& w, const Tensor<T>& p, const Tensor<T>& r, double& passes) const;
@@ -433,7 +438,7 @@ void SCG<T>::check_state(const ScgState<T>& st, std::size_t dim) const {
 
 template <class T>
 template <class Obj>
-ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st, const Callbacks<T>& callbacks) const {
+ScgResult<T> SCG<T>::run(Obj& obj, ScgState<T> st, const Callbacks<T>& callbacks, bool fresh) const {
   detail::check_objective<Obj, T>();
   check_state(st, static_cast<std::size_t>(obj.dim()));
   ScgResult<T> out;
@@ -458,7 +463,7 @@ ScgResult<T> SCG<T>::resume(Obj& obj, ScgState<T> st, const Callbacks<T>& callba
     at_start.grad_norm = grad_norm;
     at_start.passes = st.passes;
     at_start.seconds = st.seconds;
-    events.begin(at_start, st.w, st.iteration, st.loss);
+    events.begin(at_start, st.w, st.iteration, st.loss, fresh);
   }
   if (events.stop_requested()) {
     stop(StopReason::callback, events.stop_reason());

@@ -114,7 +114,7 @@ class SGD {
   SgdResult<T> minimize(Obj&& obj, const Tensor<T>& x0, const Callbacks<T>& callbacks = {}) const {
     detail::check_objective<Obj, T>();
     detail::check_start("SGD::minimize", static_cast<std::size_t>(obj.dim()), x0);
-    return resume(obj, start(x0), callbacks);
+    return run(obj, start(x0), callbacks, true);
   }
 
   // Continues from a saved state (checked first, see check_state). For the
@@ -122,16 +122,22 @@ class SGD {
   // each pass over the minibatches ends an epoch.
   template <class Obj>
   SgdResult<T> resume(Obj& obj, SgdState<T> st, const Callbacks<T>& callbacks = {}) const {
+    return run(obj, std::move(st), callbacks, false);
+  }
+
+ private:
+  // resume(); `fresh` for minimize() (callback.hpp's fresh_start).
+  template <class Obj>
+  SgdResult<T> run(Obj& obj, SgdState<T> st, const Callbacks<T>& callbacks, bool fresh) const {
     check_state(st, static_cast<std::size_t>(obj.dim()));
     SgdResult<T> out;
     detail::CallbackDriver<T> events(callbacks, "SGD", obj, [&](StateWriter& w) { save_state(st, w); });
-    detail::first_order_run<T>(obj, st, options_, out, events,
+    detail::first_order_run<T>(obj, st, options_, out, events, fresh,
                                [&](Obj& o, SgdState<T>& s, bool entering) { return step(o, s, entering); });
     out.state = std::move(st);
     return out;
   }
 
- private:
   SgdOptions options_;
 };
 

@@ -21,10 +21,11 @@ class CallbackDriver {
       : list_(callbacks),
         context_(std::move(optimizer), ObjectiveRef<T>(obj), std::forward<Save>(save_state)) {}
 
-  // on_begin at the run's starting point; `loss` NaN when the optimizer does
-  // not know E there (SGD/Adam), and then no "loss" metric is set.
-  void begin(const IterationInfo& info, const Tensor<T>& w, std::size_t epoch, double loss) {
-    fire(info, w, epoch, loss, &CallbackList<T>::begin);
+  // on_begin at the run's starting point (`fresh`: minimize(), not
+  // resume()); `loss` NaN when the optimizer does not know E there
+  // (SGD/Adam), and then no "loss" metric is set.
+  void begin(const IterationInfo& info, const Tensor<T>& w, std::size_t epoch, double loss, bool fresh) {
+    fire(info, w, epoch, loss, &CallbackList<T>::begin, fresh);
   }
   void step(const IterationInfo& info, const Tensor<T>& w, std::size_t epoch) {
     fire(info, w, epoch, info.loss, &CallbackList<T>::step);
@@ -45,11 +46,11 @@ class CallbackDriver {
 
  private:
   void fire(const IterationInfo& info, const Tensor<T>& w, std::size_t epoch, double loss,
-            void (CallbackList<T>::*event)(CallbackContext<T>&) const) {
+            void (CallbackList<T>::*event)(CallbackContext<T>&) const, bool fresh = false) {
     last_ = info;
     epoch_ = epoch;
     if (list_.empty()) return;
-    context_.at(last_, w, epoch);
+    context_.at(last_, w, epoch, fresh);
     if (!std::isnan(loss)) context_.metrics().set("loss", loss);
     (list_.*event)(context_);
   }

@@ -145,7 +145,8 @@ IterationInfo first_order_step(const char* who, Obj& obj, State& st, const Optio
 // after the last step of each epoch with "loss" the mean of the epoch's step
 // losses seen in this run, on_end with the result.
 template <class T, class Obj, class State, class Options, class Out, class StepFn>
-void first_order_run(Obj& obj, State& st, const Options& o, Out& out, CallbackDriver<T>& events, StepFn&& step) {
+void first_order_run(Obj& obj, State& st, const Options& o, Out& out, CallbackDriver<T>& events, bool fresh,
+                     StepFn&& step) {
   const std::size_t per_epoch = steps_per_epoch<T>(obj, o.accumulate);
   const std::size_t epoch_limit =
       o.max_epochs == 0 ? SIZE_MAX : o.max_epochs > SIZE_MAX / per_epoch ? SIZE_MAX : o.max_epochs * per_epoch;
@@ -155,7 +156,7 @@ void first_order_run(Obj& obj, State& st, const Options& o, Out& out, CallbackDr
     at_start.passes = st.passes;
     at_start.seconds = st.seconds;
     at_start.epoch = st.step / per_epoch;
-    events.begin(at_start, st.w, st.step / per_epoch, IterationInfo::nan);
+    events.begin(at_start, st.w, st.step / per_epoch, IterationInfo::nan, fresh);
   }
   if (events.stop_requested()) {
     out.stop_reason = StopReason::callback;
