@@ -1,5 +1,5 @@
-// curv/datasets.hpp: the whole datasets module — datasets and splits, IDX
-// files and the MNIST / Fashion-MNIST loaders, the DataLoader, the
+// curv/datasets.hpp: the whole datasets module — datasets, their provenance
+// and splits, IDX files and the MNIST / Fashion-MNIST loaders, the DataLoader, the
 // Accumulator, ModelObjective and the predict helpers.
 #pragma once
 
@@ -11,4 +11,5 @@
 #include "curv/datasets/mnist_json.hpp"
 #include "curv/datasets/model_objective.hpp"
 #include "curv/datasets/predict.hpp"
+#include "curv/datasets/provenance.hpp"
 #include "curv/datasets/split.hpp"
