@@ -26,8 +26,10 @@
 //    (every minibatch is checked before its forward pass), names the
 //    example's file and record (Provenance), its dataset row and the
 //    minibatch; a non-finite input also the first parameter whose gradient
-//    it makes non-finite. Of several, the first in batch order is reported,
-//    so the same one at every batch size and thread count. A non-finite
+//    it makes non-finite. Of several, the first minibatch's is reported
+//    whatever the thread count (within one, non-finite values are checked
+//    before the labels), so one bad example is named alike at every batch
+//    size. A non-finite
 //    loss from finite data (overflow at a bad w) is no error: the pass
 //    returns it, as optim's objective contract asks.
 // H·v comes from one tangent-seeded forward pass and one reverse sweep per
