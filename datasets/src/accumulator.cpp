@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -21,11 +23,95 @@
 #include "curv/datasets/data_loader.hpp"
 #include "curv/nn/gauss_newton.hpp"
 #include "curv/nn/ops/softmax_cross_entropy.hpp"
+#include "curv/nn/parameter_name.hpp"
+#include "curv/optim/reductions.hpp"
 #include "detail/full_pass.hpp"
 
 namespace curv::datasets {
 
+struct detail::BatchPlace {
+  std::span<const std::size_t> rows;  // its examples' dataset rows; empty for a batch the caller gathered
+  std::size_t batch = 0;              // counted from 0
+  std::size_t batches = 1;
+  std::optional<std::uint64_t> epoch;  // a loader's minibatch: the loader's epoch
+};
+
 namespace {
+
+constexpr std::size_t npos = optim::NonFiniteError::npos;
+
+// A value as messages show it: 10, 1.5, -1, nan, inf.
+std::string number(double v) {
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+
+// Example j of a minibatch as errors name it: "train-labels-idx1-ubyte
+// record 617 (dataset row 150, minibatch 3 of 8)" (its targets' source, or
+// its inputs'), "dataset row 150 (minibatch 3 of 8)" when the dataset does
+// not know, "example 4 of the minibatch" for a batch the caller gathered.
+struct Example {
+  std::string text;
+  std::size_t row = 0;
+  Origin origin;
+};
+
+template <class T>
+Example example_at(const DatasetRef<T>& data, const detail::BatchPlace& place, std::size_t j, bool targets) {
+  if (place.rows.empty()) return {"example " + std::to_string(j) + " of the minibatch", j, {"", "", j}};
+  Example e;
+  e.row = place.rows[j];
+  e.origin = data.origin(e.row);
+  std::string batch = "minibatch " + std::to_string(place.batch + 1) + " of " + std::to_string(place.batches);
+  if (place.epoch) batch += " of epoch " + std::to_string(*place.epoch);
+  const std::string row = "dataset row " + std::to_string(e.row);
+  e.text = e.origin.known() ? (targets ? e.origin.targets_record() : e.origin.inputs_record()) + " (" + row + ", " +
+                                  batch + ")"
+                            : row + " (" + batch + ")";
+  return e;
+}
+
+// Element k of a tensor of `shape` without its first axis, as "[0,12,4]".
+std::string element_of(const Shape& shape, std::size_t k) {
+  std::vector<std::size_t> index(shape.size() > 1 ? shape.size() - 1 : 1, 0);
+  for (std::size_t d = index.size(); d-- > 0;) {
+    const std::size_t extent = shape.size() > 1 ? shape[d + 1] : 1;
+    index[d] = k % extent;
+    k /= extent;
+  }
+  std::string s = "[";
+  for (std::size_t d = 0; d < index.size(); ++d) {
+    if (d) s += ',';
+    s += std::to_string(index[d]);
+  }
+  return s + "]";
+}
+
+// The index in w of the first parameter whose gradient the non-finite
+// `input` (one example) makes non-finite, found on the example's own tape:
+// each recorded op in turn, in the order the model ran them, is swept alone
+// with a seed of ones, and the first sweep that leaves a non-finite element
+// in w's adjoint names it — for a Linear first layer, the first weight that
+// multiplies the bad pixel (one sweep from the loss would make every
+// gradient NaN and name w[0]). The op's own value need not be non-finite: a
+// max-pooling may drop the NaN that its convolution's weight gradient
+// still reads. Ops that reach no parameter (a reshape of the input) or only
+// finite values pass. Runs only when an error is being reported.
+template <class T>
+std::optional<std::size_t> first_parameter_hit(const nn::Module<T>& model, const Tensor<T>& w, Tensor<T> input) {
+  ad::Tape<T> tape;
+  const ad::Var<T> wv = tape.borrowed_variable(w);
+  model.forward(wv, tape.constant(std::move(input)));
+  for (std::size_t i = 0; i < tape.size(); ++i) {
+    if (tape.node_info(i).op.empty()) continue;  // a leaf: the input or w
+    const ad::Var<T> node(tape, i);
+    tape.backward(node, Tensor<T>(xt::ones<T>(node.shape())));
+    if (const std::size_t k = optim::first_non_finite(wv.grad()); k != npos) return k;
+  }
+  return std::nullopt;
+}
 
 // Elements per chunk of the sums' loops (curv::for_each_chunk): a thread with
 // nothing else to do helps the serial stage, and the calling thread does not
@@ -128,12 +214,56 @@ struct Accumulator<T>::Recording {
   std::unique_ptr<ad::Tape<T>> tape;  // null when nothing is left to sweep
   ad::Var<T> w, loss;
   Slot slot;
+  // What the batch threw, rethrown when the in-order stage reaches it: of
+  // several bad batches the first is reported, whichever thread ran it.
+  std::exception_ptr error;
 };
 
 template <class T>
-typename Accumulator<T>::Slot Accumulator<T>::run_batch(Pass pass, Batch<T> batch, const Tensor<T>& w,
-                                                         const Tensor<T>* v) const {
-  return sweep_batch(pass, record_batch(pass, std::move(batch), w, v));
+void Accumulator<T>::check_finite(const Batch<T>& batch, const detail::BatchPlace& place, const Tensor<T>& w) const {
+  const std::size_t bad_x = optim::first_non_finite(batch.inputs), bad_y = optim::first_non_finite(batch.targets);
+  if (bad_x == npos && bad_y == npos) return;
+  const std::size_t rows = batch.inputs.shape(0);
+  const std::size_t x_stride = batch.inputs.size() / rows, y_stride = batch.targets.size() / rows;
+  const std::size_t jx = bad_x == npos ? npos : bad_x / x_stride, jy = bad_y == npos ? npos : bad_y / y_stride;
+  const std::string who = "curv::datasets::Accumulator: ";
+  if (jy < jx) {  // the first bad example's targets
+    const Example e = example_at(data_, place, jy, true);
+    throw DataError(who + "target " + number(static_cast<double>(batch.targets.data()[bad_y])) + " of " + e.text +
+                        ": expected finite targets",
+                    e.row, e.origin, place.batch);
+  }
+  const Example e = example_at(data_, place, jx, false);
+  const Shape shape(batch.inputs.shape().begin(), batch.inputs.shape().end());
+  Shape one = shape;
+  one[0] = 1;
+  Tensor<T> input = Tensor<T>::from_shape(one);
+  std::copy_n(batch.inputs.data() + jx * x_stride, x_stride, input.data());
+  const std::optional<std::size_t> hit = first_parameter_hit(model_, w, std::move(input));
+  throw DataError(who + e.text + " holds a non-finite input: " + number(static_cast<double>(batch.inputs.data()[bad_x])) +
+                      " at " + element_of(shape, bad_x % x_stride) + "; expected finite inputs. " +
+                      (hit ? "The first parameter whose gradient it makes non-finite: " +
+                                 nn::parameter_at(model_, *hit).to_string()
+                           : std::string("It makes no parameter's gradient non-finite")),
+                  e.row, e.origin, place.batch, hit);
+}
+
+// The batch's forward pass with its data checked first, and a target that
+// is no class index (nn's ClassIndexError, which knows only its place in
+// the batch) named by the example's origin and row.
+template <class T>
+typename Accumulator<T>::Recording Accumulator<T>::record_checked(Pass pass, Batch<T> batch,
+                                                                  const detail::BatchPlace& place, const Tensor<T>& w,
+                                                                  const Tensor<T>* v) const {
+  check_finite(batch, place, w);
+  try {
+    return record_batch(pass, std::move(batch), w, v);
+  } catch (const nn::ops::ClassIndexError& error) {
+    const Example e = example_at(data_, place, error.index(), true);
+    throw DataError("curv::datasets::Accumulator: label " + number(error.value()) + " of " + e.text +
+                        ": expected a class in [0, " + std::to_string(error.classes()) + ")",
+                    e.row, e.origin, place.batch);
+  }
 }
 
 template <class T>
@@ -225,7 +355,8 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Pass pass, const Tensor<T>& 
   auto record = [&](std::size_t b) {
     const std::size_t first = b * batch_size_;
     const std::size_t count = std::min(batch_size_, n_ - first);
-    return record_batch(pass, data_.get_batch(std::span<const std::size_t>(order_).subspan(first, count)), w, v);
+    const detail::BatchPlace place{std::span<const std::size_t>(order_).subspan(first, count), b, batches, {}};
+    return record_checked(pass, data_.get_batch(place.rows), place, w, v);
   };
   auto add = [&](Slot& s) {
     t.loss += s.loss;
@@ -289,9 +420,18 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Pass pass, const Tensor<T>& 
                                             }) &
             tbb::make_filter<std::size_t, std::shared_ptr<Recording>>(
                 tbb::filter_mode::parallel,
-                [&](std::size_t b) { return std::make_shared<Recording>(record(b)); }) &
+                [&](std::size_t b) {
+                  auto r = std::make_shared<Recording>();
+                  try {
+                    *r = record(b);
+                  } catch (...) {
+                    r->error = std::current_exception();
+                  }
+                  return r;
+                }) &
             tbb::make_filter<std::shared_ptr<Recording>, void>(
                 tbb::filter_mode::serial_in_order, [&](const std::shared_ptr<Recording>& r) {
+                  if (r->error) std::rethrow_exception(r->error);
                   Slot s = sweep_batch(pass, std::move(*r));
                   add(s);
                 }));
@@ -351,9 +491,32 @@ template <class T>
 double Accumulator<T>::batch_value_and_grad(const Batch<T>& batch, const Tensor<T>& w, Tensor<T>* grad) const {
   check_vector("batch_value_and_grad", "w", w);
   const std::size_t rows = batch.targets.dimension() == 0 ? 0 : batch.targets.shape(0);
-  if (rows == 0)
-    throw std::invalid_argument("curv::datasets::Accumulator::batch_value_and_grad: the batch is empty; expected at least one example");
-  Slot s = run_batch(grad ? Pass::gradient : Pass::value, Batch<T>(batch), w, nullptr);
+  if (rows == 0 || batch.inputs.dimension() == 0 || batch.inputs.shape(0) != rows)
+    throw std::invalid_argument("curv::datasets::Accumulator::batch_value_and_grad: the batch has inputs of shape " +
+                                shape_string(batch.inputs.shape()) + " and targets of shape " +
+                                shape_string(batch.targets.shape()) +
+                                "; expected at least one example, the same count in both");
+  return run_single(Batch<T>(batch), detail::BatchPlace{}, w, grad);
+}
+
+template <class T>
+double Accumulator<T>::batch_value_and_grad(const DataLoader<T>& loader, std::size_t b, const Tensor<T>& w,
+                                            Tensor<T>* grad) const {
+  check_vector("batch_value_and_grad", "w", w);
+  if (loader.size() != n_)
+    throw std::invalid_argument("curv::datasets::Accumulator::batch_value_and_grad: the loader has " +
+                                std::to_string(loader.size()) + " examples, expected a loader over this dataset (" +
+                                std::to_string(n_) + ")");
+  const detail::BatchPlace place{loader.indices(b), b, loader.num_batches(), loader.epoch()};
+  return run_single(data_.get_batch(place.rows), place, w, grad);
+}
+
+template <class T>
+double Accumulator<T>::run_single(Batch<T> batch, const detail::BatchPlace& place, const Tensor<T>& w,
+                                  Tensor<T>* grad) const {
+  const std::size_t rows = batch.targets.shape(0);
+  const Pass pass = grad ? Pass::gradient : Pass::value;
+  Slot s = sweep_batch(pass, record_checked(pass, std::move(batch), place, w, nullptr));
   if (grad) {
     std::optional<Tensor<double>> sum;
     add_into(sum, std::move(s.first));

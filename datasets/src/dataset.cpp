@@ -53,8 +53,8 @@ std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
 }  // namespace
 
 template <class T>
-TensorDataset<T>::TensorDataset(Tensor<T> inputs, Tensor<T> targets)
-    : inputs_(std::move(inputs)), targets_(std::move(targets)) {
+TensorDataset<T>::TensorDataset(Tensor<T> inputs, Tensor<T> targets, Provenance provenance)
+    : inputs_(std::move(inputs)), targets_(std::move(targets)), provenance_(std::move(provenance)) {
   if (inputs_.dimension() == 0 || targets_.dimension() == 0)
     throw std::invalid_argument(
         "curv::datasets::TensorDataset: expected inputs and targets with the examples on a first axis, got shapes " +
@@ -65,6 +65,10 @@ TensorDataset<T>::TensorDataset(Tensor<T> inputs, Tensor<T> targets)
                                 shape_string(inputs_.shape()) + ") but targets have " +
                                 std::to_string(targets_.shape(0)) + " (shape " +
                                 shape_string(targets_.shape()) + "); expected the same count");
+  if (provenance_.known() && provenance_.size() != inputs_.shape(0))
+    throw std::invalid_argument("curv::datasets::TensorDataset: the provenance describes " +
+                                std::to_string(provenance_.size()) + " rows, expected one per example (" +
+                                std::to_string(inputs_.shape(0)) + ")");
 }
 
 template <class T>
@@ -109,8 +113,8 @@ std::vector<std::size_t> permutation(std::size_t n, std::uint64_t seed) {
 
 template <class T>
 TensorDataset<T> subset(const TensorDataset<T>& data, std::span<const std::size_t> indices) {
-  Batch<T> b = data.get_batch(indices);
-  return TensorDataset<T>(std::move(b.inputs), std::move(b.targets));
+  Batch<T> b = data.get_batch(indices);  // checks the indices
+  return TensorDataset<T>(std::move(b.inputs), std::move(b.targets), data.provenance().subset(indices));
 }
 
 template <class T>

@@ -402,7 +402,9 @@ TensorDataset<T> read_idx_dataset(const std::filesystem::path& images, const std
                    images, 4);
   Tensor<T> y = labels_of<T>(y_reader);
   Tensor<T> x = images_of<T>(x_reader);
-  return TensorDataset<T>(std::move(x), std::move(y));
+  const std::size_t rows = x_reader.dims()[0];
+  return TensorDataset<T>(std::move(x), std::move(y),
+                          Provenance(images.filename().string(), labels.filename().string(), rows));
 }
 
 std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& name) {

@@ -264,11 +264,15 @@ TEST(Accumulator, EvaluateCountsCorrectPredictionsPerClassAndGivesTheMeanLoss) {
   const TensorDataset<double> bad_data(data.inputs(), bad);
   try {
     Accumulator<double>(model, loss, bad_data).evaluate(w);
-    FAIL() << "expected std::invalid_argument";
-  } catch (const std::invalid_argument& err) {
+    FAIL() << "expected curv::datasets::DataError";
+  } catch (const curv::datasets::DataError& err) {
+    // In-memory data: the example is named by its row (docs/reliability.md).
     const std::string m = err.what();
-    EXPECT_NE(m.find("curv::datasets::Accumulator::evaluate: targets["), std::string::npos) << m;
-    EXPECT_NE(m.find("is not a class index (expected an integer in [0, 3))"), std::string::npos) << m;
+    EXPECT_NE(m.find("curv::datasets::Accumulator: label 3 of dataset row 3 (minibatch 1 of 1): expected a class "
+                     "in [0, 3)"),
+              std::string::npos)
+        << m;
+    EXPECT_EQ(err.row(), 3u);
   }
 }
 

@@ -2,7 +2,9 @@
 // leaves the last good checkpoint, model.npz, the log and --save-model byte
 // for byte; a non-finite --init and edited checkpoints are refused; stale
 // temporary files are swept; a stop request mid-pass keeps a checkpoint that
-// resumes bit-identically; a write past `ulimit -f` is a reported error.
+// resumes bit-identically; a write past `ulimit -f` is a reported error; a
+// bad label is named by its file and record and writes nothing; an
+// optimizer's non-finite element is named as the parameter it belongs to.
 #include <sys/wait.h>
 
 #include <cmath>
@@ -25,6 +27,8 @@
 #include "curv_examples/csv.hpp"
 #include "curv_examples/signals.hpp"
 #include "train/checkpoint.hpp"
+#include "train/messages.hpp"
+#include "train/model.hpp"
 #include "train/train.hpp"
 #include "train_fixtures.hpp"
 
@@ -352,6 +356,81 @@ TEST(TrainWrite, AFileSizeLimitIsAReportedWriteErrorLeavingNoTemporaryFile) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << "left behind: " << e.path();
   EXPECT_EQ(bytes_of(ckpt), before);
 }
+
+// The built curv-train on a copy of the tiny digits whose training labels
+// file holds label 10 at record 37: exit status 1 (bad data, not a usage
+// error) and a message naming the file and the record, and nothing written —
+// a resumed run keeps its checkpoint, model.npz and log byte for byte, a
+// fresh run creates no checkpoint.
+TEST(TrainData, ABadLabelIsNamedByItsRecordAndNoCheckpointIsWritten) {
+  TrainConfig c = tiny("scg", "bad_label");
+  const fs::path dir = fs::path(c.log).parent_path();
+  const fs::path data = dir / "data";
+  test::write_block_digits(data, 60, 20);
+  c.dataset = data.string();
+  c.epochs = 1;
+  clear_stop_request();
+  run_training(c);
+  const fs::path ckpt = fs::path(c.checkpoint) / "checkpoint.curv", model = fs::path(c.checkpoint) / "model.npz";
+  const std::string ckpt_bytes = bytes_of(ckpt), model_bytes = bytes_of(model), log_bytes = bytes_of(c.log);
+  ASSERT_FALSE(ckpt_bytes.empty());
+
+  const fs::path labels = data / "train-labels-idx1-ubyte";
+  curv::datasets::IdxArray y = curv::datasets::read_idx(labels, 1);
+  y.data[37] = 10;
+  curv::datasets::write_idx(labels, y.dims, y.data);
+
+  auto run = [&](const std::string& checkpoint, const std::string& log, const std::string& extra) {
+    const fs::path err = dir / "stderr.txt";
+    const std::string cmd = std::string(CURV_TRAIN_BINARY) + " --dataset " + c.dataset +
+                            " --train-size 40 --val-size 12 --model mlp --hidden 8 --batch-size 16 --epochs 2"
+                            " --seed 3 --dtype float64 --threads 2 -q --log " + log + " --checkpoint " + checkpoint +
+                            " " + extra + " > /dev/null 2> " + err.string();
+    const int status = std::system(cmd.c_str());
+    EXPECT_TRUE(WIFEXITED(status)) << "curv-train was killed by signal " << WTERMSIG(status);
+    EXPECT_EQ(WEXITSTATUS(status), 1) << extra;
+    return bytes_of(err);
+  };
+  const std::string named = "train-labels-idx1-ubyte: record 37 has label 10; expected 0 to 9";
+  const std::string resumed = run(c.checkpoint, c.log, "--resume");
+  EXPECT_NE(resumed.find(named), std::string::npos) << resumed;
+  EXPECT_EQ(bytes_of(ckpt), ckpt_bytes);
+  EXPECT_EQ(bytes_of(model), model_bytes);
+  EXPECT_EQ(bytes_of(c.log), log_bytes);
+
+  const fs::path fresh = dir / "fresh";
+  const std::string refused = run(fresh.string(), (dir / "fresh.csv").string(), "");
+  EXPECT_NE(refused.find(named), std::string::npos) << refused;
+  EXPECT_FALSE(fs::exists(fresh / "checkpoint.curv"));
+  EXPECT_FALSE(fs::exists(fresh / "model.npz"));
+  EXPECT_FALSE(fs::exists(dir / "fresh.csv"));
+}
 #endif
+
+// describe_non_finite (messages.hpp): the element an optimizer refuses, as
+// the parameter of curv-train's model it belongs to, found from the model's
+// own parameter offsets and shapes.
+TEST(TrainDivergence, DescribeNonFiniteNamesTheParameterOfTheRefusedElement) {
+  const TrainConfig c = tiny("sgd", "describe_non_finite");
+  const std::unique_ptr<curv::nn::Module<double>> model = make_model<double>(c, curv::Shape{1, 28, 28});
+  curv::optim::NonFiniteError::Where where;
+  where.optimizer = "SGD";
+  where.quantity = "the gradient";
+  where.unit = "step";
+  where.iteration = 2;
+  where.value = kNaN;
+  const curv::nn::ParameterInfo fc1 = model->parameter("mlp.fc1.weight"), bias = model->parameter("mlp.fc2.bias");
+  ASSERT_EQ(fc1.shape, (curv::Shape{8, 784}));
+  for (const auto& [index, name] : {std::pair{fc1.offset + 1 * 784 + 450, std::string("mlp.fc1.weight[1,450]")},
+                                    std::pair{bias.offset + 7, std::string("mlp.fc2.bias[7]")}}) {
+    where.index = index;
+    const curv::optim::NonFiniteError e(where);
+    EXPECT_EQ(describe_non_finite(e, *model), std::string(e.what()) + "; w[" + std::to_string(index) + "] is " + name);
+  }
+  where.index = curv::optim::NonFiniteError::npos;  // a scalar: the loss
+  where.quantity = "the loss";
+  const curv::optim::NonFiniteError loss(where);
+  EXPECT_EQ(describe_non_finite(loss, *model), loss.what());
+}
 
 }  // namespace

@@ -1,7 +1,7 @@
-// curv/datasets.hpp: the whole datasets module — datasets and splits, IDX
-// files and the MNIST / Fashion-MNIST loaders, the DataLoader, the
-// Accumulator, ModelObjective, the predict helpers and the Validation
-// callback.
+// curv/datasets.hpp: the whole datasets module — datasets, their provenance
+// and splits, IDX files and the MNIST / Fashion-MNIST loaders, the
+// DataLoader, the Accumulator, ModelObjective, the predict helpers and the
+// Validation callback.
 #pragma once
 
 #include "curv/datasets/accumulator.hpp"
@@ -12,5 +12,6 @@
 #include "curv/datasets/mnist_json.hpp"
 #include "curv/datasets/model_objective.hpp"
 #include "curv/datasets/predict.hpp"
+#include "curv/datasets/provenance.hpp"
 #include "curv/datasets/split.hpp"
 #include "curv/datasets/validation.hpp"

@@ -25,4 +25,5 @@
 #include "curv/nn/ops/linear.hpp"
 #include "curv/nn/ops/max_pool2d.hpp"
 #include "curv/nn/ops/softmax_cross_entropy.hpp"
+#include "curv/nn/parameter_name.hpp"
 #include "curv/nn/serialize.hpp"

@@ -21,6 +21,17 @@
 //    finished slot ever waits.
 //  * OpenBLAS runs single-threaded while batches run in parallel (TBB owns the
 //    cores); its previous thread count is restored afterwards.
+//  * Bad data is an error that points at it (DataError): a target that is
+//    not a class index, or a NaN or ±inf in an example's inputs or targets
+//    (every minibatch is checked before its forward pass), names the
+//    example's file and record (Provenance), its dataset row and the
+//    minibatch; a non-finite input also the first parameter whose gradient
+//    it makes non-finite. Of several, the first minibatch's is reported
+//    whatever the thread count (within one, non-finite values are checked
+//    before the labels), so one bad example is named alike at every batch
+//    size. A non-finite
+//    loss from finite data (overflow at a bad w) is no error: the pass
+//    returns it, as optim's objective contract asks.
 // H·v comes from one tangent-seeded forward pass and one reverse sweep per
 // batch (forward-over-reverse), exactly; Gauss–Newton·v is Jᵀ H_loss J v
 // (nn::gauss_newton_product per batch).
@@ -31,15 +42,21 @@
 #include <functional>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "curv/datasets/data_loader.hpp"
 #include "curv/datasets/dataset.hpp"
 #include "curv/nn/fuse.hpp"
 #include "curv/nn/loss.hpp"
 #include "curv/nn/module.hpp"
 
 namespace curv::datasets {
+
+namespace detail {
+struct BatchPlace;  // where a minibatch sits in its pass, for the errors that name its examples
+}  // namespace detail
 
 struct AccumulatorOptions {
   // Examples per minibatch; −1 = the whole dataset in one batch.
@@ -131,17 +148,25 @@ class Accumulator {
 
   // One minibatch on the calling thread: the *mean* loss over its examples
   // and, when grad is non-null, its gradient (what SGD-like optimizers step on).
+  // A DataError names the bad example by its place in `batch`.
   double batch_value_and_grad(const Batch<T>& batch, const Tensor<T>& w, Tensor<T>* grad) const;
+  // The same for minibatch b of `loader`'s current epoch, gathered from this
+  // accumulator's dataset (the loader's must be the same, e.g. shuffled): a
+  // DataError names the example's origin, dataset row, minibatch and epoch.
+  double batch_value_and_grad(const DataLoader<T>& loader, std::size_t b, const Tensor<T>& w, Tensor<T>* grad) const;
 
  private:
   struct Slot;
   struct Recording;
   struct Totals;
   Recording record_batch(Pass pass, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
+  Recording record_checked(Pass pass, Batch<T> batch, const detail::BatchPlace& place, const Tensor<T>& w,
+                           const Tensor<T>* v) const;
   Slot sweep_batch(Pass pass, Recording&& r) const;
-  Slot run_batch(Pass pass, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
   Totals run(Pass pass, const Tensor<T>& w, const Tensor<T>* v) const;
+  double run_single(Batch<T> batch, const detail::BatchPlace& place, const Tensor<T>& w, Tensor<T>* grad) const;
   void check_vector(const char* fn, const char* arg, const Tensor<T>& x) const;
+  void check_finite(const Batch<T>& batch, const detail::BatchPlace& place, const Tensor<T>& w) const;
 
   std::shared_ptr<const nn::Module<T>> fused_;  // the fused model, or the caller's (not owned)
   const nn::Module<T>& model_;

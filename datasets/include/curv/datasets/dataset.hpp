@@ -1,6 +1,7 @@
 // curv::datasets::Dataset: N examples addressed by index, each batch of them
-// returned as two tensors with the batch on the first axis; TensorDataset, the
-// in-memory kind; DatasetRef, a non-owning type-erased handle to any Dataset.
+// returned as two tensors with the batch on the first axis, and optionally
+// where each came from; TensorDataset, the in-memory kind; DatasetRef, a
+// non-owning type-erased handle to any Dataset.
 #pragma once
 
 #include <concepts>
@@ -9,6 +10,7 @@
 #include <type_traits>
 
 #include "curv/autodiff/tensor.hpp"
+#include "curv/datasets/provenance.hpp"
 
 namespace curv::datasets {
 
@@ -29,14 +31,22 @@ concept Dataset = requires(const D& d, std::span<const std::size_t> indices) {
   { d.get_batch(indices) } -> std::same_as<Batch<T>>;
 };
 
+// A dataset that also knows where example i came from (origin(i), e.g. a
+// file and record), so that errors about it can say so. Optional: errors
+// about other datasets name the row.
+template <class D>
+concept HasOrigin = requires(const D& d, std::size_t i) {
+  { d.origin(i) } -> std::convertible_to<Origin>;
+};
+
 // Examples held in memory as two tensors whose first axes have the same length.
 template <class T>
 class TensorDataset {
  public:
   TensorDataset() = default;
-  // Throws std::invalid_argument when either tensor is 0-d or their first
-  // axes differ.
-  TensorDataset(Tensor<T> inputs, Tensor<T> targets);
+  // Throws std::invalid_argument when either tensor is 0-d, their first
+  // axes differ, or a known provenance describes another number of rows.
+  TensorDataset(Tensor<T> inputs, Tensor<T> targets, Provenance provenance = {});
 
   std::size_t size() const { return inputs_.dimension() == 0 ? 0 : inputs_.shape(0); }
 
@@ -55,14 +65,21 @@ class TensorDataset {
   // Bytes held by the two tensors.
   std::size_t bytes() const { return (inputs_.size() + targets_.size()) * sizeof(T); }
 
+  // Where the rows came from (read_idx_dataset records the files); subset,
+  // split and standardization keep it. Unknown for tensors made in memory.
+  const Provenance& provenance() const { return provenance_; }
+  Origin origin(std::size_t i) const { return provenance_.origin(i); }
+
  private:
   Tensor<T> inputs_;
   Tensor<T> targets_;
+  Provenance provenance_;
 };
 
 // A non-owning view of any Dataset<T>: what the DataLoader and the Accumulator
 // hold, so that they compile once (for float and double) whatever the dataset
-// type. The dataset must outlive the view.
+// type. The dataset must outlive the view. origin(i) is the dataset's when it
+// has one (HasOrigin), else unknown ({"", "", i}: "row i").
 template <class T>
 class DatasetRef {
  public:
@@ -73,6 +90,10 @@ class DatasetRef {
         size_([](const void* d) -> std::size_t { return static_cast<const D*>(d)->size(); }),
         get_batch_([](const void* d, std::span<const std::size_t> i) {
           return static_cast<const D*>(d)->get_batch(i);
+        }),
+        origin_([](const void* d, std::size_t i) -> Origin {
+          if constexpr (HasOrigin<D>) return static_cast<const D*>(d)->origin(i);
+          else return {"", "", i};
         }) {}
   // A view of a temporary would dangle.
   template <class D>
@@ -82,11 +103,13 @@ class DatasetRef {
 
   std::size_t size() const { return size_(object_); }
   Batch<T> get_batch(std::span<const std::size_t> indices) const { return get_batch_(object_, indices); }
+  Origin origin(std::size_t i) const { return origin_(object_, i); }
 
  private:
   const void* object_;
   std::size_t (*size_)(const void*);
   Batch<T> (*get_batch_)(const void*, std::span<const std::size_t>);
+  Origin (*origin_)(const void*, std::size_t);
 };
 
 extern template class TensorDataset<float>;

@@ -69,9 +69,10 @@ Tensor<T> read_idx_images(const std::filesystem::path& file);
 // Labels (count,), the class index stored exactly as T.
 template <class T>
 Tensor<T> read_idx_labels(const std::filesystem::path& file);
-// An images file and its labels file as one dataset; throws IdxError naming
-// both files when their counts differ (compared from the headers, before
-// either body is read).
+// An images file and its labels file as one dataset whose provenance is the
+// two files' names (row r is record r of both); throws IdxError naming both
+// files when their counts differ (compared from the headers, before either
+// body is read).
 template <class T>
 TensorDataset<T> read_idx_dataset(const std::filesystem::path& images,
                                   const std::filesystem::path& labels);

@@ -54,7 +54,7 @@ class ModelObjective {
   void begin_epoch(std::size_t epoch) { loader_.set_epoch(epoch); }
   // Mean loss of minibatch b of the current epoch, and its gradient in g.
   T batch_value_and_grad(std::size_t b, const Tensor<T>& w, Tensor<T>& g) const {
-    return static_cast<T>(accumulator_.batch_value_and_grad(loader_.batch(b), w, &g));
+    return static_cast<T>(accumulator_.batch_value_and_grad(loader_, b, w, &g));
   }
 
   // Mean loss and accuracy over the dataset.

@@ -23,7 +23,8 @@ std::uint64_t mix_seed(std::uint64_t seed, std::uint64_t stream);
 // A uniformly random permutation of 0 … n−1, the same for the same seed everywhere.
 std::vector<std::size_t> permutation(std::size_t n, std::uint64_t seed);
 
-// The examples at `indices`, in that order, as a new in-memory dataset.
+// The examples at `indices`, in that order, as a new in-memory dataset; each
+// keeps its origin (file and record) when data's provenance is known.
 template <class T>
 TensorDataset<T> subset(const TensorDataset<T>& data, std::span<const std::size_t> indices);
 
@@ -47,7 +48,8 @@ struct Splits {
 
 // Disjoint random parts drawn from one seeded permutation: the first
 // sizes.train shuffled positions are train, the next sizes.validation are
-// validation, then test. Within a part, examples keep their original order.
+// validation, then test. Within a part, examples keep their original order
+// (and their origin).
 template <class T>
 Splits<T> split(const TensorDataset<T>& data, SplitSizes sizes, std::uint64_t seed);
 

@@ -20,11 +20,29 @@
 
 namespace curv::nn::ops {
 
+// A target that is not a class index, as class_labels finds it: what()
+// names the element of the batch; index(), value() and classes() let a
+// caller that knows where the batch came from name the example instead (the
+// Accumulator names its file and record).
+class ClassIndexError : public std::invalid_argument {
+ public:
+  ClassIndexError(const std::string& what, std::size_t index, double value, std::size_t classes)
+      : std::invalid_argument(what), index_(index), value_(value), classes_(classes) {}
+  std::size_t index() const { return index_; }  // in the batch
+  double value() const { return value_; }
+  std::size_t classes() const { return classes_; }
+
+ private:
+  std::size_t index_;
+  double value_;
+  std::size_t classes_;
+};
+
 // The class indices in a 1-D tensor of integer-valued T (one per sample, as
 // datasets store labels), checked against `batch` samples of `classes`
-// classes; `fn` names the caller in the error, which names the bad element.
-// The one check of class-index targets: the losses and the Accumulator's
-// evaluation use it.
+// classes; `fn` names the caller in the error, which names the bad element
+// (ClassIndexError). The one check of class-index targets: the losses and
+// the Accumulator's evaluation use it.
 template <class T>
 std::vector<std::size_t> class_labels(std::string_view fn, const Tensor<T>& targets, std::size_t batch,
                                       std::size_t classes) {
@@ -35,9 +53,9 @@ std::vector<std::size_t> class_labels(std::string_view fn, const Tensor<T>& targ
   for (std::size_t i = 0; i < batch; ++i) {
     const T t = targets.data()[i];
     if (!(t >= T(0)) || t != std::floor(t) || t >= static_cast<T>(classes))
-      throw std::invalid_argument(std::string(fn) + ": targets[" + std::to_string(i) + "] = " + std::to_string(t) +
-                                  " is not a class index (expected an integer in [0, " + std::to_string(classes) +
-                                  "))");
+      throw ClassIndexError(std::string(fn) + ": targets[" + std::to_string(i) + "] = " + std::to_string(t) +
+                                " is not a class index (expected an integer in [0, " + std::to_string(classes) + "))",
+                            i, static_cast<double>(t), classes);
     labels[i] = static_cast<std::size_t>(t);
   }
   return labels;
