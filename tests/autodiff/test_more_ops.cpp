@@ -205,4 +205,23 @@ TEST(SliceNd, RefusesRangesThatDoNotFit) {
             std::string::npos);
 }
 
+// --- activations -------------------------------------------------------------
+
+TEST(Activations, SmoothOnesMatchFiniteDifferences) {
+  const Tensor<double> x = 2.0 * randn({3, 4}, 42);
+  expect_derivatives([]<class T>(const Var<T>& v) { return readout(ad::gelu(v)); }, x);
+  expect_derivatives([]<class T>(const Var<T>& v) { return readout(ad::gelu_tanh(v)); }, x);
+  expect_derivatives([]<class T>(const Var<T>& v) { return readout(ad::silu(v)); }, x);
+  expect_derivatives([]<class T>(const Var<T>& v) { return readout(ad::softplus(v, T(1.5), T(20))); }, x);
+}
+
+TEST(Activations, PiecewiseOnesMatchFiniteDifferencesAwayFromTheirKinks) {
+  const Tensor<double> x = away_from(0, 0.1, {3, 4}, 43);
+  expect_derivatives([]<class T>(const Var<T>& v) { return readout(ad::leaky_relu(v, T(0.2)) * v); }, x);
+  expect_derivatives([]<class T>(const Var<T>& v) { return readout(ad::elu(v, T(0.7))); }, x);
+  // softplus above its threshold: βx > 1 for the positive half of x.
+  expect_derivatives([]<class T>(const Var<T>& v) { return readout(ad::softplus(v, T(2), T(1)) * v); },
+                     Tensor<double>(away_from(0.5, 0.1, {3, 4}, 44)));
+}
+
 }  // namespace
