@@ -21,7 +21,7 @@ namespace curv::testing {
 // rule meets a nonzero factor (a plain sum would have ȳ̇ = 0).
 template <class T>
 ad::Var<T> readout(const ad::Var<T>& y) {
-  const Tensor<T> c = detail::cast<T>(random_normal(Shape(y.shape().begin(), y.shape().end()), 99));
+  const Tensor<T> c = xt::cast<T>(random_normal(Shape(y.shape().begin(), y.shape().end()), 99));
   return ad::sum(ad::tanh(y) * c + y * y * T(0.5));
 }
 
