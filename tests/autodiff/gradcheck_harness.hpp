@@ -1,6 +1,6 @@
-// The one harness every op test goes through: an op's gradient, JVP and H·v,
-// in float64 against central finite differences, and in float32 against the
-// float64 derivatives of the same function.
+// The one harness every op test goes through: a GoogleTest wrapper over the
+// installed test kit's check of an op's gradient, JVP and H·v, in float64
+// against central finite differences, and in float32 against float64.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,9 +10,8 @@
 #include <string>
 #include <vector>
 
-#include <xtensor/xrandom.hpp>
-
 #include "curv/autodiff.hpp"
+#include "curv/autodiff/testing.hpp"
 
 namespace curv_test {
 
@@ -20,8 +19,7 @@ using curv::Tensor;
 using curv::ad::Var;
 
 inline Tensor<double> randn(std::vector<std::size_t> shape, unsigned seed) {
-  xt::random::seed(seed);
-  return xt::random::randn<double>(shape);
+  return curv::testing::random_normal(curv::Shape(shape.begin(), shape.end()), seed);
 }
 
 // A constant of the scalar type the function is being differentiated in.
@@ -50,46 +48,15 @@ void expect_close_on_scale(const char* what, const A& a, const B& b, double rtol
 }
 
 // f is a template lambda  []<class T>(const Var<T>& x) -> Var<T>  returning a
-// scalar; x and the direction v (random, from `seed`) are float64.
+// scalar; x and the direction v (random, from `seed`) are float64. The test
+// kit (<curv/autodiff/testing.hpp>) checks, with its default tolerances, the
+// gradient, JVP and H·v in float64 against central finite differences, and in
+// float32 against the float64 derivatives at the same float-rounded point.
 template <class F>
 void expect_derivatives(F f, const Tensor<double>& x, unsigned seed = 7) {
-  namespace ad = curv::ad;
-  const Tensor<double> v = randn({x.shape().begin(), x.shape().end()}, seed);
-  {
-    SCOPED_TRACE("float64 against central finite differences");
-    ad::GradcheckOptions o;
-    o.rtol = 1e-6;
-    o.atol = 1e-8;
-    const auto g = ad::check_grad(f, x, o);
-    EXPECT_TRUE(g.ok) << g.message;
-    const auto j = ad::check_jvp(f, x, v, o);
-    EXPECT_TRUE(j.ok) << j.message;
-    const auto h = ad::check_hvp(f, x, v, o);
-    EXPECT_TRUE(h.ok) << h.message;
-  }
-  {
-    // Central differences in float32 carry ~ε^(2/3) ≈ 2.5e-5 relative error
-    // from truncation and rounding together (more where f is curved), too
-    // coarse to tell a slightly wrong rule from noise. Instead, the float32
-    // derivatives are compared with the float64 ones — just verified against
-    // finite differences — at the same, float-rounded, point. What remains is
-    // float32 rounding through a handful of ops: a few ε = 1.2e-7 per op,
-    // amplified by cancellation, hence 1e-4 of the result's scale.
-    SCOPED_TRACE("float32 against float64");
-    const Tensor<float> x32 = xt::cast<float>(x), v32 = xt::cast<float>(v);
-    const Tensor<double> x64 = xt::cast<double>(x32), v64 = xt::cast<double>(v32);
-    const auto g32 = ad::value_and_grad(f, x32);
-    const auto j32 = ad::jvp(f, x32, v32);
-    const auto h32 = ad::hvp(f, x32, v32);
-    const auto h64 = ad::hvp(f, x64, v64);
-    const auto j64 = ad::jvp(f, x64, v64);
-    const double rtol = 1e-4, atol = 1e-6;
-    expect_close_on_scale("value", Tensor<float>(g32.value), Tensor<double>(h64.value), rtol, atol);
-    expect_close_on_scale("grad", g32.grad, h64.grad, rtol, atol);
-    expect_close_on_scale("hvp's grad", h32.grad, h64.grad, rtol, atol);
-    expect_close_on_scale("jvp", Tensor<float>(j32.tangent), Tensor<double>(j64.tangent), rtol, atol);
-    expect_close_on_scale("hv", h32.hv, h64.hv, rtol, atol);
-  }
+  const auto r =
+      curv::testing::check_function(f, x, curv::testing::random_normal({x.shape().begin(), x.shape().end()}, seed));
+  EXPECT_TRUE(r.ok()) << r.message();
 }
 
 }  // namespace curv_test

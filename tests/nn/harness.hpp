@@ -1,7 +1,6 @@
-// Shared helpers of curv::nn's tests: seeded random tensors and the
-// finite-difference checks of a module's derivatives with respect to its
-// parameters, its input, and both at once (which exercises the cross terms
-// of the adjoint-tangent rules).
+// Shared helpers of curv::nn's tests: seeded random tensors, and GoogleTest
+// wrappers over the test kit's checks of a module's derivatives with respect
+// to its parameters, its input, and both at once.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "curv/nn.hpp"
+#include "curv/testing.hpp"
 
 namespace curv::nn::testing {
 
@@ -32,71 +32,37 @@ Tensor<T> cast(const Tensor<double>& x) {
   return y;
 }
 
-// A fixed nonlinear scalar readout of a layer's output, so that second
-// derivatives flow through every layer: Σ c ⊙ tanh(y) + ½ y ⊙ y.
-template <class T>
-Var<T> readout(const Var<T>& y) {
-  std::vector<std::size_t> shape(y.shape().begin(), y.shape().end());
-  const Tensor<T> c = cast<T>(randn(shape, 99));
-  return ad::sum(ad::tanh(y) * c + y * y * T(0.5));
-}
+using curv::testing::readout;
 
 struct Problem {
   Tensor<double> w, x;
 };
 
-// f(z) with z = [w; vec(x)]: the module's readout as a function of both.
-template <class T>
-auto joint_function(const Module<T>& m, const Shape& x_shape) {
-  const std::size_t p = m.num_parameters();
-  return [&m, x_shape, p](const Var<T>& z) {
-    std::size_t xs = 1;
-    for (std::size_t d : x_shape) xs *= d;
-    const Var<T> w = ad::slice(z, 0, p);
-    const Var<T> x = ad::reshape(ad::slice(z, p, p + xs), x_shape);
-    return readout(m.forward(w, x));
-  };
-}
+// z = [w; vec(x)], the point of the joint checks.
+inline Tensor<double> joined(const Problem& pr) { return curv::testing::detail::joined(pr.w, pr.x); }
 
-inline Tensor<double> joined(const Problem& pr) {
-  Tensor<double> z = Tensor<double>::from_shape({pr.w.size() + pr.x.size()});
-  std::copy(pr.w.begin(), pr.w.end(), z.begin());
-  std::copy(pr.x.begin(), pr.x.end(), z.begin() + static_cast<std::ptrdiff_t>(pr.w.size()));
-  return z;
-}
+// GoogleTest wrappers over the installed test kit (<curv/testing.hpp>), which
+// holds the one implementation of the checks.
 
+// Gradient, JVP and H·v of f at x in float64 against finite differences,
+// along a random direction drawn from `seed`.
 inline void expect_checks(const auto& f, const Tensor<double>& x, std::uint64_t seed, double rtol = 1e-6,
                           double atol = 1e-7) {
-  const Shape shape(x.shape().begin(), x.shape().end());
-  const Tensor<double> v = randn(shape, seed);
-  ad::GradcheckOptions o;
+  curv::testing::CheckOptions o;
   o.rtol = rtol;
   o.atol = atol;
-  const auto g = ad::check_grad(f, x, o);
-  EXPECT_TRUE(g.ok) << g.message;
-  const auto j = ad::check_jvp(f, x, v, o);
-  EXPECT_TRUE(j.ok) << j.message;
-  const auto h = ad::check_hvp(f, x, v, o);
-  EXPECT_TRUE(h.ok) << h.message;
+  const auto r = curv::testing::check_float64(f, x, curv::testing::random_normal(Shape(x.shape().begin(), x.shape().end()), seed), o);
+  EXPECT_TRUE(r.ok()) << r.message();
 }
 
 // Gradient, JVP and H·v of the module's readout in float64 against finite
 // differences: with respect to w (x fixed), x (w fixed) and both jointly.
 inline void expect_module_derivatives(const Module<double>& m, const Problem& pr, std::uint64_t seed = 5) {
-  const Shape x_shape(pr.x.shape().begin(), pr.x.shape().end());
-  if (m.num_parameters() > 0) {
-    SCOPED_TRACE("with respect to the parameters");
-    expect_checks([&](const Var<double>& w) { return readout(m.forward(w, w.tape().constant(pr.x))); }, pr.w, seed);
-  }
-  {
-    SCOPED_TRACE("with respect to the input");
-    expect_checks([&](const Var<double>& x) { return readout(m.forward(x.tape().constant(pr.w), x)); }, pr.x,
-                  seed + 1);
-  }
-  {
-    SCOPED_TRACE("with respect to parameters and input jointly");
-    expect_checks(joint_function(m, x_shape), joined(pr), seed + 2);
-  }
+  curv::testing::CheckOptions o;
+  o.atol = 1e-7;
+  o.seed = seed;
+  const auto r = curv::testing::check_module(m, pr.w, pr.x, o);
+  EXPECT_TRUE(r.ok()) << r.message();
 }
 
 // max |a − b| / max(1, max |b|).
@@ -116,18 +82,16 @@ Tensor<double> widen(const Tensor<T>& x) {
   return y;
 }
 
-// The float32 module's gradient and H·v (jointly in w and x) against the
-// float64 module's, to a relative tolerance honest for single precision.
+// The float32 module's value, gradient, JVP and H·v (jointly in w and x)
+// against the float64 module's, to `tolerance` of max(1, the result's scale).
 inline void expect_float32_matches_float64(const Module<float>& m32, const Module<double>& m64, const Problem& pr,
                                            double tolerance = 2e-4) {
-  const Shape x_shape(pr.x.shape().begin(), pr.x.shape().end());
-  const Tensor<double> z = joined(pr);
-  const Tensor<double> v = randn(Shape{z.size()}, 77);
-  const auto r64 = ad::hvp(joint_function(m64, x_shape), z, v);
-  const auto r32 = ad::hvp(joint_function(m32, x_shape), cast<float>(z), cast<float>(v));
-  EXPECT_LT(std::abs(r32.value - r64.value) / std::max(1.0, std::abs(r64.value)), tolerance);
-  EXPECT_LT(relative_error(widen(r32.grad), r64.grad), tolerance);
-  EXPECT_LT(relative_error(widen(r32.hv), r64.hv), tolerance);
+  curv::testing::CheckOptions o;
+  o.float32_rtol = tolerance;
+  o.float32_atol = tolerance;
+  o.seed = 77;
+  const auto r = curv::testing::check_module_float32(m32, m64, pr.w, pr.x, o);
+  EXPECT_TRUE(r.ok()) << r.message();
 }
 
 // The message of the std::invalid_argument that f throws ("" if none).

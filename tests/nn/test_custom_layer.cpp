@@ -61,7 +61,7 @@ class ScaledSoftplus final : public nn::Module<T> {
       throw std::invalid_argument("curv::nn::" + describe() + ": input has shape " +
                                   curv::shape_string(input.shape()) + ", expected (batch, " +
                                   std::to_string(features_) + ")");
-    return softplus(input) * w;  // w (features) broadcasts over the batch
+    return my::softplus(input) * w;  // w (features) broadcasts over the batch; my::, as ADL also finds ad::softplus
   }
 
  private:

@@ -9,6 +9,7 @@
 #include "curv/nn/gauss_newton.hpp"
 #include "curv/nn/init.hpp"
 #include "curv/nn/layers/activation.hpp"
+#include "curv/nn/layers/activations.hpp"
 #include "curv/nn/layers/conv2d.hpp"
 #include "curv/nn/layers/flatten.hpp"
 #include "curv/nn/layers/linear.hpp"

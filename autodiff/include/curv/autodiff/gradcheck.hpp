@@ -29,6 +29,13 @@ struct GradcheckResult {
   bool ok = true;
   double max_abs_error = 0;  // largest |exact − reference|
   std::string message;       // the first mismatches, for a test's failure output
+  // The element furthest outside (or closest to) its tolerance: the largest
+  // |exact − reference| / (atol + rtol · max(|exact|, |reference|)); NaN
+  // counts as infinitely far. `worst_what` names the comparison it is in.
+  std::string worst_what;
+  std::size_t worst_index = 0;
+  double worst_exact = 0, worst_reference = 0;
+  double worst_ratio = 0;
   explicit operator bool() const { return ok; }
 };
 
@@ -50,13 +57,37 @@ GradcheckResult compare(std::string_view what, const Tensor<T>& exact, const Ten
   for (std::size_t i = 0; e != exact.end(); ++e, ++ref, ++i) {
     const double a = static_cast<double>(*e), b = static_cast<double>(*ref);
     const double err = std::abs(a - b);
+    const double allowed = o.atol + o.rtol * std::max(std::abs(a), std::abs(b));
     r.max_abs_error = std::max(r.max_abs_error, std::isnan(err) ? INFINITY : err);
-    if (!(err <= o.atol + o.rtol * std::max(std::abs(a), std::abs(b)))) {
+    const double ratio = std::isnan(err) ? INFINITY : err / allowed;
+    if (i == 0 || ratio > r.worst_ratio) {
+      r.worst_what = what;
+      r.worst_index = i;
+      r.worst_exact = a;
+      r.worst_reference = b;
+      r.worst_ratio = ratio;
+    }
+    if (!(err <= allowed)) {
       r.ok = false;
       if (shown++ < 5) msg << what << "[" << i << "]: exact " << a << " vs reference " << b << "\n";
     }
   }
   r.message = msg.str();
+  return r;
+}
+
+// r and d as one result: both must pass; the worst element is the worse one's.
+inline GradcheckResult merge(GradcheckResult r, const GradcheckResult& d) {
+  r.ok = r.ok && d.ok;
+  r.max_abs_error = std::max(r.max_abs_error, d.max_abs_error);
+  r.message += d.message;
+  if (d.worst_ratio > r.worst_ratio) {
+    r.worst_what = d.worst_what;
+    r.worst_index = d.worst_index;
+    r.worst_exact = d.worst_exact;
+    r.worst_reference = d.worst_reference;
+    r.worst_ratio = d.worst_ratio;
+  }
   return r;
 }
 
@@ -87,12 +118,8 @@ GradcheckResult check_jvp(F&& f, const Tensor<T>& x, const Tensor<T>& v, const G
   const Tensor<T> xp = x + h * v, xm = x - h * v;
   const T fd = (value_and_grad(f, xp).value - value_and_grad(f, xm).value) / (2 * h);
   const T reverse = xt::sum(value_and_grad(f, x).grad * v)();
-  GradcheckResult r = detail::compare<T>("jvp vs finite difference", Tensor<T>(tangent), Tensor<T>(fd), o);
-  GradcheckResult d = detail::compare<T>("jvp vs <grad, v>", Tensor<T>(tangent), Tensor<T>(reverse), o);
-  r.ok = r.ok && d.ok;
-  r.max_abs_error = std::max(r.max_abs_error, d.max_abs_error);
-  r.message += d.message;
-  return r;
+  return detail::merge(detail::compare<T>("jvp vs finite difference", Tensor<T>(tangent), Tensor<T>(fd), o),
+                       detail::compare<T>("jvp vs <grad, v>", Tensor<T>(tangent), Tensor<T>(reverse), o));
 }
 
 template <class F, class T>
@@ -101,13 +128,9 @@ GradcheckResult check_hvp(F&& f, const Tensor<T>& x, const Tensor<T>& v, const G
   const T h = detail::fd_step<T>(o);
   const Tensor<T> xp = x + h * v, xm = x - h * v;
   const Tensor<T> fd = (value_and_grad(f, xp).grad - value_and_grad(f, xm).grad) / (2 * h);
-  GradcheckResult r = detail::compare<T>("hvp", exact.hv, fd, o);
   // hvp's gradient comes from the same sweep; it must equal value_and_grad's.
-  GradcheckResult g = detail::compare<T>("hvp's grad", exact.grad, value_and_grad(f, x).grad, o);
-  r.ok = r.ok && g.ok;
-  r.max_abs_error = std::max(r.max_abs_error, g.max_abs_error);
-  r.message += g.message;
-  return r;
+  return detail::merge(detail::compare<T>("hvp", exact.hv, fd, o),
+                       detail::compare<T>("hvp's grad", exact.grad, value_and_grad(f, x).grad, o));
 }
 
 }  // namespace curv::ad
