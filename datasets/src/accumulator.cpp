@@ -405,10 +405,17 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Pass pass, const Tensor<T>& 
     });
     return t;
   }
+  // The recordings live here, not in the pipeline's tokens: when a batch
+  // throws, oneTBB cancels the pipeline and drops the tokens in flight
+  // without destroying them, so a heap-allocated token (a shared_ptr) would
+  // leak its tape. At most `threads_` batches are in flight and the last
+  // stage retires them in order, so batch b + threads_ starts only after b
+  // is done with its ring slot.
+  std::vector<Recording> ring(static_cast<std::size_t>(threads_));
   arena.execute([&] {
     std::size_t next = 0;
     tbb::parallel_pipeline(
-        static_cast<std::size_t>(threads_),
+        ring.size(),
         tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
                                             [&](tbb::flow_control& fc) -> std::size_t {
                                               if (next == batches) {
@@ -418,23 +425,24 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Pass pass, const Tensor<T>& 
                                               }
                                               return next++;
                                             }) &
-            tbb::make_filter<std::size_t, std::shared_ptr<Recording>>(
-                tbb::filter_mode::parallel,
-                [&](std::size_t b) {
-                  auto r = std::make_shared<Recording>();
-                  try {
-                    *r = record(b);
-                  } catch (...) {
-                    r->error = std::current_exception();
-                  }
-                  return r;
-                }) &
-            tbb::make_filter<std::shared_ptr<Recording>, void>(
-                tbb::filter_mode::serial_in_order, [&](const std::shared_ptr<Recording>& r) {
-                  if (r->error) std::rethrow_exception(r->error);
-                  Slot s = sweep_batch(pass, std::move(*r));
-                  add(s);
-                }));
+            tbb::make_filter<std::size_t, std::size_t>(tbb::filter_mode::parallel,
+                                                      [&](std::size_t b) {
+                                                        Recording& r = ring[b % ring.size()];
+                                                        try {
+                                                          r = record(b);
+                                                        } catch (...) {
+                                                          r = Recording{};
+                                                          r.error = std::current_exception();
+                                                        }
+                                                        return b;
+                                                      }) &
+            tbb::make_filter<std::size_t, void>(tbb::filter_mode::serial_in_order, [&](std::size_t b) {
+              Recording r = std::move(ring[b % ring.size()]);
+              ring[b % ring.size()] = Recording{};
+              if (r.error) std::rethrow_exception(r.error);
+              Slot s = sweep_batch(pass, std::move(r));
+              add(s);
+            }));
   });
   return t;
 }

@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
   CLI::App app{
       "curv-train: train the article's CNN (or an MLP) on MNIST-format data with Scaled Conjugate Gradient\n"
       "(exact Hessian-vector products, gradient and curvature accumulated over minibatches), L-BFGS, nonlinear CG,\n"
-      "SGD or Adam. One epoch is one SCG, L-BFGS or CG iteration (however many passes it takes) or one pass of\n"
-      "minibatch steps (SGD, Adam).\n"
+      "SGD, Adam, Hessian-free (hf) or trust-region Newton-CG (trust-ncg). One epoch is one SCG, L-BFGS, CG, hf or\n"
+      "trust-ncg iteration (however many passes it takes) or one pass of minibatch steps (SGD, Adam).\n"
       "Prints one line per epoch and, at the end, test_accuracy=<fraction>. SIGINT/SIGTERM write a checkpoint\n"
       "(with --checkpoint) and stop; --resume continues bit-identically."};
   app.get_formatter()->column_width(34);
@@ -83,8 +83,9 @@ int main(int argc, char** argv) {
       lr_help += std::string(lr_help.back() == 'f' ? " " : ", ") + e.name + " (default " + num(e.default_lr) + ")";
   app.add_option("--optimizer", c.optimizer,
                  optimizers_that([](const OptimizerEntry&) { return true; }) +
-                     " (scg, lbfgs, cg: one epoch = one iteration over the whole set, for lbfgs and cg one accepted "
-                     "strong-Wolfe line-search step; every optimizer checkpoints and resumes bit-identically)")
+                     " (scg, lbfgs, cg, hf, trust-ncg: one epoch = one iteration over the whole set, for lbfgs and "
+                     "cg one accepted strong-Wolfe line-search step; every optimizer checkpoints and resumes "
+                     "bit-identically)")
       ->capture_default_str();
   auto* lr_opt = app.add_option("--lr", lr, lr_help);
   app.add_option("--momentum", c.momentum, "sgd: momentum")->capture_default_str();
@@ -118,7 +119,8 @@ int main(int argc, char** argv) {
                         ->check(whole_number());
   app.add_option("--curvature", c.curvature,
                  "scg: exact (H*p by forward-over-reverse), gauss-newton (G*p, positive semi-definite) or "
-                 "finite-difference (Moller's original difference of gradients)")
+                 "finite-difference (Moller's original difference of gradients); hf: exact or gauss-newton "
+                 "(Martens' choice)")
       ->capture_default_str();
   app.add_option("--batch-size", batch,
                  "minibatch size: examples per accumulated chunk (scg) or per step (sgd, adam); -1 = the whole set")

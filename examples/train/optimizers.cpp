@@ -257,6 +257,30 @@ auto scg_stalled = [](const auto& scg, const auto& st) -> std::string {
   return st.lambda >= scg.options().lambda_max ? "λ reached lambda_max: no step along p decreases the loss" : "";
 };
 
+std::string hf_summary(const opt::IterationInfo& i) {
+  std::ostringstream s;
+  s.precision(3);
+  s << (i.success ? "success" : "reject ") << " λ=" << i.lambda << " cg=" << i.cg_iterations << " ρ=" << i.rho
+    << " α=" << i.alpha << " |g|=" << i.grad_norm << (i.negative_curvature ? " negative-curvature" : "");
+  return s.str();
+}
+
+std::string trust_ncg_summary(const opt::IterationInfo& i) {
+  std::ostringstream s;
+  s.precision(3);
+  s << (i.success ? "success" : "reject ") << " Δ=" << i.radius << " cg=" << i.cg_iterations << " ρ=" << i.rho
+    << " |p|=" << i.p_norm << " |g|=" << i.grad_norm << (i.negative_curvature ? " negative-curvature" : "");
+  return s.str();
+}
+
+// Hessian-free's own reason to stop: λ at its ceiling; TR-NCG's: a radius below rounding.
+auto hf_stalled = [](const auto& hf, const auto& st) -> std::string {
+  return st.lambda >= hf.options().lambda_max ? "λ reached lambda_max: no step decreases the loss" : "";
+};
+auto trust_ncg_stalled = [](const auto& tr, const auto& st) -> std::string {
+  return st.radius < tr.smallest_radius(st.w) ? "the trust radius shrank below rounding of w" : "";
+};
+
 using Info = opt::IterationInfo;
 
 }  // namespace
@@ -286,8 +310,11 @@ std::string OptimizerEntry::describe(const TrainConfig& c) const {
 
 // The table. vectors_held counts the weights and a gradient (2)
 // plus the state: SCG r, p, the trial point and H·p; L-BFGS ten (s, y)
-// pairs; Adam two moments. epoch_passes: an SCG iteration is a gradient and
-// an H·p; an L-BFGS or CG step a line search of a few evaluations.
+// pairs; Adam two moments; HF the CG vectors and the iterates kept for
+// backtracking (⌈1.3ʲ⌉ up to 250); TR-NCG the CG vectors and the trial
+// point. epoch_passes: an SCG iteration is a gradient and an H·p; an L-BFGS
+// or CG step a line search of a few evaluations; an HF or TR-NCG iteration
+// one product per CG iteration (tens on a network) and a few evaluations.
 const std::vector<OptimizerEntry>& optimizer_table() {
   static const std::vector<OptimizerEntry> table = {
       optimizer_entry<opt::SCG>({.name = "scg",
@@ -307,6 +334,26 @@ const std::vector<OptimizerEntry>& optimizer_table() {
           {.name = "lbfgs", .vectors_held = 2 + 24, .epoch_passes = 3, .summary = line_search_summary}),
       optimizer_entry<opt::NonlinearCG>(
           {.name = "cg", .vectors_held = 2 + 6, .epoch_passes = 3, .summary = line_search_summary}),
+      optimizer_entry<opt::HessianFree>({.name = "hf",
+                                         .vectors_held = 2 + 30,
+                                         .epoch_passes = 30,
+                                         .log_columns = {{"success", &Info::success}, {"lambda", &Info::lambda},
+                                                         {"cg_iterations", &Info::cg_iterations},
+                                                         {"rho", &Info::rho}, {"alpha", &Info::alpha},
+                                                         {"negative_curvature", &Info::negative_curvature},
+                                                         {"p_norm", &Info::p_norm}, {"grad_norm", &Info::grad_norm}},
+                                         .summary = hf_summary},
+                                        hf_stalled),
+      optimizer_entry<opt::TrustRegionNewtonCG>(
+          {.name = "trust-ncg",
+           .vectors_held = 2 + 8,
+           .epoch_passes = 10,
+           .log_columns = {{"success", &Info::success}, {"radius", &Info::radius},
+                           {"cg_iterations", &Info::cg_iterations}, {"rho", &Info::rho},
+                           {"negative_curvature", &Info::negative_curvature}, {"p_norm", &Info::p_norm},
+                           {"grad_norm", &Info::grad_norm}},
+           .summary = trust_ncg_summary},
+          trust_ncg_stalled),
   };
   return table;
 }

@@ -336,7 +336,9 @@ TrainResult train(const TrainConfig& c) {
     const std::string when = dynamic_cast<const EpochNotFinite*>(&e)
                                  ? std::string()
                                  : " in epoch " + std::to_string(runner->epoch() + 1) + " of " + std::to_string(c.epochs);
-    throw TrainingDiverged("training diverged" + when + ": " + e.what() + ". Nothing more was written: " +
+    const auto* refused = dynamic_cast<const opt::NonFiniteError*>(&e);
+    const std::string what = refused ? describe_non_finite(*refused, *model) : std::string(e.what());
+    throw TrainingDiverged("training diverged" + when + ": " + what + ". Nothing more was written: " +
                            kept + (c.log.empty() ? "" : ", the log ends at epoch " + std::to_string(logged_epoch)) +
                            (c.save_model.empty() ? "" : ", --save-model was not written") +
                            ". Resume with a smaller learning rate, or check the data and --init.");

@@ -37,4 +37,7 @@ plot "dir='$out/compare'; outfile='$out/compare.png'" compare.gp "$out/compare.p
 "$bin/compare" "${small[@]}" --passes 3 --optimizers lbfgs,cg --out "$out/compare_table" >/dev/null
 [ "$(cut -d, -f1 "$out/compare_table/compare_summary.csv" | tr '\n' ' ')" = "optimizer lbfgs cg " ] ||
   { echo "compare did not run lbfgs and cg from the table" >&2; exit 1; }
+"$bin/compare" "${small[@]}" --passes 6 --optimizers hf,trust-ncg --out "$out/compare_newton" >/dev/null
+[ "$(cut -d, -f1 "$out/compare_newton/compare_summary.csv" | tr '\n' ' ')" = "optimizer hf trust-ncg " ] ||
+  { echo "compare did not run hf and trust-ncg from the table" >&2; exit 1; }
 echo "all programs and plots ran"

@@ -56,7 +56,9 @@ TEST(OptimizerTable, EachEntrysFlagsComeFromItsOptimizersType) {
                                                        {"sgd", "lr momentum "},
                                                        {"adam", "lr "},
                                                        {"lbfgs", "full line-search "},
-                                                       {"cg", "full line-search "}};
+                                                       {"cg", "full line-search "},
+                                                       {"hf", "full curvature "},
+                                                       {"trust-ncg", "full "}};
   EXPECT_EQ(flags, expected);
   TrainConfig c;
   c.lr = 0.5;
@@ -782,6 +784,26 @@ TEST(TrainProgress, FullDatasetOptimizersMoveTheBarOverTheMinibatchesOfEveryPass
   const std::string ls = drawn(c, true);
   EXPECT_NE(ls.find("lbfgs 1/2 · pass 1 (gradient)"), std::string::npos) << ls;
   EXPECT_NE(ls.find("lbfgs 2/2 · pass 1 (gradient) · run eta "), std::string::npos) << ls;
+}
+
+// Hessian-free (on the Gauss–Newton matrix) and trust-region Newton–CG
+// behind the loop: they learn the block digits, checkpoint, and resume bit
+// for bit whether stopped after an epoch or by a signal.
+TEST(TrainResume, HessianFreeAndTrustNcgLearnAndResumeBitIdentically) {
+  for (const char* name : {"hf", "trust-ncg"}) {
+    TrainConfig c = tiny(name, std::string("second_order_") + name);
+    if (std::string(name) == "hf") c.curvature = "gauss-newton";
+    clear_stop_request();
+    TrainConfig plain = c;
+    plain.checkpoint.clear();
+    plain.log = (fs::path(c.log).parent_path() / "log_plain.csv").string();
+    const TrainResult r = run_training(plain);
+    EXPECT_GT(r.test_accuracy, 0.5) << name;  // chance is 0.1
+    expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.epochs = 2; });
+    TrainConfig s = tiny(name, std::string("second_order_signal_") + name);
+    s.curvature = c.curvature;
+    expect_resume_is_bit_identical(s, [](TrainConfig& f) { f.stop_after_steps = 3; });
+  }
 }
 
 }  // namespace

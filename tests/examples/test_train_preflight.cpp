@@ -428,7 +428,8 @@ TEST(TrainCommandLine, NegativeAndOverflowingWholeNumbersAreRefused) {
 TEST(TrainCommandLine, OptionsTheModelOrOptimizerDoesNotUseAreRefused) {
   const std::pair<const char*, const char*> cases[] = {
       {"--optimizer adam --momentum 0.9", "--momentum: applies to --optimizer sgd only"},
-      {"--optimizer sgd --curvature exact", "--curvature: applies to --optimizer scg only"},
+      {"--optimizer sgd --curvature exact", "--curvature: applies to --optimizer scg or hf only"},
+      {"--optimizer trust-ncg --curvature exact", "--curvature: applies to --optimizer scg or hf only"},
       {"--model mlp --kernel-size 5", "--kernel-size: applies to --model article-cnn only"},
       {"--model article-cnn --hidden 8", "--hidden: applies to --model mlp only"},
       {"--checkpoint-every 2", "--checkpoint-every: applies only with --checkpoint DIR"},

@@ -1,4 +1,5 @@
-// Every full-dataset optimizer (SCG, L-BFGS, nonlinear CG) on every function
+// Every full-dataset optimizer (SCG, L-BFGS, nonlinear CG, Hessian-free on
+// the exact Hessian, trust-region Newton–CG) on every function
 // of the zoo: it must find a known minimum.
 #include <gtest/gtest.h>
 
@@ -14,13 +15,15 @@ using curv::Tensor;
 using namespace curv::optim;
 using curv::optim::test::Problem;
 
-enum class Method { scg, lbfgs, cg };
+enum class Method { scg, lbfgs, cg, hf, trust_ncg };
 
 std::string name_of(Method m) {
   switch (m) {
     case Method::scg: return "SCG";
     case Method::lbfgs: return "LBFGS";
     case Method::cg: return "NonlinearCG";
+    case Method::hf: return "HessianFree";
+    case Method::trust_ncg: return "TrustRegionNewtonCG";
   }
   return "?";
 }
@@ -46,6 +49,19 @@ Result<double> run(Method m, Obj& obj, const Tensor<double>& x0) {
       opt.gradient_tolerance = 1e-9;
       return NonlinearCG<double>(opt).minimize(obj, x0);
     }
+    case Method::hf: {  // the zoo's functions are no least-squares problems: no Gauss–Newton product
+      HessianFreeOptions opt;
+      opt.curvature = Curvature::exact;
+      opt.max_iterations = 2000;
+      opt.gradient_tolerance = 1e-9;
+      return HessianFree<double>(opt).minimize(obj, x0);
+    }
+    case Method::trust_ncg: {
+      TrustRegionOptions opt;
+      opt.max_iterations = 2000;
+      opt.gradient_tolerance = 1e-9;
+      return TrustRegionNewtonCG<double>(opt).minimize(obj, x0);
+    }
   }
   throw std::logic_error("unknown method");
 }
@@ -67,7 +83,7 @@ TEST_P(Zoo, FindsAKnownMinimum) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllOptimizers, Zoo,
-    ::testing::Combine(::testing::Values(Method::scg, Method::lbfgs, Method::cg),
+    ::testing::Combine(::testing::Values(Method::scg, Method::lbfgs, Method::cg, Method::hf, Method::trust_ncg),
                        ::testing::Range(std::size_t{0}, test::zoo().size())),
     [](const ::testing::TestParamInfo<Zoo::ParamType>& info) {
       return name_of(std::get<0>(info.param)) + "_" + test::zoo().at(std::get<1>(info.param)).name;

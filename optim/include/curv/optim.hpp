@@ -1,9 +1,10 @@
 // curv/optim.hpp: the whole optim module — the Objective concepts,
 // make_objective, SCG, SGD, Adam/AdamW (with learning-rate schedules,
-// schedule.hpp, and gradient clipping, clip.hpp), L-BFGS, NonlinearCG and
-// their state I/O (state_io.hpp), the L2 penalty adaptor (l2_penalty.hpp),
-// options, results, traces, callbacks (callback.hpp) and the shipped ones
-// (callbacks.hpp: early stopping, CSV logging, progress, checkpoints).
+// schedule.hpp, and gradient clipping, clip.hpp), L-BFGS, NonlinearCG,
+// HessianFree, TrustRegionNewtonCG and their state I/O (state_io.hpp), the
+// L2 penalty adaptor (l2_penalty.hpp), options, results, traces, callbacks
+// (callback.hpp) and the shipped ones (callbacks.hpp: early stopping, CSV
+// logging, progress, checkpoints).
 #pragma once
 
 #include "curv/optim/adam.hpp"
@@ -12,6 +13,7 @@
 #include "curv/optim/clip.hpp"
 #include "curv/optim/csv_log.hpp"
 #include "curv/optim/function_objective.hpp"
+#include "curv/optim/hessian_free.hpp"
 #include "curv/optim/l2_penalty.hpp"
 #include "curv/optim/lbfgs.hpp"
 #include "curv/optim/line_search.hpp"
@@ -23,3 +25,4 @@
 #include "curv/optim/schedule.hpp"
 #include "curv/optim/sgd.hpp"
 #include "curv/optim/state_io.hpp"
+#include "curv/optim/trust_region.hpp"

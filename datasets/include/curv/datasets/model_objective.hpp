@@ -4,16 +4,27 @@
 // Full-dataset quantities (value, gradient, H·v, Gauss–Newton·v) go through
 // an Accumulator, so the batch size only sets memory and speed. The
 // minibatch interface of optim::StochasticObjective walks the same batch size
-// over an order reshuffled for each epoch from the seed.
+// over an order reshuffled for each epoch from the seed. Curvature products
+// may also be taken on a subsample (optim::SubsampledCurvatureObjective), a
+// fixed fraction of the examples drawn anew for each sample number, for
+// Hessian-free and trust-region Newton–CG.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "curv/datasets/accumulator.hpp"
 #include "curv/datasets/data_loader.hpp"
+#include "curv/datasets/split.hpp"
+#include "curv/datasets/subset.hpp"
 #include "curv/optim/objective.hpp"
 
 namespace curv::datasets {
@@ -25,6 +36,11 @@ struct ModelObjectiveOptions {
   int threads = 0;
   // Seed of the per-epoch minibatch order of the stochastic interface.
   std::uint64_t seed = 0;
+  // The share of the examples the sampled curvature products (sampled_hvp,
+  // sampled_gnvp) run on, in (0, 1]; 1 = every example (the full products).
+  double curvature_fraction = 1;
+  // Seed of those subsamples: sample s is drawn from mix_seed(curvature_seed, s).
+  std::uint64_t curvature_seed = 0;
 };
 
 template <class T>
@@ -48,6 +64,25 @@ class ModelObjective {
     return static_cast<T>(accumulator_.gnvp(w, v, g, gv));
   }
 
+  // Curvature on a subsample (Martens 2010, §4.3): the products of the mean
+  // loss over the examples curvature_sample(sample) — m = max(1,
+  // round(curvature_fraction · N)) of them drawn from the seed and the
+  // sample number, kept in dataset order — with the same batch size. The
+  // same number always gives the same subset; with curvature_fraction = 1
+  // these are the full products. Not safe to call concurrently.
+  double curvature_fraction() const {
+    return static_cast<double>(sample_size_) / static_cast<double>(accumulator_.size());
+  }
+  std::vector<std::size_t> curvature_sample(std::size_t sample) const;
+  void sampled_hvp(std::size_t sample, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& hv) {
+    Tensor<T> g;
+    sample_accumulator(sample).hvp(w, v, g, hv);
+  }
+  void sampled_gnvp(std::size_t sample, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& gv) {
+    Tensor<T> g;
+    sample_accumulator(sample).gnvp(w, v, g, gv);
+  }
+
   // Minibatches of the stochastic interface.
   std::size_t num_batches() const { return loader_.num_batches(); }
   // Fixes the minibatch order of epoch e: permutation from mix_seed(seed, e).
@@ -68,22 +103,63 @@ class ModelObjective {
   // interface's single batches report nothing and are never cancelled.
   using Progress = typename Accumulator<T>::Progress;
   using Cancel = typename Accumulator<T>::Cancel;
-  void set_progress(Progress progress) { accumulator_.set_progress(std::move(progress)); }
-  void set_cancel(Cancel cancel) { accumulator_.set_cancel(std::move(cancel)); }
+  // They apply to the sampled products' passes too.
+  void set_progress(Progress progress) {
+    if (sampled_) sampled_->set_progress(progress);
+    accumulator_.set_progress(std::move(progress));
+  }
+  void set_cancel(Cancel cancel) {
+    if (sampled_) sampled_->set_cancel(cancel);
+    accumulator_.set_cancel(std::move(cancel));
+  }
 
   const Accumulator<T>& accumulator() const { return accumulator_; }
   const DataLoader<T>& loader() const { return loader_; }
 
  private:
+  // The accumulator over subsample `sample` (the full one when it is everything).
+  const Accumulator<T>& sample_accumulator(std::size_t sample) {
+    if (!sampled_) return accumulator_;
+    view_->set_indices(curvature_sample(sample));
+    return *sampled_;
+  }
+
   Accumulator<T> accumulator_;
   DataLoader<T> loader_;
+  std::uint64_t curvature_seed_;
+  std::size_t sample_size_;
+  // Held by pointer so that the accumulator's reference to the view survives a move.
+  std::unique_ptr<SubsetView<T>> view_;
+  std::unique_ptr<Accumulator<T>> sampled_;
 };
 
 template <class T>
 ModelObjective<T>::ModelObjective(const nn::Module<T>& model, const nn::Loss<T>& loss, DatasetRef<T> data,
                                   ModelObjectiveOptions options)
     : accumulator_(model, loss, data, {options.batch_size, options.threads}),
-      loader_(data, {options.batch_size, true, options.seed}) {}
+      loader_(data, {options.batch_size, true, options.seed}),
+      curvature_seed_(options.curvature_seed),
+      sample_size_(accumulator_.size()) {
+  const double f = options.curvature_fraction;
+  if (!(f > 0 && f <= 1))
+    throw std::invalid_argument("curv::datasets::ModelObjective: curvature_fraction = " + std::to_string(f) +
+                                ", expected a share of the examples in (0, 1]");
+  const std::size_t n = accumulator_.size();
+  sample_size_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(f * static_cast<double>(n))), 1, n);
+  if (sample_size_ < n) {
+    view_ = std::make_unique<SubsetView<T>>(data, curvature_sample(0));
+    sampled_ = std::make_unique<Accumulator<T>>(model, loss, *view_, AccumulatorOptions{options.batch_size, options.threads});
+  }
+}
+
+template <class T>
+std::vector<std::size_t> ModelObjective<T>::curvature_sample(std::size_t sample) const {
+  const std::size_t n = accumulator_.size();
+  std::vector<std::size_t> chosen = permutation(n, mix_seed(curvature_seed_, sample));
+  chosen.resize(sample_size_);
+  std::sort(chosen.begin(), chosen.end());  // dataset order: the same summation order as a copied subset
+  return chosen;
+}
 
 // Evaluation helpers: the mean loss, and accuracy with per-class counts, of a
 // model at parameters w over a dataset.
@@ -105,5 +181,9 @@ static_assert(optim::StochasticObjective<ModelObjective<double>, double>);
 static_assert(optim::CurvatureObjective<ModelObjective<float>, float>);
 static_assert(optim::GaussNewtonObjective<ModelObjective<float>, float>);
 static_assert(optim::StochasticObjective<ModelObjective<float>, float>);
+static_assert(optim::SubsampledCurvatureObjective<ModelObjective<float>, float>);
+static_assert(optim::SubsampledGaussNewtonObjective<ModelObjective<float>, float>);
+static_assert(optim::SubsampledCurvatureObjective<ModelObjective<double>, double>);
+static_assert(optim::SubsampledGaussNewtonObjective<ModelObjective<double>, double>);
 
 }  // namespace curv::datasets

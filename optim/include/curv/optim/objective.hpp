@@ -3,7 +3,8 @@
 // An optimizer sees a function of one flat vector w, nothing else: not the
 // model, not the data. Full-dataset optimizers (SCG, L-BFGS, CG) need
 // Objective, SCG with exact curvature also CurvatureObjective (or
-// GaussNewtonObjective for Curvature::gauss_newton); stochastic optimizers
+// GaussNewtonObjective for Curvature::gauss_newton), Hessian-free and
+// trust-region Newton–CG the same (or their subsampled forms); stochastic optimizers
 // (SGD, Adam) step per minibatch through StochasticObjective and treat a
 // plain Objective as a single batch.
 //
@@ -53,6 +54,39 @@ concept GaussNewtonObjective =
     Objective<F, T> && requires(F& f, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g, Tensor<T>& gv) {
       { f.gnvp(w, v, g, gv) } -> std::convertible_to<T>;
     };
+
+// Adds curvature on a subsample (Martens 2010, §4.3): sampled_hvp(sample, w,
+// v, hv) writes into hv the Hessian-vector product of the mean loss over a
+// subset of the data, and curvature_fraction() says how large that subset is
+// (its size over the dataset's, in (0, 1]: the cost of one sampled product
+// in passes). The subset is a pure function of `sample` (e.g. seeded from it):
+// the same number gives the same subset, so an optimizer that passes its
+// iteration number gets one fixed subset per iteration and a resumed run the
+// same subsets. value and value_and_grad stay full-dataset. Hessian-free and
+// trust-region Newton–CG use the sampled products whenever an objective has
+// them; SCG never does (its hvp/gnvp stay full-dataset).
+template <class F, class T>
+concept SubsampledCurvatureObjective =
+    Objective<F, T> && requires(F& f, std::size_t sample, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& hv) {
+      { f.curvature_fraction() } -> std::convertible_to<double>;
+      f.sampled_hvp(sample, w, v, hv);
+    };
+
+// The same for the Gauss–Newton product: sampled_gnvp(sample, w, v, gv).
+template <class F, class T>
+concept SubsampledGaussNewtonObjective =
+    Objective<F, T> && requires(F& f, std::size_t sample, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& gv) {
+      { f.curvature_fraction() } -> std::convertible_to<double>;
+      f.sampled_gnvp(sample, w, v, gv);
+    };
+
+// Adds the mean squared per-example gradient: gradient_second_moment(w, s)
+// writes sᵢ = (1/N) Σₙ (∂ℓₙ/∂wᵢ)², elementwise, over the N examples of the
+// mean loss — what Hessian-free's diagonal preconditioner (Martens 2010,
+// §4.7) is built from. One pass over the data.
+template <class F, class T>
+concept GradientSecondMomentObjective =
+    Objective<F, T> && requires(F& f, const Tensor<T>& w, Tensor<T>& s) { f.gradient_second_moment(w, s); };
 
 // Adds minibatches: the objective is the mean of per-example losses, split
 // into num_batches() minibatches whose order begin_epoch(e) fixes

@@ -20,7 +20,7 @@ enum class StopReason {
   max_iterations,           // the iteration limit was reached
   max_epochs,               // SGD / Adam: the epoch limit was reached
   callback,                 // a callback asked to stop (callback.hpp)
-  stalled,                  // SCG: λ reached lambda_max, no step along p decreases E any more
+  stalled,                  // SCG, HF: λ reached lambda_max; TR-NCG: the radius shrank below rounding
   line_search_failed,       // L-BFGS / CG: no strong-Wolfe step along a descent direction
   non_finite,               // a value that would enter the state is NaN or ±inf (see NonFiniteError)
 };
@@ -40,17 +40,21 @@ struct IterationInfo {
 
   std::size_t iteration = 0;  // 1 for the first iteration
   double loss = nan;          // E(w) after the iteration (SGD/Adam: the minibatch loss at the step's start)
-  bool success = true;        // SCG: Δ ≥ 0, the step was taken; others: always true
-  double lambda = nan;        // SCG: λ_k as used for α_k (after steps 3–4)
+  bool success = true;        // SCG: Δ ≥ 0, the step was taken; HF, TR-NCG: w moved; others: always true
+  double lambda = nan;        // SCG: λ_k as used for α_k (after steps 3–4); HF: the damping λ of the CG solve
   double lambda_bar = nan;    // SCG: λ̄_k as used for α_k
   double delta = nan;         // SCG: δ_k of step 3 (≤ 0 means step 4 ran)
   bool delta_fixed = false;   // SCG: step 4 (δ ≤ 0 → Hessian made positive definite) ran
   double mu = nan;            // SCG: μ_k = p_kᵀr_k
-  double alpha = nan;         // SCG: α_k = μ_k/δ_k; L-BFGS/CG: the line-search step; SGD/Adam: the learning rate
+  double alpha = nan;         // SCG: α_k = μ_k/δ_k; L-BFGS/CG/HF: the line-search step; SGD/Adam: the learning rate
   double comparison = nan;    // SCG: Δ_k = 2δ_k(E(w_k) − E(w_k + α_k p_k))/μ_k²
   bool restarted = false;     // a restart to steepest descent happened in this iteration
   double p_norm = nan;        // |p_k|, the search direction of this iteration
   double p_mean = nan;        // mean of p_k's components
+  double cg_iterations = nan; // HF / TR-NCG: curvature products of the inner CG solve
+  double rho = nan;           // HF / TR-NCG: ρ, actual over predicted decrease of the step
+  double radius = nan;        // TR-NCG: the trust radius Δ_k the step was computed in
+  bool negative_curvature = false;  // HF / TR-NCG: the inner CG met dᵀBd ≤ 0
   double grad_norm = nan;     // |∇E| at the point after the iteration (SGD/Adam: the step's gradient)
   double grad_mean = nan;     // mean of that gradient's components
   double passes = 0;          // passes over the data since the start (see above)
