@@ -807,3 +807,45 @@ TEST(TrainResume, HessianFreeAndTrustNcgLearnAndResumeBitIdentically) {
 }
 
 }  // namespace
+
+namespace {
+
+// --early-stopping P: the run ends P epochs after the best validation loss
+// (none of the P after it improves on it), and the weights tested and
+// returned are the best epoch's — exactly those of a run that stops there.
+TEST(TrainEarlyStopping, StopsPatienceEpochsAfterTheBestValidationLossAndTestsItsWeights) {
+  TrainConfig c = tiny("sgd", "early_stopping");
+  c.lr = 2;  // large enough that the validation loss turns back up within the epochs
+  c.epochs = 20;
+  c.early_stopping = 2;
+  const TrainResult r = run_training(c);
+  const CsvContent log = read_csv(c.log);
+  const auto col = std::find(log.header.begin(), log.header.end(), "val_loss") - log.header.begin();
+  std::vector<double> val;
+  for (const auto& row : log.rows) val.push_back(std::stod(row[static_cast<std::size_t>(col)]));
+  ASSERT_EQ(val.size(), r.epochs_done + 1) << "a row for epoch 0 and one per epoch";
+  ASSERT_LT(r.epochs_done, c.epochs) << "this run is meant to stop early; the validation losses did not turn up";
+  const std::size_t best = static_cast<std::size_t>(std::min_element(val.begin(), val.end()) - val.begin());
+  EXPECT_EQ(r.epochs_done, best + *c.early_stopping) << "stopped patience epochs after the best";
+  ASSERT_GT(best, 0u);
+
+  TrainConfig until_best = tiny("sgd", "early_stopping_best");
+  until_best.lr = c.lr;
+  until_best.epochs = best;
+  const TrainResult b = run_training(until_best);
+  EXPECT_EQ(r.parameters, b.parameters) << "the weights returned are the best epoch's";
+  EXPECT_EQ(r.test_loss, b.test_loss);
+  EXPECT_EQ(r.test_accuracy, b.test_accuracy);
+}
+
+TEST(TrainOptions, EarlyStoppingNeedsAValidationSetAndAPatience) {
+  TrainConfig c = tiny("scg", "early_stopping_bad");
+  c.early_stopping = 0;
+  EXPECT_EQ(what_is_thrown([&] { validate(c); }), "--early-stopping 0: expected a patience of at least 1 epoch");
+  c.early_stopping = 3;
+  c.val_size = 0;
+  EXPECT_EQ(what_is_thrown([&] { run_training(c); }),
+            "--early-stopping 3: needs a validation set (--val-size > 0)");
+}
+
+}  // namespace
