@@ -126,6 +126,47 @@ TEST(L2Penalty, EachMinibatchAndTheGaussNewtonProductCarryThePenalty) {
   EXPECT_EQ(gv, (Tensor<double>{0.5, 2.0 + 3.0, -2.0 - 3.0}));
 }
 
+// An objective whose curvature products on subsample s are those of the
+// full function scaled by (s + 1): a stand-in for a ModelObjective's
+// subsampled products that makes the sample number visible.
+struct Sampled {
+  decltype(rosenbrock6()) f = rosenbrock6();
+  std::size_t dim() const { return 6; }
+  double value(const Tensor<double>& w) { return f.value(w); }
+  double value_and_grad(const Tensor<double>& w, Tensor<double>& g) { return f.value_and_grad(w, g); }
+  double curvature_fraction() const { return 0.25; }
+  void sampled_hvp(std::size_t s, const Tensor<double>& w, const Tensor<double>& v, Tensor<double>& hv) {
+    Tensor<double> g;
+    f.hvp(w, v, g, hv);
+    hv *= static_cast<double>(s + 1);
+  }
+  void sampled_gnvp(std::size_t s, const Tensor<double>&, const Tensor<double>& v, Tensor<double>& gv) {
+    gv = static_cast<double>(s + 1) * v;
+  }
+};
+static_assert(SubsampledCurvatureObjective<L2Penalty<double, Sampled>, double>);
+static_assert(SubsampledGaussNewtonObjective<L2Penalty<double, Sampled>, double>);
+static_assert(!SubsampledCurvatureObjective<PenalizedFunction, double>);
+
+TEST(L2Penalty, SubsampledProductsCarryTheWholePenaltyAndKeepTheirSample) {
+  Sampled f;
+  auto F = with_l2<double>(f, kGroups);
+  EXPECT_EQ(F.curvature_fraction(), 0.25);
+  Tensor<double> hv0, hv, gv;
+  f.sampled_hvp(2, kW, kV, hv0);
+  F.sampled_hvp(2, kW, kV, hv);
+  F.sampled_gnvp(3, kW, kV, gv);
+  for (std::size_t i = 0; i < 6; ++i) {
+    SCOPED_TRACE(i);
+    if (lambda_at(i) == 0) {
+      EXPECT_TRUE(same_bits(hv(i), hv0(i)));
+    } else {
+      EXPECT_EQ(hv(i), hv0(i) + lambda_at(i) * kV(i));
+    }
+    EXPECT_EQ(gv(i), 4.0 * kV(i) + lambda_at(i) * kV(i));
+  }
+}
+
 // ½xᵀAx − bᵀx + ½ Σᵢ λᵢxᵢ² with λ on the first half only: minimum at (A + Λ)⁻¹b.
 TEST(L2Penalty, ScgLbfgsAndCgReachTheMinimizerOfAPenalizedQuadratic) {
   const std::size_t n = 10;

@@ -7,7 +7,8 @@
 // every group keep f's gradient and products bit for bit. The Gauss–Newton
 // product gets the same λ_g v_g (the penalty's Hessian λ_g I is positive
 // semi-definite), and each minibatch of a StochasticObjective the full
-// penalty, so the mean over minibatches is F. L2Penalty<T, Obj> has exactly
+// penalty, so the mean over minibatches is F; a subsampled curvature product
+// (objective.hpp) gets the whole λ_g v_g too. L2Penalty<T, Obj> has exactly
 // the methods of the concepts Obj satisfies (objective.hpp).
 //
 // This is not decoupled weight decay (AdamW's w ← w(1 − lr·λ)), which is not
@@ -87,6 +88,26 @@ class L2Penalty {
     requires GaussNewtonObjective<Obj, T>
   {
     return add_product(f_->gnvp(w, v, g, gv), w, v, g, gv);
+  }
+
+  // Curvature on f's subsample number `sample`, plus the penalty's whole
+  // λ_g v_g (its Hessian does not depend on the data).
+  double curvature_fraction() const
+    requires SubsampledCurvatureObjective<Obj, T> || SubsampledGaussNewtonObjective<Obj, T>
+  {
+    return static_cast<double>(f_->curvature_fraction());
+  }
+  void sampled_hvp(std::size_t sample, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& hv) const
+    requires SubsampledCurvatureObjective<Obj, T>
+  {
+    f_->sampled_hvp(sample, w, v, hv);
+    l2_penalty_add(groups_, v, hv);
+  }
+  void sampled_gnvp(std::size_t sample, const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& gv) const
+    requires SubsampledGaussNewtonObjective<Obj, T>
+  {
+    f_->sampled_gnvp(sample, w, v, gv);
+    l2_penalty_add(groups_, v, gv);
   }
 
   std::size_t num_batches() const
