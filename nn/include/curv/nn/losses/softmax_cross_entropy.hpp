@@ -34,6 +34,9 @@
 
 namespace curv::nn {
 
+// GCC 12's -Wextra flags a designated initializer that leaves a member out
+// (-Wmissing-field-initializers), so name both, {.label_smoothing = 0.1,
+// .weight = {}}, or set them one by one.
 struct SoftmaxCrossEntropyOptions {
   double label_smoothing = 0;  // ε in [0, 1]: the target is (1 − ε) onehot + ε/C
   std::vector<double> weight;  // one per class, finite and ≥ 0; empty: all 1
