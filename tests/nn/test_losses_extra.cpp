@@ -293,6 +293,17 @@ TEST(SoftmaxCrossEntropyOptions, ValueMatchesASlowReference) {
     }
 }
 
+TEST(SoftmaxCrossEntropyOptions, MeanOverABatchIsTheDatasetMeanOfItsPartsSums) {
+  // (sum of part 1 + sum of part 2) / N = mean of the whole, which PyTorch's
+  // weighted mean (divided by the targets' weights) is not.
+  const SoftmaxCrossEntropy<double> loss(cross_entropy_options(0.2, {0.5, 2.0, 3.0}));
+  const Tensor<double> z = randn({5, 3}, 18);
+  const Tensor<double> z1 = xt::view(z, xt::range(0, 3), xt::all()), z2 = xt::view(z, xt::range(3, 5), xt::all());
+  const Tensor<double> y1 = {2, 0, 1}, y2 = {2, 1};
+  const double parts = value_of(loss, z1, y1, Reduction::sum) + value_of(loss, z2, y2, Reduction::sum);
+  EXPECT_NEAR(parts / 5, value_of(loss, z, labels, Reduction::mean), 1e-14);
+}
+
 TEST(SoftmaxCrossEntropyOptions, ZeroSmoothingAndUnitWeightsAreThePlainLossBitForBit) {
   const Tensor<double> z = randn({5, 3}, 11, 3.0), v = randn({5, 3}, 12);
   const SoftmaxCrossEntropy<double> plain;
