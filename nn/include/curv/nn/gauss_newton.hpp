@@ -3,8 +3,9 @@
 // batch-summed loss with respect to that output (Schraudolph 2002, "Fast
 // curvature matrix-vector products for second-order gradient descent").
 //
-// G is positive semi-definite whenever H_ℓ is (both curv losses are convex in
-// the output), so SCG and Hessian-free methods may use it in place of H.
+// G is positive semi-definite whenever H_ℓ is (every curv loss is convex in
+// the output: their weights are refused below 0), so SCG and Hessian-free
+// methods may use it in place of H.
 //
 // Cost: one tangent-carrying forward pass (J v at the output, as a by-product
 // of recording), the loss's own output Hessian on it, and one reverse sweep
