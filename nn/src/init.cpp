@@ -14,6 +14,8 @@ std::string to_string(Init init) {
     case Init::he_uniform: return "he_uniform";
     case Init::he_normal: return "he_normal";
     case Init::zeros: return "zeros";
+    case Init::ones: return "ones";
+    case Init::normal: return "normal";
   }
   return "unknown";
 }
@@ -36,7 +38,8 @@ void fill_parameter(std::span<T> out, const ParameterInfo& p, Init scheme, std::
   auto normal = [&](double stddev) {
     for (T& x : out) x = static_cast<T>(stddev * standard_normal(rng));
   };
-  if (p.role == ParameterRole::bias && scheme != Init::pytorch_default) scheme = Init::zeros;
+  if (p.role == ParameterRole::bias && (scheme != Init::pytorch_default || p.fan_in == 0)) scheme = Init::zeros;
+  if (p.init == Init::ones) scheme = Init::ones;
   switch (scheme) {
     case Init::pytorch_default: uniform(1.0 / std::sqrt(fan_in)); break;
     case Init::glorot_uniform: uniform(std::sqrt(6.0 / (fan_in + fan_out))); break;
@@ -46,6 +49,10 @@ void fill_parameter(std::span<T> out, const ParameterInfo& p, Init scheme, std::
     case Init::zeros:
       for (T& x : out) x = T(0);
       break;
+    case Init::ones:
+      for (T& x : out) x = T(1);
+      break;
+    case Init::normal: normal(1.0); break;
   }
 }
 

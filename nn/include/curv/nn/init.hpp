@@ -23,7 +23,12 @@ namespace curv::nn {
 //   he_uniform       U(−a, a), a = √(6 / fan_in)
 //   he_normal        N(0, 2 / fan_in)
 //   zeros            0
-enum class Init { pytorch_default, glorot_uniform, glorot_normal, he_uniform, he_normal, zeros };
+//   ones             1: a normalization layer's scale. A parameter whose own
+//                    init is ones keeps it under initialize(seed, scheme):
+//                    starting as the plain normalization is part of those
+//                    layers' definition, and a drawn scale would not be.
+//   normal           N(0, 1)                              (torch.nn.Embedding)
+enum class Init { pytorch_default, glorot_uniform, glorot_normal, he_uniform, he_normal, zeros, ones, normal };
 
 std::string to_string(Init init);
 
@@ -54,7 +59,10 @@ double uniform01(std::mt19937_64& rng);
 double standard_normal(std::mt19937_64& rng);
 
 // Fills `out` (the parameter's slice of w) by `scheme`. A bias follows PyTorch
-// (U(±1/√fan_in)) under pytorch_default and is zero under every other scheme.
+// (U(±1/√fan_in)) under pytorch_default and is zero under every other scheme;
+// a bias without a fan-in (fan_in = 0: a normalization layer's shift, which
+// sums nothing) is zero under every scheme, as PyTorch starts it. A parameter
+// whose own init (p.init) is ones is ones whatever `scheme` says.
 template <class T>
 void fill_parameter(std::span<T> out, const ParameterInfo& p, Init scheme, std::mt19937_64& rng);
 

@@ -59,7 +59,7 @@ class Module {
   }
 
   // A parameter vector drawn from `seed`, each parameter by its own scheme
-  // (set per layer through its options), or all weights by `scheme`.
+  // (set per layer through its options), or by `scheme` (except a norm's scale and shift: init.hpp).
   Tensor<T> initialize(std::uint64_t seed) const { return draw(seed, std::nullopt); }
   Tensor<T> initialize(std::uint64_t seed, Init scheme) const { return draw(seed, scheme); }
 
