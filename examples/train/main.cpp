@@ -122,6 +122,11 @@ int main(int argc, char** argv) {
                  "finite-difference (Moller's original difference of gradients); hf: exact or gauss-newton "
                  "(Martens' choice)")
       ->capture_default_str();
+  app.add_option("--curvature-fraction", c.curvature_fraction,
+                 "hf, trust-ncg: the share of the training set, in (0, 1], that each iteration's curvature products "
+                 "run on (a new subsample drawn from --seed every iteration; Martens' 2010 choice is about 0.1); the "
+                 "gradient and the loss stay the whole set's")
+      ->capture_default_str();
   app.add_option("--batch-size", batch,
                  "minibatch size: examples per accumulated chunk (scg) or per step (sgd, adam); -1 = the whole set")
       ->capture_default_str();
@@ -143,6 +148,10 @@ int main(int argc, char** argv) {
                  "CSV log, one row per epoch: epoch, passes, seconds, train_loss, val_loss, val_accuracy "
                  "(+ for scg: success, lambda, lambda_bar, delta, mu, alpha, comparison, p_norm, p_mean, grad_norm, "
                  "grad_mean); an existing file is refused unless --overwrite (replace) or --resume (continue)");
+  app.add_flag("--log-test", c.log_test,
+               "also evaluate the test set after every epoch: the log gains test_loss and test_accuracy after "
+               "val_accuracy (a forward pass over the test set per epoch; for curves of test accuracy, chosen by "
+               "nothing)");
   app.add_option("--checkpoint", c.checkpoint,
                  "folder for checkpoint.curv (parameters + full optimizer state, written atomically) and model.npz "
                  "(the parameters, for NumPy)");

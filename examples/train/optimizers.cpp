@@ -304,6 +304,7 @@ std::string OptimizerEntry::describe(const TrainConfig& c) const {
   if (c.weight_decay != 0) s += " weight-decay " + num(c.weight_decay);
   if (c.clip_grad_norm) s += " clip-grad-norm " + num(*c.clip_grad_norm);
   if (takes_curvature) s += " curvature " + c.curvature;
+  if (c.curvature_fraction != 1) s += " curvature-fraction " + num(c.curvature_fraction);
   if (line_search) s += " (strong-Wolfe line search)";
   return s;
 }
@@ -342,7 +343,8 @@ const std::vector<OptimizerEntry>& optimizer_table() {
                                                          {"rho", &Info::rho}, {"alpha", &Info::alpha},
                                                          {"negative_curvature", &Info::negative_curvature},
                                                          {"p_norm", &Info::p_norm}, {"grad_norm", &Info::grad_norm}},
-                                         .summary = hf_summary},
+                                         .summary = hf_summary,
+                                         .subsampled_curvature = true},
                                         hf_stalled),
       optimizer_entry<opt::TrustRegionNewtonCG>(
           {.name = "trust-ncg",
@@ -352,7 +354,8 @@ const std::vector<OptimizerEntry>& optimizer_table() {
                            {"cg_iterations", &Info::cg_iterations}, {"rho", &Info::rho},
                            {"negative_curvature", &Info::negative_curvature}, {"p_norm", &Info::p_norm},
                            {"grad_norm", &Info::grad_norm}},
-           .summary = trust_ncg_summary},
+           .summary = trust_ncg_summary,
+           .subsampled_curvature = true},
           trust_ncg_stalled),
   };
   return table;

@@ -101,6 +101,9 @@ struct OptimizerEntry {
   double epoch_passes = 1;  // about how many passes over the data an epoch costs (compare's budget)
   std::vector<LogColumn> log_columns = {};
   std::string (*summary)(const optim::IterationInfo&) = nullptr;  // the console line after an epoch
+  // --curvature-fraction: its curvature products may run on a subsample
+  // (it calls an objective's sampled_hvp/sampled_gnvp where it has them).
+  bool subsampled_curvature = false;
 
   // From the optimizer's type (optimizer_entry in optimizers.cpp).
   // An epoch is one iteration over the whole set (SCG, L-BFGS, CG), else one

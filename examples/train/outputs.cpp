@@ -80,7 +80,7 @@ const char* option_of(const std::string& setting) {
       {"test_data_hash", "the test split: the contents of the test files changed"},
       {"train_size", "--train-size"}, {"val_size", "--val-size"}, {"test_size", "--test-size"}, {"model", "--model"},
       {"kernel_size", "--kernel-size"}, {"hidden", "--hidden"}, {"num_parameters", "--model"},
-      {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"},
+      {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"}, {"curvature_fraction", "--curvature-fraction"},
       {"lr_schedule", "--lr-schedule"}, {"accumulate", "--accumulate"}, {"weight_decay", "--weight-decay"}, {"clip_grad_norm", "--clip-grad-norm"}, {"early_stopping", "--early-stopping"}, {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"}};
   const auto it = names.find(setting);
   return it == names.end() ? "a setting" : it->second;
@@ -192,7 +192,7 @@ void check_settings(const fs::path& file, const std::map<std::string, std::strin
   // Settings added since the first checkpoints, and the value those implied.
   static const std::map<std::string, std::string> implied = {
       {"lr_schedule", "constant"}, {"accumulate", "1"}, {"weight_decay", "0"}, {"clip_grad_norm", "-"},
-      {"early_stopping", "-"}};
+      {"early_stopping", "-"}, {"curvature_fraction", "1"}};
   for (const auto& [k, v] : order) {
     const auto it = saved.find(k);
     if (it == saved.end() && implied.count(k) && implied.at(k) == v) continue;
@@ -252,6 +252,9 @@ std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<
   s["lr"] = o.takes_lr ? num(c.lr.value_or(o.default_lr)) : "-";
   s["momentum"] = o.takes_momentum ? num(c.momentum) : "-";
   s["curvature"] = o.takes_curvature ? c.curvature : "-";
+  // The subsamples are drawn from --seed: the fraction is part of the trajectory
+  // (1, the whole set, for the optimizers that take no --curvature-fraction).
+  s["curvature_fraction"] = num(c.curvature_fraction);
   // A one-cycle schedule spans the run: its length is part of it.
   s["lr_schedule"] = c.lr_schedule.empty() ? "constant"
                      : c.lr_schedule.find("onecycle") == std::string::npos

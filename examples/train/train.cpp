@@ -91,7 +91,11 @@ TrainResult train(const TrainConfig& c) {
   const nn::SoftmaxCrossEntropy<T> loss;
   const std::size_t dim = model->num_parameters();
   ds::ModelObjective<T> obj(*model, loss, data.train,
-                            {static_cast<std::ptrdiff_t>(c.batch_size), c.threads, ds::mix_seed(c.seed, 3)});
+                            {.batch_size = static_cast<std::ptrdiff_t>(c.batch_size),
+                             .threads = c.threads,
+                             .seed = ds::mix_seed(c.seed, 3),
+                             .curvature_fraction = c.curvature_fraction,
+                             .curvature_seed = ds::mix_seed(c.seed, 4)});
   const std::ptrdiff_t eval_batch = c.batch_size < 0 ? std::ptrdiff_t(-1) : std::max<std::ptrdiff_t>(c.batch_size, 256);
   const ds::AccumulatorOptions eval_opts{eval_batch, c.threads};
   Progress progress = c.progress_bar ? Progress(c.progress, *c.progress_bar) : Progress(c.progress);
@@ -134,7 +138,7 @@ TrainResult train(const TrainConfig& c) {
     throw CheckpointError("--checkpoint " + ckpt_dir.string() + " already holds a checkpoint; pass --resume to continue it or --overwrite to replace it");
   }
   refuse_existing_outputs(c);
-  if (resumed && !c.log.empty()) check_log_for_resume(c.log, log_columns(c.optimizer), resumed->settings);
+  if (resumed && !c.log.empty()) check_log_for_resume(c.log, log_columns(c), resumed->settings);
 
   print("curv-train: " + c.dataset + " (" + std::to_string(data.train.size()) + " train, " +
         std::to_string(data.val.size()) + " val, " + std::to_string(data.test.size()) + " test), " + c.model + " (" +
@@ -230,18 +234,28 @@ TrainResult train(const TrainConfig& c) {
   // "train_loss" metric).
   std::optional<ds::Validation<T>> validation;
   if (val_acc) validation.emplace(*val_acc);
+  // --log-test: the test set's numbers at every epoch, for curves of test
+  // accuracy against passes (nothing reads them but the log and the console).
+  std::optional<ds::Accumulator<T>> test_acc;
+  std::optional<ds::Validation<T>> test_curve;
+  if (c.log_test) {
+    test_acc.emplace(*model, loss, data.test, eval_opts);
+    test_acc->set_cancel(cancel);
+    test_curve.emplace(*test_acc, ds::ValidationOptions{.prefix = "test"});
+  }
   EpochCheck<T> epoch_check(*runner);
   std::optional<opt::CsvLogger<T>> csv;
   if (!c.log.empty() && started)
-    csv.emplace(c.log, opt::CsvLoggerOptions{log_columns(c.optimizer),
+    csv.emplace(c.log, opt::CsvLoggerOptions{log_columns(c),
                                              resumed ? CsvLog::Mode::append : CsvLog::Mode::truncate});
   opt::ProgressPrinter<T> printer({.epochs = c.epochs,
                                    .write = print,
                                    .suffix = [&runner](const opt::CallbackContext<T>&) { return runner->summary(); },
-                                   .metrics = {"train_loss", "val_loss", "val_accuracy"}});
+                                   .metrics = c.log_test ? std::vector<std::string>{"train_loss", "val_loss", "val_accuracy", "test_accuracy"}
+                                                         : std::vector<std::string>{"train_loss", "val_loss", "val_accuracy"}});
   std::optional<opt::Checkpointer<T>> checkpointer;
   if (c.checkpoint_every) checkpointer.emplace(c.checkpoint_every, [&](const opt::CallbackContext<T>&) { save_checkpoint(); });
-  const opt::CallbackList<T> callbacks({validation ? &*validation : nullptr, &epoch_check,
+  const opt::CallbackList<T> callbacks({validation ? &*validation : nullptr, test_curve ? &*test_curve : nullptr, &epoch_check,
                                         early_stopping ? &*early_stopping : nullptr, csv ? &*csv : nullptr,
                                         c.quiet ? nullptr : &printer, checkpointer ? &*checkpointer : nullptr});
   opt::CallbackContext<T> context(c.optimizer, opt::ObjectiveRef<T>(obj),
@@ -395,9 +409,10 @@ TrainResult train(const TrainConfig& c) {
 
 }  // namespace
 
-std::vector<std::string> log_columns(const std::string& optimizer) {
+std::vector<std::string> log_columns(const TrainConfig& c) {
   std::vector<std::string> cols = {"epoch", "passes", "seconds", "train_loss", "val_loss", "val_accuracy"};
-  const std::vector<std::string> own = find_optimizer(optimizer).column_names();
+  if (c.log_test) cols.insert(cols.end(), {"test_loss", "test_accuracy"});
+  const std::vector<std::string> own = find_optimizer(c.optimizer).column_names();
   cols.insert(cols.end(), own.begin(), own.end());
   return cols;
 }
@@ -418,6 +433,13 @@ void validate(const TrainConfig& c) {
   if (c.accumulate == 0) bad_option("--accumulate", "0", "expected at least 1 minibatch per step");
   if (c.early_stopping && *c.early_stopping == 0)
     bad_option("--early-stopping", "0", "expected a patience of at least 1 epoch");
+  if (!(c.curvature_fraction > 0 && c.curvature_fraction <= 1))
+    bad_option("--curvature-fraction", num(c.curvature_fraction), "expected a share of the training set in (0, 1]");
+  if (c.curvature_fraction != 1 && !optimizer.subsampled_curvature)
+    bad_option("--curvature-fraction", num(c.curvature_fraction),
+               "applies to --optimizer " + optimizers_that([](const OptimizerEntry& e) { return e.subsampled_curvature; }) +
+                   " only (their curvature products may run on a subsample); --optimizer " + c.optimizer +
+                   " uses the whole set's");
   if (!(c.weight_decay >= 0 && std::isfinite(c.weight_decay))) bad_option("--weight-decay", num(c.weight_decay), "expected a number >= 0");
   if (c.clip_grad_norm && !(*c.clip_grad_norm > 0 && std::isfinite(*c.clip_grad_norm) && !optimizer.full_dataset))
     bad_option("--clip-grad-norm", num(*c.clip_grad_norm), optimizer.full_dataset ? "applies to --optimizer sgd or adam only" : "expected a positive number");

@@ -37,6 +37,10 @@ struct TrainConfig {
   // and test and save the best epoch's weights (optim::EarlyStopping).
   std::optional<std::size_t> early_stopping;
   std::string curvature = "exact";  // scg: exact | gauss-newton | finite-difference
+  // hf, trust-ncg: the share of the training set each iteration's curvature
+  // products run on, a new subsample per iteration (Martens' §4.3); the
+  // gradient stays the whole set's.
+  double curvature_fraction = 1;
   long long batch_size = 256;       // −1 = the whole set in one batch
   std::size_t epochs = 50;
   std::uint64_t seed = 0;
@@ -44,6 +48,9 @@ struct TrainConfig {
   int threads = 0;                // 0 = every core
 
   std::string log;         // CSV file, one row per epoch ("" = none)
+  // Also evaluate the test set after every epoch and log test_loss and
+  // test_accuracy (a forward pass over it per epoch; nothing is chosen by it).
+  bool log_test = false;
   std::string checkpoint;  // folder ("" = none)
   std::size_t checkpoint_every = 1;  // epochs between checkpoints
   bool resume = false;
@@ -113,7 +120,8 @@ int max_threads();
 // before any file is created or changed: a refused run leaves every file as it was.
 TrainResult run_training(const TrainConfig& config);
 
-// The CSV columns of the log: the common ones, then the SCG ones for --optimizer scg.
-std::vector<std::string> log_columns(const std::string& optimizer);
+// The CSV columns of the log: the common ones (with --log-test the test
+// loss and accuracy), then the optimizer's own.
+std::vector<std::string> log_columns(const TrainConfig& config);
 
 }  // namespace curv::examples

@@ -25,6 +25,7 @@
 #include "curv_examples/csv.hpp"
 #include "curv_examples/signals.hpp"
 #include "train/checkpoint.hpp"
+#include "train/messages.hpp"
 #include "train/model.hpp"
 #include "train/optimizers.hpp"
 #include "train/train.hpp"
@@ -59,6 +60,8 @@ TEST(OptimizerTable, EachEntrysFlagsComeFromItsOptimizersType) {
                                                        {"cg", "full line-search "},
                                                        {"hf", "full curvature "},
                                                        {"trust-ncg", "full "}};
+  for (const OptimizerEntry& e : optimizer_table())
+    EXPECT_EQ(e.subsampled_curvature, std::string(e.name) == "hf" || std::string(e.name) == "trust-ncg") << e.name;
   EXPECT_EQ(flags, expected);
   TrainConfig c;
   c.lr = 0.5;
@@ -836,6 +839,102 @@ TEST(TrainEarlyStopping, StopsPatienceEpochsAfterTheBestValidationLossAndTestsIt
   EXPECT_EQ(r.parameters, b.parameters) << "the weights returned are the best epoch's";
   EXPECT_EQ(r.test_loss, b.test_loss);
   EXPECT_EQ(r.test_accuracy, b.test_accuracy);
+}
+
+// --curvature-fraction with hf: each iteration's Gauss–Newton products run on
+// a new half of the training set (with --weight-decay, whose penalty the
+// sampled products carry whole), so an epoch costs fewer passes than on the
+// whole set and the trajectory is another one; it still learns, and resumes
+// bit for bit (the subsamples come from --seed and the iteration).
+TEST(TrainResume, HessianFreeOnACurvatureSubsampleCostsLessAndResumesBitIdentically) {
+  TrainConfig whole = tiny("hf", "curvature_fraction_whole");
+  whole.curvature = "gauss-newton";
+  whole.weight_decay = 1e-3;
+  whole.checkpoint.clear();
+  TrainConfig half = tiny("hf", "curvature_fraction_half");
+  half.curvature = whole.curvature;
+  half.weight_decay = whole.weight_decay;
+  half.curvature_fraction = 0.5;
+  clear_stop_request();
+  const TrainResult w = run_training(whole);
+  TrainConfig plain = half;
+  plain.checkpoint.clear();
+  plain.log = (fs::path(half.log).parent_path() / "log_plain.csv").string();
+  const TrainResult h = run_training(plain);
+  EXPECT_GT(h.test_accuracy, 0.5);  // chance is 0.1
+  EXPECT_NE(w.parameters, h.parameters);
+  const auto passes = [](const std::string& log) { return std::stod(read_csv(log).rows.back()[1]); };
+  const auto cg_iterations = [](const std::string& log) {
+    const CsvContent content = read_csv(log);
+    const auto col = static_cast<std::size_t>(
+        std::find(content.header.begin(), content.header.end(), "cg_iterations") - content.header.begin());
+    double sum = 0;
+    for (std::size_t r = 1; r < content.rows.size(); ++r) sum += std::stod(content.rows[r][col]);
+    return sum;
+  };
+  // A product costs half a pass instead of one (the rest of an epoch is a
+  // gradient and the backtracking's evaluations on the whole set).
+  EXPECT_LT(passes(plain.log), passes(whole.log));
+  EXPECT_LT(passes(plain.log) / cg_iterations(plain.log), passes(whole.log) / cg_iterations(whole.log));
+  expect_resume_is_bit_identical(half, [](TrainConfig& f) { f.epochs = 2; });
+
+  // The fraction is part of the checkpoint's settings.
+  half.resume = true;
+  half.epochs = 5;
+  half.curvature_fraction = 0.25;
+  try {
+    run_training(half);
+    FAIL() << "a checkpoint of another curvature fraction was accepted";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("curvature_fraction = 0.5, this run has curvature_fraction = 0.25 "
+                                         "(--curvature-fraction)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(TrainOptions, CurvatureFractionIsAShareAndOnlyForHfAndTrustNcg) {
+  TrainConfig c = tiny("trust-ncg", "curvature_fraction_bad");
+  for (double f : {0.0, -0.5, 1.5, std::nan("")}) {
+    c.curvature_fraction = f;
+    EXPECT_EQ(what_is_thrown([&] { validate(c); }),
+              "--curvature-fraction " + num(f) + ": expected a share of the training set in (0, 1]");
+  }
+  c.curvature_fraction = 0.25;
+  EXPECT_EQ(what_is_thrown([&] { validate(c); }), "no exception");
+  EXPECT_EQ(find_optimizer("trust-ncg").describe(c), " curvature-fraction 0.25");
+  c.optimizer = "scg";
+  EXPECT_EQ(what_is_thrown([&] { validate(c); }),
+            "--curvature-fraction 0.25: applies to --optimizer hf or trust-ncg only (their curvature products may run "
+            "on a subsample); --optimizer scg uses the whole set's");
+}
+
+// --log-test adds the test set's loss and accuracy after every epoch; the
+// last row's are the final test numbers, and every other column is that of
+// a run without it (evaluating the test set changes nothing).
+TEST(TrainLog, LogTestAddsTheTestCurveAndChangesNothingElse) {
+  TrainConfig c = tiny("scg", "log_test");
+  c.checkpoint.clear();
+  const TrainResult plain = run_training(c);
+  TrainConfig t = c;
+  t.log_test = true;
+  t.log = (fs::path(c.log).parent_path() / "log_test.csv").string();
+  const TrainResult r = run_training(t);
+  EXPECT_EQ(r.parameters, plain.parameters);
+  EXPECT_EQ(r.test_accuracy, plain.test_accuracy);
+  const CsvContent a = read_csv(c.log), b = read_csv(t.log);
+  ASSERT_EQ(b.header.size(), a.header.size() + 2);
+  EXPECT_EQ(b.header[6], "test_loss");
+  EXPECT_EQ(b.header[7], "test_accuracy");
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (std::size_t i = 0; i < a.rows.size(); ++i) {
+    std::vector<std::string> without = b.rows[i];
+    without.erase(without.begin() + 6, without.begin() + 8);
+    without[2] = a.rows[i][2];  // seconds
+    EXPECT_EQ(without, a.rows[i]) << "row " << i;
+  }
+  EXPECT_NEAR(std::stod(b.rows.back()[7]), r.test_accuracy, 1e-6);
+  EXPECT_NEAR(std::stod(b.rows.back()[6]), r.test_loss, 1e-6 * std::abs(r.test_loss));
 }
 
 TEST(TrainOptions, EarlyStoppingNeedsAValidationSetAndAPatience) {
