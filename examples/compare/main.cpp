@@ -21,7 +21,7 @@ using namespace curv::examples;
 
 int main(int argc, char** argv) {
   CLI::App app{"compare: optimizers from one initialization, for a budget of passes over the training data\n"
-               "(an SCG iteration costs about 2 passes, an SGD/Adam epoch 1). Writes DIR/compare_<optimizer>.csv\n"
+               "(each runs until the epoch that reaches it: an SCG iteration costs 2 passes, an SGD/Adam epoch 1). Writes DIR/compare_<optimizer>.csv\n"
                "(curv-train's log) and DIR/compare_summary.csv (final losses, test accuracy, seconds)."};
   const auto all = [](const OptimizerEntry&) { return true; };
   const auto momentum = [](const OptimizerEntry& e) { return e.takes_momentum; };
@@ -66,8 +66,8 @@ int main(int argc, char** argv) {
       run.optimizer = o;
       run.batch_size = batch;
       const OptimizerEntry& e = find_optimizer(o);
-      const double epochs = static_cast<double>(passes) / e.epoch_passes;
-      run.epochs = std::max<std::size_t>(1, static_cast<std::size_t>(epochs));
+      run.epochs = passes;  // every epoch costs at least one pass
+      run.max_passes = static_cast<double>(passes);
       if (e.takes_lr) run.lr = lr.at(o);
       if (e.takes_momentum) run.momentum = momentum_value;
       run.overwrite = true;  // DIR holds this program's own outputs, rewritten by every run

@@ -135,6 +135,10 @@ int main(int argc, char** argv) {
                  "pass over the training minibatches")
       ->check(whole_number())
       ->capture_default_str();
+  std::optional<double> max_passes;
+  auto* max_passes_opt = app.add_option("--max-passes", max_passes,
+                                        "also stop after the epoch that brings the passes over the training data to "
+                                        "P (a budget for comparing optimizers whose epochs cost different passes)");
   app.add_option("--seed", c.seed, "seed of the split, the initial weights and the minibatch order")
       ->check(whole_number())
       ->capture_default_str();
@@ -183,6 +187,7 @@ int main(int argc, char** argv) {
   if (*lr_opt) c.lr = lr;
   if (*clip_opt) c.clip_grad_norm = clip;
   if (*early_opt) c.early_stopping = patience;
+  if (*max_passes_opt) c.max_passes = max_passes;
   c.standardize = !no_standardize;
   try {
     check_model_options(app, c);  // and no empty values

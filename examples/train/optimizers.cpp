@@ -313,14 +313,11 @@ std::string OptimizerEntry::describe(const TrainConfig& c) const {
 // plus the state: SCG r, p, the trial point and H·p; L-BFGS ten (s, y)
 // pairs; Adam two moments; HF the CG vectors and the iterates kept for
 // backtracking (⌈1.3ʲ⌉ up to 250); TR-NCG the CG vectors and the trial
-// point. epoch_passes: an SCG iteration is a gradient and an H·p; an L-BFGS
-// or CG step a line search of a few evaluations; an HF or TR-NCG iteration
-// one product per CG iteration (tens on a network) and a few evaluations.
+// point.
 const std::vector<OptimizerEntry>& optimizer_table() {
   static const std::vector<OptimizerEntry> table = {
       optimizer_entry<opt::SCG>({.name = "scg",
                                  .vectors_held = 2 + 6,
-                                 .epoch_passes = 2,
                                  .log_columns = {{"success", &Info::success}, {"lambda", &Info::lambda},
                                                  {"lambda_bar", &Info::lambda_bar}, {"delta", &Info::delta},
                                                  {"mu", &Info::mu}, {"alpha", &Info::alpha},
@@ -332,12 +329,11 @@ const std::vector<OptimizerEntry>& optimizer_table() {
       optimizer_entry<opt::SGD>({.name = "sgd", .default_lr = 1e-2, .vectors_held = 2 + 2}),
       optimizer_entry<opt::Adam>({.name = "adam", .default_lr = 1e-3, .vectors_held = 2 + 4}),
       optimizer_entry<opt::LBFGS>(
-          {.name = "lbfgs", .vectors_held = 2 + 24, .epoch_passes = 3, .summary = line_search_summary}),
+          {.name = "lbfgs", .vectors_held = 2 + 24, .summary = line_search_summary}),
       optimizer_entry<opt::NonlinearCG>(
-          {.name = "cg", .vectors_held = 2 + 6, .epoch_passes = 3, .summary = line_search_summary}),
+          {.name = "cg", .vectors_held = 2 + 6, .summary = line_search_summary}),
       optimizer_entry<opt::HessianFree>({.name = "hf",
                                          .vectors_held = 2 + 30,
-                                         .epoch_passes = 30,
                                          .log_columns = {{"success", &Info::success}, {"lambda", &Info::lambda},
                                                          {"cg_iterations", &Info::cg_iterations},
                                                          {"rho", &Info::rho}, {"alpha", &Info::alpha},
@@ -349,7 +345,6 @@ const std::vector<OptimizerEntry>& optimizer_table() {
       optimizer_entry<opt::TrustRegionNewtonCG>(
           {.name = "trust-ncg",
            .vectors_held = 2 + 8,
-           .epoch_passes = 10,
            .log_columns = {{"success", &Info::success}, {"radius", &Info::radius},
                            {"cg_iterations", &Info::cg_iterations}, {"rho", &Info::rho},
                            {"negative_curvature", &Info::negative_curvature}, {"p_norm", &Info::p_norm},

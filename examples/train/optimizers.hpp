@@ -98,7 +98,6 @@ struct OptimizerEntry {
   const char* name = "";
   double default_lr = 0;    // --lr's default, for an optimizer whose options have a learning rate
   double vectors_held = 2;  // parameter-sized vectors of its state (the memory check of --hidden)
-  double epoch_passes = 1;  // about how many passes over the data an epoch costs (compare's budget)
   std::vector<LogColumn> log_columns = {};
   std::string (*summary)(const optim::IterationInfo&) = nullptr;  // the console line after an epoch
   // --curvature-fraction: its curvature products may run on a subsample

@@ -313,6 +313,11 @@ TrainResult train(const TrainConfig& c) {
     }
     while (!unlogged && result.stop_message.empty() && runner->epoch() < c.epochs) {
       if (stop_requested()) break;
+      if (c.max_passes && runner->passes() >= *c.max_passes) {  // also a resumed run already there
+        result.stop_message = "reached --max-passes " + num(*c.max_passes) + " (" + num(runner->passes()) + " passes)";
+        print("curv-train: stopped at epoch " + std::to_string(runner->epoch()) + ": " + result.stop_message);
+        break;
+      }
       bool complete = false;
       try {
         complete = runner->run_epoch(progress, c.epochs);
@@ -430,6 +435,8 @@ void validate(const TrainConfig& c) {
   if (c.lr && !optimizer.takes_lr)
     bad_option("--lr", num(*c.lr), "--optimizer " + c.optimizer + " takes no learning rate (it sets its own step)");
   if (!(c.momentum >= 0 && c.momentum < 1)) bad_option("--momentum", num(c.momentum), "expected 0 <= momentum < 1");
+  if (c.max_passes && !(*c.max_passes > 0 && std::isfinite(*c.max_passes)))
+    bad_option("--max-passes", num(*c.max_passes), "expected a positive number of passes over the training data");
   if (c.accumulate == 0) bad_option("--accumulate", "0", "expected at least 1 minibatch per step");
   if (c.early_stopping && *c.early_stopping == 0)
     bad_option("--early-stopping", "0", "expected a patience of at least 1 epoch");

@@ -43,6 +43,10 @@ struct TrainConfig {
   double curvature_fraction = 1;
   long long batch_size = 256;       // −1 = the whole set in one batch
   std::size_t epochs = 50;
+  // Also stop after the first epoch that brings the optimizer's passes over
+  // the training data to this many (a budget across optimizers whose epochs
+  // cost different numbers of passes; compare's and the race's).
+  std::optional<double> max_passes;
   std::uint64_t seed = 0;
   std::string dtype = "float32";  // float32 | float64
   int threads = 0;                // 0 = every core

@@ -10,6 +10,7 @@
 #include <functional>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -935,6 +936,28 @@ TEST(TrainLog, LogTestAddsTheTestCurveAndChangesNothingElse) {
   }
   EXPECT_NEAR(std::stod(b.rows.back()[7]), r.test_accuracy, 1e-6);
   EXPECT_NEAR(std::stod(b.rows.back()[6]), r.test_loss, 1e-6 * std::abs(r.test_loss));
+}
+
+// --max-passes P ends the run after the first epoch that reaches P passes
+// (SCG: 1 + 2 per iteration), also when resumed at or past it, and is
+// refused unless positive and finite.
+TEST(TrainMaxPasses, StopsAfterTheEpochThatReachesTheBudget) {
+  TrainConfig c = tiny("scg", "max_passes");
+  c.epochs = 10;
+  c.max_passes = 6;
+  const TrainResult r = run_training(c);
+  EXPECT_EQ(r.epochs_done, 3u) << "passes 1, 3, 5 after epochs 0–2, then 7";
+  EXPECT_EQ(r.stop_message, "reached --max-passes 6 (7 passes)");
+  EXPECT_EQ(std::stod(read_csv(c.log).rows.back()[1]), 7.0);
+  c.resume = true;
+  const TrainResult again = run_training(c);
+  EXPECT_EQ(again.epochs_done, 3u);
+  EXPECT_EQ(again.parameters, r.parameters);
+  for (double p : {0.0, -1.0, std::numeric_limits<double>::infinity()}) {
+    c.max_passes = p;
+    EXPECT_EQ(what_is_thrown([&] { validate(c); }),
+              "--max-passes " + num(p) + ": expected a positive number of passes over the training data");
+  }
 }
 
 TEST(TrainOptions, EarlyStoppingNeedsAValidationSetAndAPatience) {
