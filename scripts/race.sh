@@ -6,33 +6,37 @@
 # logged after every epoch (--log-test). Then a summary of passes and
 # optimizer seconds to 97 % and to the article's 97.92 %, and the figure.
 #
-#   scripts/race.sh [--passes P] [--epochs E] [--only a,b,...] [--out DIR] [--threads N]
+#   scripts/race.sh [--passes P] [--epochs E] [--only a,b,...] [--out DIR] [--threads N] [--extend]
 #
 #   --passes P   budget of the full-dataset optimizers (default 100)
-#   --epochs E   epochs of each Adam and SGD run (default 20; each is also
+#   --epochs E   epochs of each Adam and SGD run (default 15; each is also
 #                stopped at P passes)
 #   --only LIST  run only these runs (names below), e.g. --only scg,adam-1e-3
-#   --out DIR    logs, outputs and the summary (default out/race)
+#   --out DIR    logs, checkpoints, outputs and the summary (default out/race)
+#   --extend     resume the finished runs from their checkpoints up to the
+#                new --passes / --epochs (curv-train resumes bit-identically)
 #
 # Runs (name: options): scg (exact H·p), scg-gn (Gauss–Newton), hf
 # (Gauss–Newton, curvature on a new 10 % each iteration), trust-ncg (exact
-# H·v on 10 %), lbfgs, cg, adam-LR for LR in 1e-4 3e-4 1e-3 3e-3, sgd-LR
+# H·v on 10 %), lbfgs, cg, adam-LR for LR in 3e-4 1e-3 3e-3, sgd-LR
 # (momentum 0.9) for LR in 0.01 0.03 0.1: the learning rates are a grid of
 # half-decades around each optimizer's usual default; the race reports them
 # all and names the best by its validation accuracy.
 #
 # A finished run leaves DIR/NAME.done and is skipped when the script runs
-# again (delete the file to redo it); an interrupted one starts afresh.
+# again (delete the file to redo it; --extend continues it); an interrupted
+# one starts afresh.
 # Needs build/release/examples/curv-train (CURV_BUILD_DIR) and the data of
 # scripts/fetch-data.sh; the figure needs gnuplot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 passes=100
-epochs=20
+epochs=15
 only=""
 out=out/race
 threads=2
+extend=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --passes) passes="$2"; shift 2 ;;
@@ -40,7 +44,8 @@ while [ $# -gt 0 ]; do
     --only) only=",$2,"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --extend) extend=1; shift ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "race.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,16 +58,23 @@ run() {  # run NAME OPTIONS...
   local name="$1"
   shift
   if [ -n "$only" ] && [[ "$only" != *",$name,"* ]]; then return 0; fi
-  if [ -e "$out/$name.done" ]; then echo "== $name: done before, skipped"; return 0; fi
+  local mode=--overwrite
+  if [ -e "$out/$name.done" ]; then
+    if [ "$extend" = 0 ] || [ ! -e "$out/$name.ckpt/checkpoint.curv" ]; then
+      echo "== $name: done before, skipped"
+      return 0
+    fi
+    mode=--resume
+  fi
   echo "== $name: $*"
   "$train" --dataset mnist --dtype float32 --seed 0 --batch-size 256 --threads "$threads" --log-test \
-    --log "$out/$name.csv" --overwrite "$@" > "$out/$name.out"
+    --log "$out/$name.csv" --checkpoint "$out/$name.ckpt" $mode "$@" >> "$out/$name.out"
   tail -n 2 "$out/$name.out"
   touch "$out/$name.done"
 }
 
 full=(--max-passes "$passes" --epochs "$passes")
-for lr in 1e-4 3e-4 1e-3 3e-3; do run "adam-$lr" --optimizer adam --lr "$lr" --epochs "$epochs" --max-passes "$passes"; done
+for lr in 3e-4 1e-3 3e-3; do run "adam-$lr" --optimizer adam --lr "$lr" --epochs "$epochs" --max-passes "$passes"; done
 run scg --optimizer scg "${full[@]}"
 run hf --optimizer hf --curvature gauss-newton --curvature-fraction 0.1 "${full[@]}"
 run trust-ncg --optimizer trust-ncg --curvature-fraction 0.1 "${full[@]}"
@@ -90,8 +102,9 @@ for log in "$out"/*.csv; do
       last_p = p; last_s = s; last_a = a
     }
     END {
-      printf "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", run, (p97 == "" ? "-" : p97), (s97 == "" ? "-" : s97),
-        (p9792 == "" ? "-" : p9792), (s9792 == "" ? "-" : s9792), last_p, last_s, last_a, best
+      printf "%s,%s,%s,%s,%s,%.4g,%.4g,%s,%s\n", run, (p97 == "" ? "-" : sprintf("%.4g", p97)),
+        (s97 == "" ? "-" : sprintf("%.4g", s97)), (p9792 == "" ? "-" : sprintf("%.4g", p9792)),
+        (s9792 == "" ? "-" : sprintf("%.4g", s9792)), last_p, last_s, last_a, best
     }' "$log" >> "$summary"
 done
 column -s, -t "$summary"
