@@ -187,7 +187,9 @@ Accumulator<T>::Accumulator(const nn::Module<T>& model, const nn::Loss<T>& loss,
       data_(data),
       n_(data.size()),
       batch_size_(resolve_batch_size("curv::datasets::Accumulator", options.batch_size, data.size())),
-      threads_(options.threads) {
+      threads_(options.threads),
+      mode_(options.mode),
+      seed_(options.seed) {
   if (n_ == 0)
     throw std::invalid_argument("curv::datasets::Accumulator: the dataset is empty; expected at least one example");
   threads_ = detail::resolve_threads("curv::datasets::Accumulator", threads_);
@@ -256,8 +258,18 @@ typename Accumulator<T>::Recording Accumulator<T>::record_checked(Pass pass, Bat
                                                                   const detail::BatchPlace& place, const Tensor<T>& w,
                                                                   const Tensor<T>* v) const {
   check_finite(batch, place, w);
+  // The examples' rows as the model is told them: through the ids when set.
+  std::vector<std::size_t> ids;
+  std::span<const std::size_t> rows = place.rows;
+  if (example_ids_ && !rows.empty()) {
+    ids.reserve(rows.size());
+    for (const std::size_t r : rows) ids.push_back(example_ids_->at(r));
+    rows = ids;
+  }
+  const nn::ForwardContext context{pass == Pass::evaluate ? nn::Mode::eval : mode_, seed_,
+                                   place.epoch.value_or(epoch_), rows, 0};
   try {
-    return record_batch(pass, std::move(batch), w, v);
+    return record_batch(pass, std::move(batch), context, w, v);
   } catch (const nn::ops::ClassIndexError& error) {
     const Example e = example_at(data_, place, error.index(), true);
     throw DataError("curv::datasets::Accumulator: label " + number(error.value()) + " of " + e.text +
@@ -279,7 +291,8 @@ typename Accumulator<T>::Slot Accumulator<T>::sweep_batch(Pass pass, Recording&&
 }
 
 template <class T>
-typename Accumulator<T>::Recording Accumulator<T>::record_batch(Pass pass, Batch<T> batch, const Tensor<T>& w,
+typename Accumulator<T>::Recording Accumulator<T>::record_batch(Pass pass, Batch<T> batch,
+                                                                 const nn::ForwardContext& context, const Tensor<T>& w,
                                                                  const Tensor<T>* v) const {
   Recording r;
   Slot& s = r.slot;
@@ -294,7 +307,7 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Pass pass, Batch
     // sweep carrying (∇ℓ, H_ℓ J v), whose adjoint at w is the gradient and
     // adjoint tangent Jᵀ H_ℓ J v.
     nn::GaussNewtonProduct<T> gn =
-        nn::gauss_newton_product(model_, loss_, w, batch.inputs, batch.targets, *v);
+        nn::gauss_newton_product(model_, loss_, w, batch.inputs, batch.targets, *v, context);
     s.loss = static_cast<double>(gn.loss);
     s.first = std::move(gn.grad);
     s.second = std::move(gn.gv);
@@ -308,7 +321,7 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Pass pass, Batch
     case Pass::gradient: r.w = tape->borrowed_variable(w); break;
     default: r.w = tape->borrowed_variable(w, *v); break;
   }
-  const ad::Var<T> out = model_.forward(r.w, tape->constant(std::move(batch.inputs)));
+  const ad::Var<T> out = model_.forward(r.w, tape->constant(std::move(batch.inputs)), context);
   r.targets = std::make_unique<const Tensor<T>>(std::move(batch.targets));
   r.loss = loss_.forward(out, *r.targets, nn::Reduction::sum);
   s.loss = scalar(r.loss);

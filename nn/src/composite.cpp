@@ -11,7 +11,9 @@ ad::Var<T> Children<T>::operator()(std::size_t i, const ad::Var<T>& input) const
     throw std::invalid_argument("curv::nn::" + owner_.describe() + ": no child " + std::to_string(i) + " (it has " +
                                 std::to_string(owner_.size()) + ")");
   const Module<T>& m = owner_.child(i);
-  return owner_.naming_child(i, [&] { return m.forward(ad::view(w_, owner_.offset(i), {m.num_parameters()}), input); });
+  return owner_.naming_child(i, [&] {
+    return m.forward(ad::view(w_, owner_.offset(i), {m.num_parameters()}), input, context_.child(owner_.name(i)));
+  });
 }
 
 template <class T>
@@ -59,8 +61,13 @@ std::vector<ParameterInfo> Composite<T>::parameters() const {
 
 template <class T>
 ad::Var<T> Composite<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
+  return forward(w, input, ForwardContext{});
+}
+
+template <class T>
+ad::Var<T> Composite<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input, const ForwardContext& context) const {
   this->check_parameter_vector("forward", w.size());
-  return compose(Children<T>(*this, w), input);
+  return compose(Children<T>(*this, w, context), input);
 }
 
 template <class T>

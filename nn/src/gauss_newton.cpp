@@ -8,7 +8,8 @@ namespace curv::nn {
 
 template <class T>
 GaussNewtonProduct<T> gauss_newton_product(const Module<T>& module, const Loss<T>& loss, const Tensor<T>& w,
-                                           const Tensor<T>& inputs, const Tensor<T>& targets, const Tensor<T>& v) {
+                                           const Tensor<T>& inputs, const Tensor<T>& targets, const Tensor<T>& v,
+                                           const ForwardContext& context) {
   module.check_parameter_vector("gauss_newton_product", w.size());
   if (v.shape() != w.shape())
     throw std::invalid_argument("curv::nn::gauss_newton_product: direction v has shape " + shape_string(v.shape()) +
@@ -21,7 +22,7 @@ GaussNewtonProduct<T> gauss_newton_product(const Module<T>& module, const Loss<T
   // tape: it reads them in place.
   ad::Tape<T> tape;
   const ad::Var<T> wv = tape.borrowed_variable(w, v);
-  const ad::Var<T> output = module.forward(wv, tape.borrowed_constant(inputs));
+  const ad::Var<T> output = module.forward(wv, tape.borrowed_constant(inputs), context);
   const Tensor<T> jv = output.has_tangent() ? output.tangent() : Tensor<T>(xt::zeros<T>(output.shape()));
 
   // The loss and its gradient at the output, on a tape of its own.
@@ -45,9 +46,11 @@ GaussNewtonProduct<T> gauss_newton_product(const Module<T>& module, const Loss<T
 
 template GaussNewtonProduct<float> gauss_newton_product(const Module<float>&, const Loss<float>&,
                                                         const Tensor<float>&, const Tensor<float>&,
-                                                        const Tensor<float>&, const Tensor<float>&);
+                                                        const Tensor<float>&, const Tensor<float>&,
+                                                        const ForwardContext&);
 template GaussNewtonProduct<double> gauss_newton_product(const Module<double>&, const Loss<double>&,
                                                          const Tensor<double>&, const Tensor<double>&,
-                                                         const Tensor<double>&, const Tensor<double>&);
+                                                         const Tensor<double>&, const Tensor<double>&,
+                                                         const ForwardContext&);
 
 }  // namespace curv::nn

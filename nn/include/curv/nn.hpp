@@ -5,6 +5,7 @@
 
 #include "curv/nn/atomic_file.hpp"
 #include "curv/nn/composite.hpp"
+#include "curv/nn/forward_context.hpp"
 #include "curv/nn/fuse.hpp"
 #include "curv/nn/gauss_newton.hpp"
 #include "curv/nn/init.hpp"
@@ -12,6 +13,7 @@
 #include "curv/nn/layers/adaptive_pooling.hpp"
 #include "curv/nn/layers/activations.hpp"
 #include "curv/nn/layers/conv2d.hpp"
+#include "curv/nn/layers/dropout.hpp"
 #include "curv/nn/layers/embedding.hpp"
 #include "curv/nn/layers/flatten.hpp"
 #include "curv/nn/layers/linear.hpp"

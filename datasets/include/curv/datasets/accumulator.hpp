@@ -32,6 +32,11 @@
 //    size. A non-finite
 //    loss from finite data (overflow at a bad w) is no error: the pass
 //    returns it, as optim's objective contract asks.
+//  * The model runs in a forward context (nn::ForwardContext): the mode and
+//    seed of the options, the epoch (set_epoch; a loader's minibatch: the
+//    loader's epoch) and each example's dataset row — not its place in the
+//    batch —, so a Dropout mask follows the example and every result above
+//    stays batch-size invariant.
 // H·v comes from one tangent-seeded forward pass and one reverse sweep per
 // batch (forward-over-reverse), exactly; Gauss–Newton·v is Jᵀ H_loss J v
 // (nn::gauss_newton_product per batch).
@@ -67,6 +72,11 @@ struct AccumulatorOptions {
   // faster (Conv2d → MaxPool2d → Tanh/ReLU) run as that op, equal to the
   // model as given to rounding. false runs the model exactly as given.
   bool fuse = true;
+  // The forward context of the loss, gradient, H·v and G·v passes (Dropout
+  // acts in training mode; evaluate() always runs in evaluation mode), and
+  // its seed: nn::ForwardContext (forward_context.hpp).
+  nn::Mode mode = nn::Mode::train;
+  std::uint64_t seed = 0;
 };
 
 // Which full pass over the dataset an Accumulator is running.
@@ -146,6 +156,17 @@ class Accumulator {
   using Cancel = std::function<bool()>;
   void set_cancel(Cancel cancel) { cancel_ = std::move(cancel); }
 
+  // The epoch the full passes tell the model (ForwardContext::epoch: a new
+  // Dropout mask per epoch); 0 until set.
+  void set_epoch(std::uint64_t epoch) { epoch_ = epoch; }
+  std::uint64_t epoch() const { return epoch_; }
+  // The rows the model is told for the examples (ForwardContext::rows):
+  // example i of this accumulator's dataset is row (*ids)[i] — for a dataset
+  // that is a view of another (a subsample), its rows in that other, so that
+  // an example keeps its Dropout mask. Null (the default): i itself. *ids
+  // must outlive the accumulator's passes and cover its dataset.
+  void set_example_ids(const std::vector<std::size_t>* ids) { example_ids_ = ids; }
+
   // One minibatch on the calling thread: the *mean* loss over its examples
   // and, when grad is non-null, its gradient (what SGD-like optimizers step on).
   // A DataError names the bad example by its place in `batch`.
@@ -159,7 +180,8 @@ class Accumulator {
   struct Slot;
   struct Recording;
   struct Totals;
-  Recording record_batch(Pass pass, Batch<T> batch, const Tensor<T>& w, const Tensor<T>* v) const;
+  Recording record_batch(Pass pass, Batch<T> batch, const nn::ForwardContext& context, const Tensor<T>& w,
+                         const Tensor<T>* v) const;
   Recording record_checked(Pass pass, Batch<T> batch, const detail::BatchPlace& place, const Tensor<T>& w,
                            const Tensor<T>* v) const;
   Slot sweep_batch(Pass pass, Recording&& r) const;
@@ -175,6 +197,10 @@ class Accumulator {
   std::size_t n_;
   std::size_t batch_size_;
   int threads_;
+  nn::Mode mode_;
+  std::uint64_t seed_;
+  std::uint64_t epoch_ = 0;
+  const std::vector<std::size_t>* example_ids_ = nullptr;
   Progress progress_;
   Cancel cancel_;
   std::vector<std::size_t> order_;  // 0 … N−1: batch b is order_[b·B, (b+1)·B)

@@ -34,7 +34,8 @@ struct ModelObjectiveOptions {
   std::ptrdiff_t batch_size = 256;
   // Batches accumulated in parallel; 0 = all cores.
   int threads = 0;
-  // Seed of the per-epoch minibatch order of the stochastic interface.
+  // Seed of the per-epoch minibatch order of the stochastic interface, and
+  // of the model's forward context (a Dropout's mask: nn::ForwardContext).
   std::uint64_t seed = 0;
   // The share of the examples the sampled curvature products (sampled_hvp,
   // sampled_gnvp) run on, in (0, 1]; 1 = every example (the full products).
@@ -42,6 +43,18 @@ struct ModelObjectiveOptions {
   // Seed of those subsamples: sample s is drawn from mix_seed(curvature_seed, s).
   std::uint64_t curvature_seed = 0;
 };
+
+namespace detail {
+// The options of a ModelObjective's accumulators: training mode, its seed.
+inline AccumulatorOptions accumulator_options(const ModelObjectiveOptions& o) {
+  AccumulatorOptions a;
+  a.batch_size = o.batch_size;
+  a.threads = o.threads;
+  a.mode = nn::Mode::train;
+  a.seed = o.seed;
+  return a;
+}
+}  // namespace detail
 
 template <class T>
 class ModelObjective {
@@ -85,8 +98,13 @@ class ModelObjective {
 
   // Minibatches of the stochastic interface.
   std::size_t num_batches() const { return loader_.num_batches(); }
-  // Fixes the minibatch order of epoch e: permutation from mix_seed(seed, e).
-  void begin_epoch(std::size_t epoch) { loader_.set_epoch(epoch); }
+  // Fixes the minibatch order of epoch e (permutation from mix_seed(seed,
+  // e)) and the epoch the full passes tell the model (a Dropout's mask).
+  void begin_epoch(std::size_t epoch) {
+    loader_.set_epoch(epoch);
+    accumulator_.set_epoch(epoch);
+    if (sampled_) sampled_->set_epoch(epoch);
+  }
   // Mean loss of minibatch b of the current epoch, and its gradient in g.
   T batch_value_and_grad(std::size_t b, const Tensor<T>& w, Tensor<T>& g) const {
     return static_cast<T>(accumulator_.batch_value_and_grad(loader_, b, w, &g));
@@ -136,7 +154,7 @@ class ModelObjective {
 template <class T>
 ModelObjective<T>::ModelObjective(const nn::Module<T>& model, const nn::Loss<T>& loss, DatasetRef<T> data,
                                   ModelObjectiveOptions options)
-    : accumulator_(model, loss, data, {options.batch_size, options.threads}),
+    : accumulator_(model, loss, data, detail::accumulator_options(options)),
       loader_(data, {options.batch_size, true, options.seed}),
       curvature_seed_(options.curvature_seed),
       sample_size_(accumulator_.size()) {
@@ -148,7 +166,8 @@ ModelObjective<T>::ModelObjective(const nn::Module<T>& model, const nn::Loss<T>&
   sample_size_ = std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(f * static_cast<double>(n))), 1, n);
   if (sample_size_ < n) {
     view_ = std::make_unique<SubsetView<T>>(data, curvature_sample(0));
-    sampled_ = std::make_unique<Accumulator<T>>(model, loss, *view_, AccumulatorOptions{options.batch_size, options.threads});
+    sampled_ = std::make_unique<Accumulator<T>>(model, loss, *view_, detail::accumulator_options(options));
+    sampled_->set_example_ids(&view_->indices());  // a subsampled example keeps its Dropout mask
   }
 }
 

@@ -18,7 +18,8 @@
 //   };
 //
 // Composite gives num_parameters(), parameters() (each child's, prefixed with
-// its name: "f.fc1.weight"), forward(), describe() ("Residual(f)") and, from
+// its name: "f.fc1.weight"), forward() in and out of a training context
+// (passed on to every child), describe() ("Residual(f)") and, from
 // Module, initialize(), parameter() and saving. Children<T> calls each child
 // on a view of its own range of w (no copy) and names the child in any
 // std::invalid_argument it throws, so the container never computes an offset.
@@ -50,17 +51,23 @@ class Children {
 
  private:
   friend class Composite<T>;
-  Children(const Composite<T>& owner, const ad::Var<T>& w) : owner_(owner), w_(w) {}
+  Children(const Composite<T>& owner, const ad::Var<T>& w, const ForwardContext& context)
+      : owner_(owner), w_(w), context_(context) {}
 
   const Composite<T>& owner_;
   const ad::Var<T>& w_;
+  const ForwardContext& context_;  // the container's; each child gets context_.child(its name)
 };
 
 template <class T>
 class Composite : public Module<T> {
  public:
   std::size_t num_parameters() const final { return num_parameters_; }
+  // Evaluation mode: forward(w, input, ForwardContext{}).
   ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const final;
+  // compose() with children that run in `context`, each child in
+  // context.child(its name).
+  ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input, const ForwardContext& context) const final;
   // "Kind(name1, name2, …)".
   std::string describe() const override;
   // Every child's parameters in child order, named "child.parameter" and

@@ -26,16 +26,20 @@ struct GaussNewtonProduct {
   Tensor<T> gv;     // G v
 };
 
-// Sum reduction over the batch (divide all three by the batch size for the mean).
+// Sum reduction over the batch (divide all three by the batch size for the
+// mean). The module runs in `context` (evaluation mode by default).
 template <class T>
 GaussNewtonProduct<T> gauss_newton_product(const Module<T>& module, const Loss<T>& loss, const Tensor<T>& w,
-                                           const Tensor<T>& inputs, const Tensor<T>& targets, const Tensor<T>& v);
+                                           const Tensor<T>& inputs, const Tensor<T>& targets, const Tensor<T>& v,
+                                           const ForwardContext& context = {});
 
 extern template GaussNewtonProduct<float> gauss_newton_product(const Module<float>&, const Loss<float>&,
                                                                const Tensor<float>&, const Tensor<float>&,
-                                                               const Tensor<float>&, const Tensor<float>&);
+                                                               const Tensor<float>&, const Tensor<float>&,
+                                                               const ForwardContext&);
 extern template GaussNewtonProduct<double> gauss_newton_product(const Module<double>&, const Loss<double>&,
                                                                 const Tensor<double>&, const Tensor<double>&,
-                                                                const Tensor<double>&, const Tensor<double>&);
+                                                                const Tensor<double>&, const Tensor<double>&,
+                                                                const ForwardContext&);
 
 }  // namespace curv::nn

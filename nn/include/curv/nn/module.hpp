@@ -5,8 +5,8 @@
 // the Var w (ad::view: no copy, and the adjoints land in w's), so the
 // gradient and H·v of any loss land in one vector of w's layout, and one
 // module may run on many tapes (threads) at once. Inside a container, w is
-// itself a view of the model's flat vector: forward(w, x) is a module's only
-// entry point.
+// itself a view of the model's flat vector: forward(w, x) — or, in training,
+// forward(w, x, context) (forward_context.hpp) — is a module's only entry point.
 //
 // Beyond the two pure virtual functions, a module describes its parameters
 // (parameters(): name, shape, offset in w, fans) so that users can address
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "curv/autodiff.hpp"
+#include "curv/nn/forward_context.hpp"
 #include "curv/nn/init.hpp"
 
 namespace curv::nn {
@@ -43,6 +44,16 @@ class Module {
   // num_parameters() elements on the input's tape (read it row-major, e.g.
   // through ad::view(w, offset, shape)).
   virtual ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input) const = 0;
+
+  // The output in a context (forward_context.hpp): training or evaluation,
+  // the seed, the epoch, the batch's dataset rows. Modules whose output
+  // depends on it (Dropout) and containers (which pass it on to their
+  // children) override this one; for every other module it is the form
+  // above. Callers that train (the Accumulator) call this one.
+  virtual ad::Var<T> forward(const ad::Var<T>& w, const ad::Var<T>& input, const ForwardContext& context) const {
+    static_cast<void>(context);
+    return forward(w, input);
+  }
 
   // What the module is, for error messages: "Linear(784 -> 256)".
   virtual std::string describe() const { return "Module"; }

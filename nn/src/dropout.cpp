@@ -1,0 +1,70 @@
+// curv::nn::Dropout (see dropout.hpp).
+#include "curv/nn/layers/dropout.hpp"
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace curv::nn {
+
+template <class T>
+Dropout<T>::Dropout(DropoutOptions options) : options_(options) {
+  if (!(options_.p >= 0 && options_.p <= 1)) {
+    std::ostringstream s;
+    s << "curv::nn::Dropout: p = " << options_.p << ", expected a probability in [0, 1]";
+    throw std::invalid_argument(s.str());
+  }
+}
+
+template <class T>
+std::string Dropout<T>::describe() const {
+  std::ostringstream s;
+  s << "Dropout(p=" << options_.p << ")";
+  return s.str();
+}
+
+template <class T>
+ad::Var<T> Dropout<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
+  this->check_parameter_vector("forward", w.size());
+  return input;
+}
+
+template <class T>
+ad::Var<T> Dropout<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input, const ForwardContext& context) const {
+  this->check_parameter_vector("forward", w.size());
+  if (!context.training() || options_.p == 0) return input;
+  if (input.dimension() < 1)
+    throw std::invalid_argument("curv::nn::Dropout: input has shape " + shape_string(input.shape()) +
+                                ", expected at least one (batch) axis");
+  if (!context.rows.empty() && context.rows.size() != input.shape()[0])
+    throw std::invalid_argument("curv::nn::Dropout: the context names " + std::to_string(context.rows.size()) +
+                                " dataset rows for a batch of " + std::to_string(input.shape()[0]) +
+                                " examples, expected one row per example");
+  return input * mask(Shape(input.shape().begin(), input.shape().end()), context);
+}
+
+template <class T>
+Tensor<T> Dropout<T>::mask(const Shape& shape, const ForwardContext& context) const {
+  Tensor<T> m = Tensor<T>::from_shape(shape);
+  const std::size_t batch = shape.empty() ? 1 : shape[0];
+  const std::size_t per_example = batch == 0 ? 0 : m.size() / batch;
+  const T keep = options_.p < 1 ? static_cast<T>(1 / (1 - options_.p)) : T(0);
+  // u ∈ [0, 1) from the top 53 bits of the hash; drop where u < p.
+  const double p = options_.p;
+  const std::uint64_t base =
+      ForwardContext::mix(ForwardContext::mix(context.seed ^ ForwardContext::mix(context.stream)) ^ context.epoch);
+  T* out = m.data();
+  for (std::size_t j = 0; j < batch; ++j) {
+    const std::uint64_t example = ForwardContext::mix(base ^ context.row(j));
+    for (std::size_t k = 0; k < per_example; ++k) {
+      const double u = static_cast<double>(ForwardContext::mix(example + k) >> 11) * 0x1p-53;
+      out[j * per_example + k] = u < p ? T(0) : keep;
+    }
+  }
+  return m;
+}
+
+template class Dropout<float>;
+template class Dropout<double>;
+
+}  // namespace curv::nn
