@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,7 +71,7 @@ struct FusedShape {
   bool parallel() const { return conv.o * conv.ckk() * conv.out_plane() < blas_single_threaded_work; }
   // 2×2 windows with stride 2 tiling the convolution's output: the columns
   // (of cols, z and z̄) are then kept in window-major order (see below).
-  bool tiled() const { return pool.k == 2 && pool.stride == 2 && conv.oh % 2 == 0 && conv.ow % 2 == 0; }
+  bool tiled() const { return pool.two_by_two() && conv.oh % 2 == 0 && conv.ow % 2 == 0; }
 };
 
 // Column order of one sample's cols (C·k·k × OH·OW), z and z̄ (O × OH·OW).
@@ -112,7 +113,7 @@ void im2col_windowed(const ConvShape& s, const T* x, T* cols) {
   const WindowRuns runs{s.ow / 2, s.oh / 2 * (s.ow / 2)};
   const std::size_t plane = s.out_plane();
   for_each_unfold_row(s, [&](const UnfoldRow& u) {
-    const auto [c, i, j, index, rows, cols_in] = u;
+    const auto [c, di, dj, index, rows, cols_in] = u;
     T* row = cols + index * plane;
     const ValidRange r0 = run_range(cols_in, 0), r1 = run_range(cols_in, 1);
     // Runs whose both columns are inside the input (stride 1: a plain deinterleave).
@@ -125,11 +126,11 @@ void im2col_windowed(const ConvShape& s, const T* x, T* cols) {
         std::fill(dst1, dst1 + runs.row, T(0));
         continue;
       }
-      const T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
-      auto at = [&](std::size_t w) { return w >= cols_in.first && w < cols_in.last ? xr[w * s.stride + j - s.pad] : T(0); };
-      if (s.stride == 1 && both.first < both.last) {
+      const T* xr = x + c * s.h * s.w + (h * s.sh + di - s.ph) * s.w;
+      auto at = [&](std::size_t w) { return w >= cols_in.first && w < cols_in.last ? xr[w * s.sw + dj - s.pw] : T(0); };
+      if (s.sw == 1 && both.first < both.last) {
         for (std::size_t q = 0; q < both.first; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
-        deinterleave(xr + 2 * both.first + j - s.pad, dst0 + both.first, dst1 + both.first, both.last - both.first);
+        deinterleave(xr + 2 * both.first + dj - s.pw, dst0 + both.first, dst1 + both.first, both.last - both.first);
         for (std::size_t q = both.last; q < runs.row; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
       } else {
         for (std::size_t q = 0; q < runs.row; ++q) dst0[q] = at(2 * q), dst1[q] = at(2 * q + 1);
@@ -144,14 +145,14 @@ void col2im_windowed_add(const ConvShape& s, const T* cols, T* x) {
   const WindowRuns runs{s.ow / 2, s.oh / 2 * (s.ow / 2)};
   const std::size_t plane = s.out_plane();
   for_each_unfold_row(s, [&](const UnfoldRow& u) {
-    const auto [c, i, j, index, rows, cols_in] = u;
+    const auto [c, di, dj, index, rows, cols_in] = u;
     const T* row = cols + index * plane;
     for (std::size_t h = rows.first; h < rows.last; ++h)
       for (std::size_t wj = 0; wj < 2; ++wj) {
         const T* src = row + runs.at(h, wj);
-        T* xr = x + c * s.h * s.w + (h * s.stride + i - s.pad) * s.w;
+        T* xr = x + c * s.h * s.w + (h * s.sh + di - s.ph) * s.w;
         const ValidRange r = run_range(cols_in, wj);
-        for (std::size_t q = r.first; q < r.last; ++q) xr[(2 * q + wj) * s.stride + j - s.pad] += src[q];
+        for (std::size_t q = r.first; q < r.last; ++q) xr[(2 * q + wj) * s.sw + dj - s.pw] += src[q];
       }
   });
 }
@@ -530,6 +531,9 @@ class Conv2dMaxPool2dOp final : public ad::Op<T> {
 template <class T>
 ad::Var<T> conv2d_max_pool2d_record(const ConvShape& s, const Pool2dGeometry& pool,
                                     std::initializer_list<ad::Var<T>> inputs, PooledActivation activation) {
+  if (s.groups != 1)
+    throw std::invalid_argument("curv::nn::ops::conv2d_max_pool2d: groups = " + std::to_string(s.groups) +
+                                ", expected 1 (the fused op has one gemm per sample; use conv2d then max_pool2d)");
   ConvShape one = s;
   one.n = 1;
   const PoolShape p = pool_shape("conv2d_max_pool2d", Shape{1, s.o, s.oh, s.ow}, pool);

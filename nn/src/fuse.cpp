@@ -11,7 +11,12 @@ namespace curv::nn {
 
 template <class T>
 Conv2dMaxPool2d<T>::Conv2dMaxPool2d(Conv2dOptions conv, Pool2dOptions pool, ops::PooledActivation activation)
-    : conv_(conv), pool_(pool), activation_(activation) {}
+    : conv_(conv), pool_(pool), activation_(activation) {
+  if (!fusible(conv))
+    throw std::invalid_argument("curv::nn::Conv2dMaxPool2d: " + conv_.describe() +
+                                " has groups = " + std::to_string(conv.groups) + ", expected 1 (fuse() leaves such a "
+                                "Conv2d unfused)");
+}
 
 template <class T>
 std::string Conv2dMaxPool2d<T>::describe() const {
@@ -25,13 +30,18 @@ template <class T>
 ad::Var<T> Conv2dMaxPool2d<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
   conv_.check_input(input);
   const Shape z = *conv_.output_shape(Shape(input.shape().begin(), input.shape().end()));
-  const std::size_t k = pool_.options().kernel_size;
-  if (z[2] < k || z[3] < k)
+  const Pool2dOptions& o = pool_.options();
+  const Size2 k = o.kernel_size, pad = o.padding;
+  if (z[2] + 2 * pad.h < k.h || z[3] + 2 * pad.w < k.w) {
+    const std::string fits = k.square() && pad == Size2(0)
+                                 ? "height, width >= " + std::to_string(k.h)
+                                 : "height + 2 * " + std::to_string(pad.h) + " >= " + std::to_string(k.h) +
+                                       " and width + 2 * " + std::to_string(pad.w) + " >= " + std::to_string(k.w);
     throw std::invalid_argument("curv::nn::" + describe() + ": the convolution's output has shape " +
-                                shape_string(z) + ", expected height, width >= " + std::to_string(k) +
-                                " for the pooling");
+                                shape_string(z) + ", expected " + fits + " for the pooling");
+  }
   const std::vector<ad::Var<T>> p = conv_.parameter_views(w);
-  const ops::Pool2dGeometry pool{k, pool_.options().stride};
+  const ops::Pool2dGeometry pool = o.geometry();
   if (p.size() == 1) return ops::conv2d_max_pool2d(input, p[0], conv_.geometry(), pool, activation_);
   return ops::conv2d_max_pool2d(input, p[0], p[1], conv_.geometry(), pool, activation_);
 }
@@ -64,7 +74,7 @@ std::shared_ptr<const Module<T>> fuse(std::shared_ptr<const Module<T>> model) {
   for (std::size_t i = 0; i < n; ++i) {
     const auto* conv = exactly<Conv2d<T>>(sequential->child(i));
     const auto* pool = i + 1 < n ? exactly<MaxPool2d<T>>(sequential->child(i + 1)) : nullptr;
-    if (conv && pool) {
+    if (conv && pool && fusible(conv->options())) {
       const ops::PooledActivation a =
           i + 2 < n ? activation_of(sequential->child(i + 2)) : ops::PooledActivation::identity;
       fused->add(sequential->name(i), std::make_shared<const Conv2dMaxPool2d<T>>(conv->options(), pool->options(), a));

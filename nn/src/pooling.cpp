@@ -8,22 +8,33 @@ namespace curv::nn {
 namespace {
 
 void check_options(const std::string& layer, const Pool2dOptions& o) {
-  if (o.kernel_size == 0)
-    throw std::invalid_argument("curv::nn::" + layer + ": kernel_size = 0, expected at least 1");
+  const Size2 k = o.kernel_size, p = o.padding;
+  if (k.h == 0 || k.w == 0)
+    throw std::invalid_argument("curv::nn::" + layer + ": kernel_size = " + to_string(k) + ", expected at least 1");
+  if (k.h > 256 || k.w > 256)
+    throw std::invalid_argument("curv::nn::" + layer + ": kernel_size = " + to_string(k) + ", expected at most 256");
+  if (2 * p.h > k.h || 2 * p.w > k.w)
+    throw std::invalid_argument("curv::nn::" + layer + ": padding = " + to_string(p) + ", expected at most half of kernel_size = " +
+                                to_string(k) + " (PyTorch's rule)");
 }
 
-std::string pool_description(const std::string& layer, const Pool2dOptions& o) {
-  return layer + "(kernel " + std::to_string(o.kernel_size) + ", stride " +
-         std::to_string(o.stride == 0 ? o.kernel_size : o.stride) + ")";
+std::string pool_description(const std::string& layer, const Pool2dOptions& o, bool average) {
+  return layer + "(" + ops::detail::pool_geometry_string(o.geometry()) +
+         (average && !o.count_include_pad ? ", count_include_pad false" : "") + ")";
 }
 
 template <class T>
 void check_pool_input(const std::string& describe, const ad::Var<T>& input, const Pool2dOptions& o) {
   const auto& s = input.shape();
-  if (s.size() != 4 || s[2] < o.kernel_size || s[3] < o.kernel_size)
-    throw std::invalid_argument("curv::nn::" + describe + ": input has shape " + shape_string(s) +
-                                ", expected (batch, channels, height, width) with height, width >= " +
-                                std::to_string(o.kernel_size));
+  const Size2 k = o.kernel_size, p = o.padding;
+  if (s.size() == 4 && s[2] + 2 * p.h >= k.h && s[3] + 2 * p.w >= k.w) return;
+  // One number when the window and the padding are square and there is no padding.
+  const std::string fits = k.square() && p == Size2(0)
+                               ? "height, width >= " + std::to_string(k.h)
+                               : "height + 2 * " + std::to_string(p.h) + " >= " + std::to_string(k.h) +
+                                     " and width + 2 * " + std::to_string(p.w) + " >= " + std::to_string(k.w);
+  throw std::invalid_argument("curv::nn::" + describe + ": input has shape " + shape_string(s) +
+                              ", expected (batch, channels, height, width) with " + fits);
 }
 
 }  // namespace
@@ -35,14 +46,14 @@ MaxPool2d<T>::MaxPool2d(Pool2dOptions options) : options_(options) {
 
 template <class T>
 std::string MaxPool2d<T>::describe() const {
-  return pool_description("MaxPool2d", options_);
+  return pool_description("MaxPool2d", options_, false);
 }
 
 template <class T>
 ad::Var<T> MaxPool2d<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
   this->check_parameter_vector("forward", w.size());
   check_pool_input(describe(), input, options_);
-  return ops::max_pool2d(input, ops::Pool2dGeometry{options_.kernel_size, options_.stride});
+  return ops::max_pool2d(input, options_.geometry());
 }
 
 template <class T>
@@ -52,14 +63,14 @@ AvgPool2d<T>::AvgPool2d(Pool2dOptions options) : options_(options) {
 
 template <class T>
 std::string AvgPool2d<T>::describe() const {
-  return pool_description("AvgPool2d", options_);
+  return pool_description("AvgPool2d", options_, true);
 }
 
 template <class T>
 ad::Var<T> AvgPool2d<T>::forward(const ad::Var<T>& w, const ad::Var<T>& input) const {
   this->check_parameter_vector("forward", w.size());
   check_pool_input(describe(), input, options_);
-  return ops::avg_pool2d(input, ops::Pool2dGeometry{options_.kernel_size, options_.stride});
+  return ops::avg_pool2d(input, options_.geometry());
 }
 
 template class MaxPool2d<float>;

@@ -7,7 +7,9 @@
 // ops::conv2d_max_pool2d (the convolution's output, the largest tensor of a
 // small CNN, is then never stored) — fuse() returns a model with that run
 // replaced by one Conv2dMaxPool2d module, inside every Sequential, nested
-// ones included. The fused module takes the Conv2d's name and parameters
+// ones included. The fused op takes every option of the two layers (kernel
+// shapes, strides, padding, dilation, ceil_mode) but groups: a Conv2d with
+// groups > 1 stays unfused, with its pooling (see fusible()). The fused module takes the Conv2d's name and parameters
 // ("0.weight", "0.bias" stay), so a w, a saved model or a checkpoint is the
 // same for both; describe() shows what was fused. A layer matches by its
 // exact type, so a user's subclass of Conv2d (whose forward may differ) is
@@ -31,8 +33,13 @@
 
 namespace curv::nn {
 
+// Whether ops::conv2d_max_pool2d computes this Conv2d: every option but
+// groups > 1 (the fused op runs one gemm per sample). Any MaxPool2d fuses.
+inline bool fusible(const Conv2dOptions& conv) { return conv.groups == 1; }
+
 // a(max_pool2d(conv2d(x, W) + b)) as one op: Conv2d's parameters, options
-// and errors, then the pooling and the activation.
+// and errors, then the pooling and the activation. The Conv2d must be
+// fusible (throws std::invalid_argument otherwise).
 template <class T>
 class Conv2dMaxPool2d final : public Module<T> {
  public:

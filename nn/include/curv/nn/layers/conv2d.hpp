@@ -1,5 +1,6 @@
-// curv::nn::Conv2d: NCHW 2-D convolution (cross-correlation, as PyTorch), a
-// square kernel, stride and zero padding; "weight" (O, C, k, k) then "bias" (O).
+// curv::nn::Conv2d: NCHW 2-D convolution (cross-correlation, as PyTorch's
+// Conv2d): a kernel of kh × kw, per-axis stride, zero padding and dilation,
+// and groups; "weight" (O, C / groups, kh, kw) then "bias" (O).
 #pragma once
 
 #include <optional>
@@ -7,17 +8,24 @@
 
 #include "curv/nn/module.hpp"
 #include "curv/nn/ops/conv2d.hpp"
+#include "curv/nn/size2.hpp"
 
 namespace curv::nn {
 
+// kernel_size, stride, padding and dilation are one number or {height, width}.
+// dilation and groups come last so that positional initializers written
+// before they existed ({in, out, k, stride, padding, bias, init}) still mean
+// the same.
 struct Conv2dOptions {
   std::size_t in_channels = 0;
   std::size_t out_channels = 0;
-  std::size_t kernel_size = 3;
-  std::size_t stride = 1;
-  std::size_t padding = 0;  // zeros on each side; (kernel_size − 1) / 2 is 'same' for odd kernels and stride 1
+  Size2 kernel_size = 3;
+  Size2 stride = 1;
+  Size2 padding = 0;  // zeros on each side; (kernel_size − 1) / 2 is 'same' for odd kernels, stride and dilation 1
   bool bias = true;
   Init init = Init::pytorch_default;
+  Size2 dilation = 1;      // the distance between the kernel's taps
+  std::size_t groups = 1;  // in_channels and out_channels divisible by it; in_channels: depthwise
 };
 
 template <class T>
@@ -39,11 +47,14 @@ class Conv2d final : public Module<T> {
   void check_input(const ad::Var<T>& input) const;
   // The weight and (with a bias) the bias as views of w, w's shape checked.
   std::vector<ad::Var<T>> parameter_views(const ad::Var<T>& w) const;
-  ops::Conv2dGeometry geometry() const { return {options_.stride, options_.padding}; }
+  ops::Conv2dGeometry geometry() const {
+    return {options_.stride, options_.padding, options_.dilation, options_.groups};
+  }
 
   const Conv2dOptions& options() const { return options_; }
 
  private:
+  std::size_t weight_size() const;
 
   Conv2dOptions options_;
 };

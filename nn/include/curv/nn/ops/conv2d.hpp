@@ -1,13 +1,19 @@
 // conv2d: y = x ⋆ W + b, a 2-D cross-correlation in NCHW layout (PyTorch's
-// Conv2d): x (N, C, H, W), W (O, C, k, k), b (O), y (N, O, OH, OW) with
-// OH = (H + 2p − k) / s + 1 for stride s and zero padding p.
+// Conv2d): x (N, C, H, W), W (O, C/g, kh, kw), b (O), y (N, O, OH, OW) with
+//   OH = (H + 2·ph − dh·(kh − 1) − 1) / sh + 1   (OW likewise)
+// for stride s, zero padding p, dilation d (the kernel's taps d apart) and g
+// groups: input channels [i·C/g, (i+1)·C/g) feed only output channels
+// [i·O/g, (i+1)·O/g) (g = C is a depthwise convolution).
 //
-// Per sample n, im2col unfolds xₙ into cols(xₙ) (C·k·k × OH·OW) and
-// yₙ = W cols(xₙ) + b is one BLAS gemm (W viewed as O × C·k·k). The op is
-// bilinear in (x, W):
+// Per sample n, im2col unfolds xₙ into cols(xₙ) (C·kh·kw × OH·OW), whose rows
+// come channel by channel, so group i's rows are one contiguous block
+// colsᵢ(xₙ); yₙ,ᵢ = Wᵢ colsᵢ(xₙ) + bᵢ is one BLAS gemm per group (Wᵢ viewed
+// as O/g × C/g·kh·kw; one gemm per sample when g = 1). The op is bilinear in
+// (x, W), per group:
 //   ẏ = conv(ẋ, W) + conv(x, Ẇ) + ḃ
 //   x̄ₙ += col2im(Wᵀ ȳₙ),     W̄ += Σₙ ȳₙ cols(xₙ)ᵀ,     b̄ += Σ ȳ over n and space
 //   x̄̇ₙ += col2im(Wᵀ ȳ̇ₙ + Ẇᵀ ȳₙ),   W̄̇ += Σₙ ȳ̇ₙ cols(xₙ)ᵀ + ȳₙ cols(ẋₙ)ᵀ,   b̄̇ += Σ ȳ̇
+// (Wᵀ ȳₙ is block-diagonal: group i's rows of cols from Wᵢᵀ ȳₙ,ᵢ.)
 // The bias is optional. Every operand is read, and every adjoint accumulated,
 // in place (OpContext's pointer accessors): W and b are typically views of a
 // model's flat parameter vector, and are not copied.
@@ -21,12 +27,15 @@
 #include <vector>
 
 #include "curv/autodiff.hpp"
+#include "curv/nn/size2.hpp"
 
 namespace curv::nn::ops {
 
 struct Conv2dGeometry {
-  std::size_t stride = 1;
-  std::size_t padding = 0;
+  Size2 stride = 1;
+  Size2 padding = 0;   // zeros on each side
+  Size2 dilation = 1;  // the distance between the kernel's taps
+  std::size_t groups = 1;
 };
 
 namespace detail {
@@ -34,10 +43,15 @@ namespace detail {
 // Sizes of one conv2d call, derived from x's and W's shapes.
 struct ConvShape {
   std::size_t n, c, h, w;  // input
-  std::size_t o, k;        // output channels, kernel size
-  std::size_t stride, pad;
+  std::size_t o, kh, kw;   // output channels, kernel size
+  std::size_t sh, sw;      // stride
+  std::size_t ph, pw;      // padding
+  std::size_t dh, dw;      // dilation
+  std::size_t groups;
   std::size_t oh, ow;  // output spatial size
-  std::size_t ckk() const { return c * k * k; }
+  std::size_t ckk() const { return c * kh * kw; }                  // rows of the unfolded input
+  std::size_t group_ckk() const { return c / groups * kh * kw; }   // one group's rows: a weight row
+  std::size_t group_outputs() const { return o / groups; }
   std::size_t out_plane() const { return oh * ow; }
   std::size_t in_sample() const { return c * h * w; }
   std::size_t out_sample() const { return o * oh * ow; }
@@ -56,12 +70,13 @@ inline ValidRange valid_range(std::size_t outputs, std::size_t size, std::size_t
   return {std::min(first, last), last};
 }
 
-// One row (c, i, j) of the unfolded input cols (C·k·k × OH·OW): the outputs
-// (oh, ow) reading x[c, oh·s − p + i, ow·s − p + j], inside the input for oh
-// in `rows` and ow in `cols_in`.
+// One row (c, i, j) of the unfolded input cols (C·kh·kw × OH·OW): the outputs
+// (oh, ow) reading x[c, oh·sh − ph + di, ow·sw − pw + dj] (di = i·dh,
+// dj = j·dw: the tap's offset), inside the input for oh in `rows` and ow in
+// `cols_in`.
 struct UnfoldRow {
-  std::size_t c, i, j;
-  std::size_t index;  // (c·k + i)·k + j
+  std::size_t c, di, dj;
+  std::size_t index;  // (c·kh + i)·kw + j
   ValidRange rows, cols_in;
 };
 
@@ -69,32 +84,33 @@ struct UnfoldRow {
 template <class F>
 void for_each_unfold_row(const ConvShape& s, F f) {
   for (std::size_t c = 0; c < s.c; ++c)
-    for (std::size_t i = 0; i < s.k; ++i) {
-      const ValidRange rows = valid_range(s.oh, s.h, s.stride, s.pad, i);
-      for (std::size_t j = 0; j < s.k; ++j)
-        f(UnfoldRow{c, i, j, (c * s.k + i) * s.k + j, rows, valid_range(s.ow, s.w, s.stride, s.pad, j)});
+    for (std::size_t i = 0; i < s.kh; ++i) {
+      const ValidRange rows = valid_range(s.oh, s.h, s.sh, s.ph, i * s.dh);
+      for (std::size_t j = 0; j < s.kw; ++j)
+        f(UnfoldRow{c, i * s.dh, j * s.dw, (c * s.kh + i) * s.kw + j, rows,
+                    valid_range(s.ow, s.w, s.sw, s.pw, j * s.dw)});
     }
 }
 
-// cols (C·k·k × OH·OW), row (c, i, j), column (oh, ow): x[c, oh·s − p + i, ow·s − p + j] or 0.
+// cols (C·kh·kw × OH·OW), row (c, i, j), column (oh, ow): x[c, oh·sh − ph + i·dh, ow·sw − pw + j·dw] or 0.
 template <class T>
 void im2col(const ConvShape& s, const T* x, T* cols) {
   const std::size_t plane = s.out_plane();
   for_each_unfold_row(s, [&](const UnfoldRow& u) {
-    const auto [c, i, j, index, rows, cols_in] = u;
+    const auto [c, di, dj, index, rows, cols_in] = u;
     T* row = cols + index * plane;
     const T* xc = x + c * s.h * s.w;
     std::fill(row, row + rows.first * s.ow, T(0));
     for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
       T* out = row + oh * s.ow;
-      // Output ow reads input column ow·s + j − p, inside the row for ow in cols_in.
-      const T* xr = xc + (oh * s.stride + i - s.pad) * s.w;
+      // Output ow reads input column ow·sw + dj − pw, inside the row for ow in cols_in.
+      const T* xr = xc + (oh * s.sh + di - s.ph) * s.w;
       std::fill(out, out + cols_in.first, T(0));
       if (cols_in.first < cols_in.last) {
-        if (s.stride == 1)
-          std::copy(xr + (cols_in.first + j - s.pad), xr + (cols_in.last + j - s.pad), out + cols_in.first);
+        if (s.sw == 1)
+          std::copy(xr + (cols_in.first + dj - s.pw), xr + (cols_in.last + dj - s.pw), out + cols_in.first);
         else
-          for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) out[ow] = xr[ow * s.stride + j - s.pad];
+          for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) out[ow] = xr[ow * s.sw + dj - s.pw];
       }
       std::fill(out + cols_in.last, out + s.ow, T(0));
     }
@@ -107,50 +123,57 @@ template <class T>
 void col2im_add(const ConvShape& s, const T* cols, T* x) {
   const std::size_t plane = s.out_plane();
   for_each_unfold_row(s, [&](const UnfoldRow& u) {
-    const auto [c, i, j, index, rows, cols_in] = u;
+    const auto [c, di, dj, index, rows, cols_in] = u;
     const T* row = cols + index * plane;
     T* xc = x + c * s.h * s.w;
     for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
       const T* in = row + oh * s.ow;
-      T* xr = xc + (oh * s.stride + i - s.pad) * s.w;
-      for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) xr[ow * s.stride + j - s.pad] += in[ow];
+      T* xr = xc + (oh * s.sh + di - s.ph) * s.w;
+      for (std::size_t ow = cols_in.first; ow < cols_in.last; ++ow) xr[ow * s.sw + dj - s.pw] += in[ow];
     }
   });
 }
 
-// y (+)= conv(x, W) without bias: per sample, y_n = W cols(x_n) + beta y_n.
+// y (+)= conv(x, W) without bias: per sample and group, yₙ,ᵢ = Wᵢ colsᵢ(xₙ) + beta yₙ,ᵢ.
 template <class T>
 void conv_forward(const ConvShape& s, const T* x, const T* w, T beta, T* y, std::vector<T>& cols) {
   cols.resize(s.ckk() * s.out_plane());
+  const std::size_t og = s.group_outputs(), gckk = s.group_ckk(), plane = s.out_plane();
   for (std::size_t n = 0; n < s.n; ++n) {
     im2col(s, x + n * s.in_sample(), cols.data());
-    blas::gemm(blas::Op::none, blas::Op::none, s.o, s.out_plane(), s.ckk(), T(1), w, s.ckk(), cols.data(),
-               s.out_plane(), beta, y + n * s.out_sample(), s.out_plane());
+    for (std::size_t g = 0; g < s.groups; ++g)
+      blas::gemm(blas::Op::none, blas::Op::none, og, plane, gckk, T(1), w + g * og * gckk, gckk,
+                 cols.data() + g * gckk * plane, plane, beta, y + n * s.out_sample() + g * og * plane, plane);
   }
 }
 
-// W̄ += Σₙ ȳₙ cols(xₙ)ᵀ.
+// W̄ᵢ += Σₙ ȳₙ,ᵢ colsᵢ(xₙ)ᵀ.
 template <class T>
 void conv_weight_adjoint(const ConvShape& s, const T* x, const T* ybar, T* wbar, std::vector<T>& cols) {
   cols.resize(s.ckk() * s.out_plane());
+  const std::size_t og = s.group_outputs(), gckk = s.group_ckk(), plane = s.out_plane();
   for (std::size_t n = 0; n < s.n; ++n) {
     im2col(s, x + n * s.in_sample(), cols.data());
-    blas::gemm(blas::Op::none, blas::Op::transpose, s.o, s.ckk(), s.out_plane(), T(1), ybar + n * s.out_sample(),
-               s.out_plane(), cols.data(), s.out_plane(), T(1), wbar, s.ckk());
+    for (std::size_t g = 0; g < s.groups; ++g)
+      blas::gemm(blas::Op::none, blas::Op::transpose, og, gckk, plane, T(1), ybar + n * s.out_sample() + g * og * plane,
+                 plane, cols.data() + g * gckk * plane, plane, T(1), wbar + g * og * gckk, gckk);
   }
 }
 
-// x̄ₙ += col2im(W₁ᵀ ȳ₁ₙ + W₂ᵀ ȳ₂ₙ) for the (W, ȳ) pairs given (W₂ may be null).
+// x̄ₙ += col2im(W₁ᵀ ȳ₁ₙ + W₂ᵀ ȳ₂ₙ) for the (W, ȳ) pairs given (W₂ may be null),
+// group by group.
 template <class T>
 void conv_input_adjoint(const ConvShape& s, const T* w1, const T* ybar1, const T* w2, const T* ybar2, T* xbar,
                         std::vector<T>& cols) {
   cols.resize(s.ckk() * s.out_plane());
+  const std::size_t og = s.group_outputs(), gckk = s.group_ckk(), plane = s.out_plane();
   for (std::size_t n = 0; n < s.n; ++n) {
     T beta = T(0);
     for (auto [w, ybar] : {std::pair{w1, ybar1}, std::pair{w2, ybar2}}) {
       if (!w) continue;
-      blas::gemm(blas::Op::transpose, blas::Op::none, s.ckk(), s.out_plane(), s.o, T(1), w, s.ckk(),
-                 ybar + n * s.out_sample(), s.out_plane(), beta, cols.data(), s.out_plane());
+      for (std::size_t g = 0; g < s.groups; ++g)
+        blas::gemm(blas::Op::transpose, blas::Op::none, gckk, plane, og, T(1), w + g * og * gckk, gckk,
+                   ybar + n * s.out_sample() + g * og * plane, plane, beta, cols.data() + g * gckk * plane, plane);
       beta = T(1);
     }
     if (beta != T(0)) col2im_add(s, cols.data(), xbar + n * s.in_sample());
@@ -179,21 +202,45 @@ void conv_bias_adjoint(const ConvShape& s, const T* ybar, T* bbar) {
     }
 }
 
+// "stride 1, padding 0" and, when not 1, ", dilation d" and ", groups g".
+inline std::string geometry_string(const Conv2dGeometry& g) {
+  return "stride " + to_string(g.stride) + ", padding " + to_string(g.padding) +
+         (g.dilation == Size2(1) ? "" : ", dilation " + to_string(g.dilation)) +
+         (g.groups == 1 ? "" : ", groups " + std::to_string(g.groups));
+}
+
 template <class SX, class SW>
 ConvShape conv_shape(const SX& x, const SW& w, const Conv2dGeometry& g) {
   auto fail = [&](const std::string& why) {
     throw std::invalid_argument("curv::nn::ops::conv2d: input has shape " + shape_string(x) + " and weight " +
-                                shape_string(w) + " (stride " + std::to_string(g.stride) + ", padding " +
-                                std::to_string(g.padding) + "): " + why);
+                                shape_string(w) + " (" + geometry_string(g) + "): " + why);
   };
+  auto str = [](std::size_t v) { return std::to_string(v); };
   if (x.size() != 4) fail("expected a 4-D input (N, C, H, W)");
-  if (w.size() != 4 || w[2] != w[3]) fail("expected a 4-D weight (O, C, k, k) with a square kernel");
-  if (x[1] != w[1]) fail("input channels " + std::to_string(x[1]) + " differ from the weight's " + std::to_string(w[1]));
-  if (g.stride == 0) fail("stride must be at least 1");
-  ConvShape s{x[0], x[1], x[2], x[3], w[0], w[2], g.stride, g.padding, 0, 0};
-  if (s.h + 2 * s.pad < s.k || s.w + 2 * s.pad < s.k) fail("the kernel is larger than the padded input");
-  s.oh = (s.h + 2 * s.pad - s.k) / s.stride + 1;
-  s.ow = (s.w + 2 * s.pad - s.k) / s.stride + 1;
+  if (w.size() != 4) fail("expected a 4-D weight (O, C / groups, kh, kw)");
+  if (g.stride.h == 0 || g.stride.w == 0) fail("stride must be at least 1");
+  if (g.dilation.h == 0 || g.dilation.w == 0) fail("dilation must be at least 1");
+  if (g.groups == 0) fail("groups must be at least 1");
+  if (w[2] == 0 || w[3] == 0) fail("the kernel must be at least 1x1");
+  if (g.groups == 1 && x[1] != w[1])
+    fail("input channels " + str(x[1]) + " differ from the weight's " + str(w[1]));
+  if (x[1] % g.groups != 0)
+    fail("input channels " + str(x[1]) + " are not divisible by groups " + str(g.groups));
+  if (w[0] % g.groups != 0)
+    fail("output channels " + str(w[0]) + " (the weight's first dimension) are not divisible by groups " +
+         str(g.groups));
+  if (w[1] * g.groups != x[1])
+    fail("the weight has " + str(w[1]) + " input channels per group, expected " + str(x[1] / g.groups) +
+         " (input channels " + str(x[1]) + " / groups " + str(g.groups) + ")");
+  ConvShape s{x[0], x[1], x[2], x[3], w[0], w[2], w[3], g.stride.h, g.stride.w, g.padding.h, g.padding.w,
+              g.dilation.h, g.dilation.w, g.groups, 0, 0};
+  // The kernel's extent with its dilation: d·(k − 1) + 1.
+  const std::size_t eh = s.dh * (s.kh - 1) + 1, ew = s.dw * (s.kw - 1) + 1;
+  if (s.h + 2 * s.ph < eh || s.w + 2 * s.pw < ew)
+    fail("the kernel (" + str(eh) + "x" + str(ew) + " with its dilation) is larger than the padded input (" +
+         str(s.h + 2 * s.ph) + "x" + str(s.w + 2 * s.pw) + ")");
+  s.oh = (s.h + 2 * s.ph - eh) / s.sh + 1;
+  s.ow = (s.w + 2 * s.pw - ew) / s.sw + 1;
   return s;
 }
 

@@ -1,7 +1,9 @@
 // conv2d_max_pool2d: y = a(max_pool2d(conv2d(x, W) + b)), a convolution, the
 // max-pooling that follows it and optionally an elementwise activation a
 // (tanh or relu) after the pooling, as one op: what nn::fuse puts in place
-// of a Conv2d followed by a MaxPool2d (and a Tanh or ReLU).
+// of a Conv2d followed by a MaxPool2d (and a Tanh or ReLU). It takes every
+// geometry option of conv2d and max_pool2d (it shares their unfolding and
+// window loops) except groups, which must be 1 (one gemm per sample).
 //
 // Why fuse: the convolution's output z (N, O, OH, OW) is the largest tensor
 // of a small CNN — 32×28×28 per sample for the article's, four times the

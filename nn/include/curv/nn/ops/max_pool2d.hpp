@@ -1,10 +1,16 @@
-// max_pool2d: y[n, c, oh, ow] = max over the k×k window at (oh·s, ow·s) of
-// x (N, C, H, W), no padding; OH = (H − k) / s + 1.
+// max_pool2d: y[n, c, oh, ow] = max over the kh×kw window at
+// (oh·sh − ph, ow·sw − pw) of x (N, C, H, W), PyTorch's MaxPool2d without
+// dilation:
+//   OH = (H + 2·ph − kh) / sh + 1   (OW likewise),
+// rounded up instead with ceil_mode (then a last window that would start in
+// the bottom or right padding is dropped, as PyTorch does). The padding acts
+// as −∞: only elements of x are ever chosen (ph ≤ kh / 2 makes every window
+// hold one).
 //
 // The op is piecewise linear: at recording it saves, per output, which
-// element of its window was chosen (two bytes: row and column in the window;
-// ties → the first maximum in row-major window order), and every rule reuses
-// it:
+// element of its window was chosen (two bytes: its row-major index i·kw + j
+// in the window, padding included; ties → the first maximum in row-major
+// window order), and every rule reuses it:
 //   ẏ = ẋ[argmax],   x̄[argmax] += ȳ,   x̄̇[argmax] += ȳ̇   (no second-order term).
 #pragma once
 
@@ -17,51 +23,100 @@
 #include <vector>
 
 #include "curv/autodiff.hpp"
+#include "curv/nn/size2.hpp"
 
 namespace curv::nn::ops {
 
 struct Pool2dGeometry {
-  std::size_t kernel = 2;
-  std::size_t stride = 0;  // 0: equal to the kernel (non-overlapping windows)
+  Size2 kernel = 2;
+  Size2 stride = 0;   // 0 on an axis: that axis's kernel (non-overlapping windows)
+  Size2 padding = 0;  // on each side, at most half the kernel
+  bool ceil_mode = false;
+  bool count_include_pad = true;  // avg_pool2d: divide by the window's size in the padded input
 };
 
 namespace detail {
 
 struct PoolShape {
-  std::size_t n, c, h, w, k, stride, oh, ow;
+  std::size_t n, c, h, w;
+  std::size_t kh, kw, sh, sw, ph, pw;
+  std::size_t oh, ow;
+  bool count_include_pad = true;
   std::size_t out_size() const { return n * c * oh * ow; }
+  // Windows of 2×2 with stride 2, no padding, all inside x (ceil_mode may add
+  // a last one that is not): the common case, with kernels of its own.
+  bool two_by_two() const {
+    return kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0 && 2 * oh <= h && 2 * ow <= w;
+  }
 };
+
+// The part of the window of output o (along one axis) inside the input:
+// positions [first, last) of x, the window starting at `start` (negative in
+// the padding), and `padded`, how many of its positions lie in the padded
+// input (k, unless ceil_mode cuts the last window short).
+struct WindowSpan {
+  std::ptrdiff_t start;
+  std::size_t first, last, padded;
+};
+inline WindowSpan window_span(std::size_t o, std::size_t stride, std::size_t pad, std::size_t k, std::size_t size) {
+  const auto start = static_cast<std::ptrdiff_t>(o * stride) - static_cast<std::ptrdiff_t>(pad);
+  const std::ptrdiff_t end = std::min(start + static_cast<std::ptrdiff_t>(k), static_cast<std::ptrdiff_t>(size + pad));
+  return {start, static_cast<std::size_t>(std::max<std::ptrdiff_t>(start, 0)),
+          static_cast<std::size_t>(std::min(end, static_cast<std::ptrdiff_t>(size))),
+          static_cast<std::size_t>(end - start)};
+}
+
+// The number of windows along an axis of `size` (PyTorch's pooling_output_shape).
+inline std::size_t pooled_size(std::size_t size, std::size_t k, std::size_t stride, std::size_t pad, bool ceil_mode) {
+  std::size_t out = (size + 2 * pad - k + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+  if (ceil_mode && (out - 1) * stride >= size + pad) --out;  // the last window would start in the padding
+  return out;
+}
+
+// "kernel 2, stride 2" and, when set, ", padding p", ", ceil_mode".
+inline std::string pool_geometry_string(const Pool2dGeometry& g) {
+  const Size2 stride{g.stride.h == 0 ? g.kernel.h : g.stride.h, g.stride.w == 0 ? g.kernel.w : g.stride.w};
+  return "kernel " + to_string(g.kernel) + ", stride " + to_string(stride) +
+         (g.padding == Size2(0) ? "" : ", padding " + to_string(g.padding)) + (g.ceil_mode ? ", ceil_mode" : "");
+}
 
 template <class S>
 PoolShape pool_shape(std::string_view op, const S& x, const Pool2dGeometry& g) {
-  const std::size_t stride = g.stride == 0 ? g.kernel : g.stride;
+  const Size2 k = g.kernel, p = g.padding;
+  const Size2 stride{g.stride.h == 0 ? k.h : g.stride.h, g.stride.w == 0 ? k.w : g.stride.w};
   auto fail = [&](const std::string& why) {
-    throw std::invalid_argument("curv::nn::ops::" + std::string(op) + ": input has shape " + shape_string(x) +
-                                " (kernel " + std::to_string(g.kernel) + ", stride " + std::to_string(stride) +
-                                "): " + why);
+    throw std::invalid_argument("curv::nn::ops::" + std::string(op) + ": input has shape " + shape_string(x) + " (" +
+                                pool_geometry_string(g) + "): " + why);
   };
   if (x.size() != 4) fail("expected a 4-D input (N, C, H, W)");
-  if (g.kernel == 0 || g.kernel > 256) fail("kernel must be between 1 and 256");
-  if (x[2] < g.kernel || x[3] < g.kernel) fail("the window is larger than the input");
-  return {x[0], x[1], x[2], x[3], g.kernel, stride, (x[2] - g.kernel) / stride + 1, (x[3] - g.kernel) / stride + 1};
+  if (k.h == 0 || k.h > 256 || k.w == 0 || k.w > 256) fail("kernel must be between 1 and 256");
+  if (2 * p.h > k.h || 2 * p.w > k.w)
+    fail("padding must be at most half the kernel (as PyTorch), found padding " + to_string(p) + " for kernel " +
+         to_string(k));
+  if (x[2] + 2 * p.h < k.h || x[3] + 2 * p.w < k.w) fail("the window is larger than the padded input");
+  return {x[0], x[1], x[2], x[3], k.h, k.w, stride.h, stride.w, p.h, p.w,
+          pooled_size(x[2], k.h, stride.h, p.h, g.ceil_mode), pooled_size(x[3], k.w, stride.w, p.w, g.ceil_mode),
+          g.count_include_pad};
 }
 
 // The window element an output took, as its row-major index in the window
-// (i·k + j for row i, column j; k ≤ 256 fits two bytes).
+// (i·kw + j for row i, column j, padding included; kh, kw ≤ 256 fit two bytes).
 using Choice = std::uint16_t;
 using Choices = std::vector<Choice, BufferAllocator<Choice>>;
 
-// f(o, flat index into x) for every output o, in order.
+// f(o, flat index into x) for every output o, in order. The chosen element
+// is inside x, so its index oh·sh − ph + i (…) is too (unsigned arithmetic
+// wraps back into range).
 template <class F>
 void for_each_choice(const PoolShape& s, const Choice* choice, F f) {
   std::size_t o = 0;
   for (std::size_t plane = 0; plane < s.n * s.c; ++plane) {
     const std::size_t base = plane * s.h * s.w;
     for (std::size_t oh = 0; oh < s.oh; ++oh) {
-      const std::size_t row = base + oh * s.stride * s.w;
+      const std::size_t row = base + (oh * s.sh - s.ph) * s.w - s.pw;
       for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
-        const std::size_t i = choice[o] / s.k, j = choice[o] % s.k;
-        f(o, row + i * s.w + ow * s.stride + j);
+        const std::size_t i = choice[o] / s.kw, j = choice[o] % s.kw;
+        f(o, row + i * s.w + ow * s.sw + j);
       }
     }
   }
@@ -105,7 +160,7 @@ void max_pool_2x2_scatter_row(const Choice* __restrict ch, const T* __restrict v
 template <class T, class Value>
 void max_pool(const PoolShape& s, const T* in, Value value, T* out, Choice* choice) {
   std::size_t o = 0;
-  if (s.k == 2 && s.stride == 2) {  // the common case: the same choices as the loop below
+  if (s.two_by_two()) {  // the common case: the same choices as the loop below
     for (std::size_t plane = 0; plane < s.n * s.c; ++plane) {
       auto plane_value = [&value, plane](T x) { return value(plane, x); };
       for (std::size_t oh = 0; oh < s.oh; ++oh, o += s.ow) {
@@ -116,23 +171,28 @@ void max_pool(const PoolShape& s, const T* in, Value value, T* out, Choice* choi
     return;
   }
   for (std::size_t plane = 0; plane < s.n * s.c; ++plane) {
-    const std::size_t base = plane * s.h * s.w;
-    for (std::size_t oh = 0; oh < s.oh; ++oh)
+    const T* base = in + plane * s.h * s.w;
+    for (std::size_t oh = 0; oh < s.oh; ++oh) {
+      const WindowSpan r = window_span(oh, s.sh, s.ph, s.kh, s.h);
       for (std::size_t ow = 0; ow < s.ow; ++ow, ++o) {
-        const T* window = in + base + oh * s.stride * s.w + ow * s.stride;
-        Choice best = 0;
-        T max = value(plane, window[0]);
-        for (std::size_t i = 0; i < s.k; ++i)
-          for (std::size_t j = 0; j < s.k; ++j) {
-            const T v = value(plane, window[i * s.w + j]);
+        const WindowSpan q = window_span(ow, s.sw, s.pw, s.kw, s.w);
+        // Window element (i, j) is x[start_r + i, start_q + j]; only those inside x compete.
+        const auto i0 = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(r.first) - r.start);
+        const auto j0 = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(q.first) - q.start);
+        Choice best = static_cast<Choice>(i0 * s.kw + j0);
+        T max = value(plane, base[r.first * s.w + q.first]);
+        for (std::size_t y = r.first; y < r.last; ++y)
+          for (std::size_t x = q.first; x < q.last; ++x) {
+            const T v = value(plane, base[y * s.w + x]);
             if (v > max) {  // strict: the first maximum wins
               max = v;
-              best = static_cast<Choice>(i * s.k + j);
+              best = static_cast<Choice>((y - r.first + i0) * s.kw + (x - q.first + j0));
             }
           }
         choice[o] = best;
         out[o] = max;
       }
+    }
   }
 }
 
@@ -140,7 +200,7 @@ void max_pool(const PoolShape& s, const T* in, Value value, T* out, Choice* choi
 // uninitialized and every element is written.
 template <class T>
 void max_pool_scatter(const PoolShape& s, const Choice* choice, const T* from, T* to, bool fresh) {
-  if (fresh && s.k == 2 && s.stride == 2 && s.h % 2 == 0 && s.w % 2 == 0) {
+  if (fresh && s.two_by_two() && s.h % 2 == 0 && s.w % 2 == 0) {
     // The windows tile `to`: write each one whole.
     for (std::size_t plane = 0, o = 0; plane < s.n * s.c; ++plane)
       for (std::size_t oh = 0; oh < s.oh; ++oh, o += s.ow) {
