@@ -19,6 +19,7 @@
 #include "curv/nn/layers/linear.hpp"
 #include "curv/nn/layers/normalization.hpp"
 #include "curv/nn/layers/pooling.hpp"
+#include "curv/nn/layers/residual.hpp"
 #include "curv/nn/layers/sequential.hpp"
 #include "curv/nn/loss.hpp"
 #include "curv/nn/losses/bce_with_logits.hpp"
