@@ -11,9 +11,13 @@ ad::Var<T> Children<T>::operator()(std::size_t i, const ad::Var<T>& input) const
     throw std::invalid_argument("curv::nn::" + owner_.describe() + ": no child " + std::to_string(i) + " (it has " +
                                 std::to_string(owner_.size()) + ")");
   const Module<T>& m = owner_.child(i);
-  return owner_.naming_child(i, [&] {
-    return m.forward(ad::view(w_, owner_.offset(i), {m.num_parameters()}), input, context_.child(owner_.name(i)));
-  });
+  const std::string& name = owner_.name(i);
+  if (context_.observer) context_.observer->enter(name);
+  ad::Var<T> y = owner_.naming_child(
+      i, [&] { return m.forward(ad::view(w_, owner_.offset(i), {m.num_parameters()}), input, context_.child(name)); });
+  if (context_.observer)
+    context_.observer->leave(name, m.describe(), m.num_parameters(), Shape(y.shape().begin(), y.shape().end()));
+  return y;
 }
 
 template <class T>

@@ -38,4 +38,5 @@
 #include "curv/nn/ops/softmax_cross_entropy.hpp"
 #include "curv/nn/parameter_name.hpp"
 #include "curv/nn/serialize.hpp"
+#include "curv/nn/summary.hpp"
 #include "curv/nn/size2.hpp"

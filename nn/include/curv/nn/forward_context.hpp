@@ -20,9 +20,21 @@
 #include <span>
 #include <string_view>
 
+#include "curv/autodiff/tensor.hpp"
+
 namespace curv::nn {
 
 enum class Mode { eval, train };
+
+// Told of every child a Composite runs, in order: enter(name) before it,
+// leave(…) with what it is and made after it. nn::summary is one.
+class ForwardObserver {
+ public:
+  virtual ~ForwardObserver() = default;
+  virtual void enter(std::string_view name) = 0;
+  virtual void leave(std::string_view name, std::string_view description, std::size_t num_parameters,
+                     const Shape& output_shape) = 0;
+};
 
 struct ForwardContext {
   Mode mode = Mode::eval;
@@ -34,6 +46,8 @@ struct ForwardContext {
   // The module's place in the model: a hash of the names on its path from
   // the root (child() mixes one in). 0 at the root.
   std::uint64_t stream = 0;
+  // Told of each child run below (null: nobody).
+  ForwardObserver* observer = nullptr;
 
   bool training() const { return mode == Mode::train; }
   std::size_t row(std::size_t j) const { return rows.empty() ? j : rows[j]; }
