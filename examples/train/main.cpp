@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
   app.add_option("--hidden", c.hidden, "mlp: hidden units (input -> hidden -> 10, tanh)")
       ->check(whole_number())
       ->capture_default_str();
+  app.add_option("--dropout", c.dropout,
+                 "probability of nn::Dropout before the last dense layer, in [0, 1) (0: none); a new mask per "
+                 "epoch for sgd/adam, one fixed mask for the full-dataset optimizers")
+      ->capture_default_str();
   // The optimizers' names and --lr's defaults come from the table (optimizers.hpp).
   std::string lr_help = "learning rate of";
   for (const OptimizerEntry& e : optimizer_table())

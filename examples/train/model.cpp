@@ -79,18 +79,35 @@ void save_model(const std::string& path, const nn::Module<T>& model, const Tenso
   nn::save_parameters(p, model, w);
 }
 
+namespace {
+
+// `net` with a Dropout(p) called "dropout" before its last child (p > 0):
+// the parameters and their names stay those of `net`.
+template <class T>
+nn::Sequential<T> with_dropout(const nn::Sequential<T>& net, double p) {
+  if (p == 0) return net;
+  nn::Sequential<T> out;
+  for (std::size_t i = 0; i < net.size(); ++i) {
+    if (i + 1 == net.size()) out.template emplace<nn::Dropout<T>>("dropout", p);
+    out.add(net.name(i), net.shared_child(i));
+  }
+  return out;
+}
+
+}  // namespace
+
 template <class T>
 std::unique_ptr<nn::Module<T>> make_model(const TrainConfig& c, const Shape& example) {
   if (c.model == "article-cnn") {
     if (example != Shape{1, 28, 28})
       throw std::invalid_argument("--model article-cnn expects 1×28×28 images, the dataset has " + shape_string(example));
-    return std::make_unique<nn::Sequential<T>>(nn::models::article_cnn<T>(c.kernel_size));
+    return std::make_unique<nn::Sequential<T>>(with_dropout(nn::models::article_cnn<T>(c.kernel_size), c.dropout));
   }
   std::size_t in = 1;
   for (std::size_t e : example) in *= e;
   auto m = std::make_unique<nn::Sequential<T>>();
   m->template emplace<nn::Flatten<T>>("flatten");
-  m->add("mlp", std::make_shared<const nn::Sequential<T>>(nn::models::mlp<T>({in, c.hidden, 10})));
+  m->add("mlp", std::make_shared<const nn::Sequential<T>>(with_dropout(nn::models::mlp<T>({in, c.hidden, 10}), c.dropout)));
   return m;
 }
 

@@ -79,7 +79,7 @@ const char* option_of(const std::string& setting) {
       {"val_data_hash", "the validation split: the contents of the training files changed"},
       {"test_data_hash", "the test split: the contents of the test files changed"},
       {"train_size", "--train-size"}, {"val_size", "--val-size"}, {"test_size", "--test-size"}, {"model", "--model"},
-      {"kernel_size", "--kernel-size"}, {"hidden", "--hidden"}, {"num_parameters", "--model"},
+      {"kernel_size", "--kernel-size"}, {"hidden", "--hidden"}, {"dropout", "--dropout"}, {"num_parameters", "--model"},
       {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"}, {"curvature_fraction", "--curvature-fraction"},
       {"lr_schedule", "--lr-schedule"}, {"accumulate", "--accumulate"}, {"weight_decay", "--weight-decay"}, {"clip_grad_norm", "--clip-grad-norm"}, {"early_stopping", "--early-stopping"}, {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"}};
   const auto it = names.find(setting);
@@ -192,7 +192,7 @@ void check_settings(const fs::path& file, const std::map<std::string, std::strin
   // Settings added since the first checkpoints, and the value those implied.
   static const std::map<std::string, std::string> implied = {
       {"lr_schedule", "constant"}, {"accumulate", "1"}, {"weight_decay", "0"}, {"clip_grad_norm", "-"},
-      {"early_stopping", "-"}, {"curvature_fraction", "1"}};
+      {"early_stopping", "-"}, {"curvature_fraction", "1"}, {"dropout", "0"}};
   for (const auto& [k, v] : order) {
     const auto it = saved.find(k);
     if (it == saved.end() && implied.count(k) && implied.at(k) == v) continue;
@@ -247,6 +247,7 @@ std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<
   s["kernel_size"] = c.model == "article-cnn" ? std::to_string(c.kernel_size) : "-";
   s["hidden"] = c.model == "mlp" ? std::to_string(c.hidden) : "-";
   s["num_parameters"] = std::to_string(dim);
+  s["dropout"] = num(c.dropout);  // the masks are part of the function minimized
   s["optimizer"] = c.optimizer;
   const OptimizerEntry& o = find_optimizer(c.optimizer);
   s["lr"] = o.takes_lr ? num(c.lr.value_or(o.default_lr)) : "-";

@@ -429,6 +429,7 @@ void validate(const TrainConfig& c) {
   if (c.model != "article-cnn" && c.model != "mlp") bad_option("--model", c.model, "expected article-cnn or mlp");
   if (c.kernel_size % 2 == 0) bad_option("--kernel-size", std::to_string(c.kernel_size), "expected an odd number");
   if (c.hidden == 0) bad_option("--hidden", "0", "expected at least 1");
+  if (!(c.dropout >= 0 && c.dropout < 1)) bad_option("--dropout", num(c.dropout), "expected a probability in [0, 1)");
   const OptimizerEntry& optimizer = find_optimizer(c.optimizer);
   parse_curvature(c.curvature);
   if (c.lr && !(*c.lr > 0 && std::isfinite(*c.lr))) bad_option("--lr", num(*c.lr), "expected a positive number");

@@ -25,6 +25,9 @@ struct TrainConfig {
   std::string model = "article-cnn";  // article-cnn | mlp
   std::size_t kernel_size = 3;        // article-cnn
   std::size_t hidden = 100;           // mlp: 784 → hidden → 10
+  // Dropout before the last Linear layer (0: none); its mask per example and
+  // epoch comes from --seed (nn::ForwardContext).
+  double dropout = 0;
 
   std::string optimizer = "scg";  // scg | sgd | adam | lbfgs | cg
   std::optional<double> lr;       // sgd (default 0.01) and adam (default 0.001)

@@ -328,6 +328,41 @@ TEST(TrainResume, SgdWithWeightDecayAndClippingInterruptedMidEpochThenResumedIsB
   expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 4; });
 }
 
+// --dropout: a new mask per epoch drawn from --seed and each example's row,
+// so an SGD run interrupted mid-epoch resumes bit for bit, and the masks
+// did change the run; a resume with another --dropout is refused by name,
+// and a probability outside [0, 1) at once.
+TEST(TrainResume, SgdWithDropoutInterruptedMidEpochThenResumedIsBitIdentical) {
+  TrainConfig c = tiny("sgd", "sgd_dropout");
+  c.epochs = 3;
+  c.lr = 0.1;
+  c.dropout = 0.25;
+  expect_resume_is_bit_identical(c, [](TrainConfig& f) { f.stop_after_steps = 4; });
+
+  TrainConfig plain = tiny("sgd", "sgd_no_dropout");
+  plain.epochs = 3;
+  plain.lr = 0.1;
+  TrainConfig again = c;
+  again.overwrite = true;
+  const TrainResult with = run_training(again), without = run_training(plain);
+  EXPECT_NE(with.parameters, without.parameters);
+
+  TrainConfig other = c;
+  other.dropout = 0.5;
+  other.resume = true;
+  other.epochs = 4;
+  try {
+    run_training(other);
+    ADD_FAILURE() << "a resume with another --dropout was accepted";
+  } catch (const CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("--dropout"), std::string::npos) << e.what();
+  }
+  TrainConfig bad = tiny("sgd", "sgd_bad_dropout");
+  bad.dropout = 1;
+  EXPECT_NE(what_is_thrown([&] { run_training(bad); }).find("--dropout 1: expected a probability in [0, 1)"),
+            std::string::npos);
+}
+
 // The grammar of --lr-schedule: each refusal names the part that is wrong.
 TEST(TrainOptions, LrScheduleSpecsParseToTheirRulesAndBadOnesAreRefusedNamingThePart) {
   namespace sch = curv::optim::schedule;
