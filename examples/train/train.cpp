@@ -248,11 +248,12 @@ TrainResult train(const TrainConfig& c) {
   if (!c.log.empty() && started)
     csv.emplace(c.log, opt::CsvLoggerOptions{log_columns(c),
                                              resumed ? CsvLog::Mode::append : CsvLog::Mode::truncate});
+  std::vector<std::string> shown{"train_loss", "val_loss", "val_accuracy"};
+  if (c.log_test) shown.push_back("test_accuracy");
   opt::ProgressPrinter<T> printer({.epochs = c.epochs,
                                    .write = print,
                                    .suffix = [&runner](const opt::CallbackContext<T>&) { return runner->summary(); },
-                                   .metrics = c.log_test ? std::vector<std::string>{"train_loss", "val_loss", "val_accuracy", "test_accuracy"}
-                                                         : std::vector<std::string>{"train_loss", "val_loss", "val_accuracy"}});
+                                   .metrics = std::move(shown)});
   std::optional<opt::Checkpointer<T>> checkpointer;
   if (c.checkpoint_every) checkpointer.emplace(c.checkpoint_every, [&](const opt::CallbackContext<T>&) { save_checkpoint(); });
   const opt::CallbackList<T> callbacks({validation ? &*validation : nullptr, test_curve ? &*test_curve : nullptr, &epoch_check,

@@ -5,7 +5,8 @@
 // The mask is not drawn from a generator's state but is a pure function of
 // (context.seed, context.stream — the layer's place in the model —,
 // context.epoch, the example's dataset row, the element's index within the
-// example) through splitmix64: the same example gets the same mask in any
+// example) — splitmix64 of the first four, a 32-bit bijective hash of that
+// and the element (dropout.cpp) — the same example gets the same mask in any
 // minibatch, on any thread, at any batch size, and again after a resume. So
 // for a fixed epoch the training loss is one deterministic function of w:
 // y = x ⊙ m with a constant m, whose four rules are ad::mul's — its gradient
