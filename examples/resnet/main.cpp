@@ -114,8 +114,8 @@ int run(const Config& c) {
   if (c.train_size == 0 || c.train_size + c.val_size > files.train.size() || c.test_size == 0 ||
       c.test_size > files.test.size())
     throw std::invalid_argument(c.data + " holds " + std::to_string(files.train.size()) + " training and " +
-                                std::to_string(files.test.size()) + " test images: too few for --train-size, " +
-                                "--val-size and --test-size (each of the first and last at least 1)");
+                                std::to_string(files.test.size()) + " test images; expected --train-size >= 1, " +
+                                "--train-size + --val-size and 1 <= --test-size within them");
   ds::SplitSizes sizes;
   sizes.train = c.train_size;
   sizes.validation = c.val_size;
@@ -145,23 +145,23 @@ int run(const Config& c) {
   const opt::Callbacks<T> callbacks{&validation, &printer};
 
   const ds::Evaluation start = ds::evaluate(model, loss, parts.train, w0, eval);
-  curv::Tensor<T> w;
+  opt::Result<T> result;  // SCG's or Adam's, without their states
   if (c.optimizer == "scg") {
     opt::ScgOptions o;
     o.max_iterations = c.epochs;
     o.record_trace = false;
-    w = opt::SCG<T>(o).minimize(objective, w0, callbacks).x;
+    result = opt::SCG<T>(o).minimize(objective, w0, callbacks);
   } else {
     opt::AdamOptions o;
     o.max_iterations = std::numeric_limits<std::size_t>::max();
     o.max_epochs = c.epochs;
     o.learning_rate = c.learning_rate;
     o.record_trace = false;
-    w = opt::Adam<T>(o).minimize(objective, w0, callbacks).x;
+    result = opt::Adam<T>(o).minimize(objective, w0, callbacks);
   }
-  const ds::Evaluation end = ds::evaluate(model, loss, parts.train, w, eval);
-  const ds::Evaluation tested = ds::evaluate(model, loss, test, w, eval);
-  std::cout << "train_loss_start=" << start.loss << " train_loss_end=" << end.loss << " train_accuracy=" << end.accuracy
+  const ds::Evaluation end = ds::evaluate(model, loss, parts.train, result.x, eval);
+  const ds::Evaluation tested = ds::evaluate(model, loss, test, result.x, eval);
+  std::cout << "stopped: " << result.message << "\ntrain_loss_start=" << start.loss << " train_loss_end=" << end.loss << " train_accuracy=" << end.accuracy
             << "\ntest_loss=" << tested.loss << " test_accuracy=" << tested.accuracy << std::endl;
   return 0;
 }
