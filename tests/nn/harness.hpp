@@ -94,6 +94,19 @@ inline void expect_float32_matches_float64(const Module<float>& m32, const Modul
   EXPECT_TRUE(r.ok()) << r.message();
 }
 
+// Both checks in a forward context (e.g. training, for a Dropout inside):
+// float64 against finite differences, float32 against float64.
+inline void expect_derivatives_in(const ForwardContext& context, const Module<double>& m64, const Module<float>& m32,
+                                  const Problem& pr) {
+  curv::testing::CheckOptions o;
+  o.atol = 1e-7;
+  const auto r = curv::testing::check_module(m64, pr.w, pr.x, context, o);
+  EXPECT_TRUE(r.ok()) << r.message();
+  o.float32_rtol = o.float32_atol = 2e-4;
+  const auto r32 = curv::testing::check_module_float32(m32, m64, pr.w, pr.x, context, o);
+  EXPECT_TRUE(r32.ok()) << r32.message();
+}
+
 // The message of the std::invalid_argument that f throws ("" if none).
 template <class F>
 std::string error_of(F f) {

@@ -129,13 +129,7 @@ TEST(Dropout, TrainingDerivativesAreExactInFloat64AndFloat32MatchesFloat64) {
     m32.emplace<Dropout<float>>("drop", p);
     m32.emplace<Linear<float>>("fc2", LinearOptions{6, 2});
     const Problem pr{randn({m64.num_parameters()}, 3), randn({5, 4}, 4)};
-    curv::testing::CheckOptions o;
-    o.atol = 1e-7;
-    const auto r = curv::testing::check_module(m64, pr.w, pr.x, context, o);
-    EXPECT_TRUE(r.ok()) << r.message();
-    o.float32_rtol = o.float32_atol = 2e-4;
-    const auto r32 = curv::testing::check_module_float32(m32, m64, pr.w, pr.x, context, o);
-    EXPECT_TRUE(r32.ok()) << r32.message();
+    expect_derivatives_in(context, m64, m32, pr);
     // The training pass differs from evaluation: the check above saw a mask.
     EXPECT_GT(relative_error(run(m64, pr.w, pr.x, context), run(m64, pr.w, pr.x, ForwardContext{})), 1e-3);
   }

@@ -53,13 +53,7 @@ TEST(Residual, DerivativesAreExactAlsoWithADropoutInsideInTraining) {
     const Residual<double> m64(body<double>(4, 3, p), std::make_shared<const Linear<double>>(LinearOptions{4, 3}));
     const Residual<float> m32(body<float>(4, 3, p), std::make_shared<const Linear<float>>(LinearOptions{4, 3}));
     const Problem pr{randn({m64.num_parameters()}, 5), randn({6, 4}, 6)};
-    curv::testing::CheckOptions o;
-    o.atol = 1e-7;
-    const auto r = curv::testing::check_module(m64, pr.w, pr.x, training, o);
-    EXPECT_TRUE(r.ok()) << r.message();
-    o.float32_rtol = o.float32_atol = 2e-4;
-    const auto r32 = curv::testing::check_module_float32(m32, m64, pr.w, pr.x, training, o);
-    EXPECT_TRUE(r32.ok()) << r32.message();
+    expect_derivatives_in(training, m64, m32, pr);
   }
   const Residual<double> plain(body<double>(4, 4));
   expect_module_derivatives(plain, {randn({plain.num_parameters()}, 7), randn({2, 4}, 8)});
