@@ -173,6 +173,7 @@ struct Accumulator<T>::Slot {
 template <class T>
 struct Accumulator<T>::Totals {
   double loss = 0;
+  std::size_t count = 0;  // examples: the dataset's, or with reduce every shard's
   std::optional<Tensor<double>> first, second;  // none until a batch adds one
   std::size_t correct = 0;
   std::vector<std::size_t> class_count, class_correct;
@@ -189,7 +190,9 @@ Accumulator<T>::Accumulator(const nn::Module<T>& model, const nn::Loss<T>& loss,
       batch_size_(resolve_batch_size("curv::datasets::Accumulator", options.batch_size, data.size())),
       threads_(options.threads),
       mode_(options.mode),
-      seed_(options.seed) {
+      seed_(options.seed),
+      reduce_(std::move(options.reduce)),
+      first_row_(options.first_row) {
   if (n_ == 0)
     throw std::invalid_argument("curv::datasets::Accumulator: the dataset is empty; expected at least one example");
   threads_ = detail::resolve_threads("curv::datasets::Accumulator", threads_);
@@ -258,12 +261,13 @@ typename Accumulator<T>::Recording Accumulator<T>::record_checked(Pass pass, Bat
                                                                   const detail::BatchPlace& place, const Tensor<T>& w,
                                                                   const Tensor<T>* v) const {
   check_finite(batch, place, w);
-  // The examples' rows as the model is told them: through the ids when set.
+  // The examples' rows as the model is told them: through the ids when
+  // set, in the whole dataset when this one is a shard.
   std::vector<std::size_t> ids;
   std::span<const std::size_t> rows = place.rows;
-  if (example_ids_ && !rows.empty()) {
+  if ((example_ids_ || first_row_) && !rows.empty()) {
     ids.reserve(rows.size());
-    for (const std::size_t r : rows) ids.push_back(example_ids_->at(r));
+    for (const std::size_t r : rows) ids.push_back((example_ids_ ? example_ids_->at(r) : r) + first_row_);
     rows = ids;
   }
   const nn::ForwardContext context{pass == Pass::evaluate ? nn::Mode::eval : mode_, seed_,
@@ -357,7 +361,31 @@ typename Accumulator<T>::Recording Accumulator<T>::record_batch(Pass pass, Batch
 
 template <class T>
 typename Accumulator<T>::Totals Accumulator<T>::run(Pass pass, const Tensor<T>& w, const Tensor<T>* v) const {
+  Totals t = run_local(pass, w, v);
+  if (!reduce_) return t;
+  // The shards' totals summed across processes: the counts (exact in double
+  // up to 2⁵³) and the loss in one message, then each parameter-sized total.
+  const std::size_t classes = t.class_count.size();
+  std::vector<double> scalars{t.loss, static_cast<double>(t.count), static_cast<double>(t.correct)};
+  scalars.insert(scalars.end(), t.class_count.begin(), t.class_count.end());
+  scalars.insert(scalars.end(), t.class_correct.begin(), t.class_correct.end());
+  reduce_(scalars);
+  t.loss = scalars[0];
+  t.count = static_cast<std::size_t>(scalars[1]);
+  t.correct = static_cast<std::size_t>(scalars[2]);
+  for (std::size_t c = 0; c < classes; ++c) {
+    t.class_count[c] = static_cast<std::size_t>(scalars[3 + c]);
+    t.class_correct[c] = static_cast<std::size_t>(scalars[3 + classes + c]);
+  }
+  for (std::optional<Tensor<double>>* total : {&t.first, &t.second})
+    if (*total) reduce_(std::span<double>((*total)->data(), (*total)->size()));
+  return t;
+}
+
+template <class T>
+typename Accumulator<T>::Totals Accumulator<T>::run_local(Pass pass, const Tensor<T>& w, const Tensor<T>* v) const {
   Totals t;
+  t.count = n_;
   const std::size_t batches = num_batches();
   std::size_t added = 0;  // batches in the totals so far, for the progress callback
   auto check_cancel = [&](std::size_t b) {
@@ -463,15 +491,16 @@ typename Accumulator<T>::Totals Accumulator<T>::run(Pass pass, const Tensor<T>& 
 template <class T>
 double Accumulator<T>::value(const Tensor<T>& w) const {
   check_vector("value", "w", w);
-  return run(Pass::value, w, nullptr).loss / static_cast<double>(n_);
+  const Totals t = run(Pass::value, w, nullptr);
+  return t.loss / static_cast<double>(t.count);
 }
 
 template <class T>
 double Accumulator<T>::value_and_grad(const Tensor<T>& w, Tensor<T>& grad) const {
   check_vector("value_and_grad", "w", w);
   Totals t = run(Pass::gradient, w, nullptr);
-  grad = mean_of<T>(std::move(t.first), n_, dim());
-  return t.loss / static_cast<double>(n_);
+  grad = mean_of<T>(std::move(t.first), t.count, dim());
+  return t.loss / static_cast<double>(t.count);
 }
 
 template <class T>
@@ -479,9 +508,9 @@ double Accumulator<T>::hvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& gr
   check_vector("hvp", "w", w);
   check_vector("hvp", "v", v);
   Totals t = run(Pass::hvp, w, &v);
-  grad = mean_of<T>(std::move(t.first), n_, dim());
-  hv = mean_of<T>(std::move(t.second), n_, dim());
-  return t.loss / static_cast<double>(n_);
+  grad = mean_of<T>(std::move(t.first), t.count, dim());
+  hv = mean_of<T>(std::move(t.second), t.count, dim());
+  return t.loss / static_cast<double>(t.count);
 }
 
 template <class T>
@@ -489,9 +518,9 @@ double Accumulator<T>::gnvp(const Tensor<T>& w, const Tensor<T>& v, Tensor<T>& g
   check_vector("gnvp", "w", w);
   check_vector("gnvp", "v", v);
   Totals t = run(Pass::gnvp, w, &v);
-  grad = mean_of<T>(std::move(t.first), n_, dim());
-  gv = mean_of<T>(std::move(t.second), n_, dim());
-  return t.loss / static_cast<double>(n_);
+  grad = mean_of<T>(std::move(t.first), t.count, dim());
+  gv = mean_of<T>(std::move(t.second), t.count, dim());
+  return t.loss / static_cast<double>(t.count);
 }
 
 template <class T>
@@ -499,10 +528,10 @@ Evaluation Accumulator<T>::evaluate(const Tensor<T>& w) const {
   check_vector("evaluate", "w", w);
   Totals t = run(Pass::evaluate, w, nullptr);
   Evaluation e;
-  e.loss = t.loss / static_cast<double>(n_);
+  e.loss = t.loss / static_cast<double>(t.count);
   e.correct = t.correct;
-  e.count = n_;
-  e.accuracy = static_cast<double>(t.correct) / static_cast<double>(n_);
+  e.count = t.count;
+  e.accuracy = static_cast<double>(t.correct) / static_cast<double>(t.count);
   e.class_count = std::move(t.class_count);
   e.class_correct = std::move(t.class_correct);
   return e;

@@ -32,6 +32,11 @@
 //    size. A non-finite
 //    loss from finite data (overflow at a bad w) is no error: the pass
 //    returns it, as optim's objective contract asks.
+//  * A dataset sharded over several processes (curv::dist) is one dataset:
+//    with the reduce option set, each process accumulates its shard as above
+//    and the pass's double totals — loss, example count, correct and
+//    per-class counts, gradient, H·v or G·v — are summed across processes
+//    by reduce before the means are taken over the whole dataset's N.
 //  * The model runs in a forward context (nn::ForwardContext): the mode and
 //    seed of the options, the epoch (set_epoch; a loader's minibatch: the
 //    loader's epoch) and each example's dataset row — not its place in the
@@ -46,6 +51,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -77,6 +83,17 @@ struct AccumulatorOptions {
   // its seed: nn::ForwardContext (forward_context.hpp).
   nn::Mode mode = nn::Mode::train;
   std::uint64_t seed = 0;
+  // For a shard of a dataset held by several processes: x ← the sum of x
+  // over the processes, the same on each (dist::Communicator::reducer()).
+  // Called at the end of every full pass, on the calling thread, with each
+  // of the pass's totals in turn (the counts and the loss, then the
+  // gradient, then H·v or G·v); every process must run the same passes.
+  // Empty (the default): this dataset is the whole dataset.
+  std::function<void(std::span<double>)> reduce = {};
+  // The row in the whole dataset of this dataset's example 0, for a shard:
+  // the model is told row first_row + i for example i (ForwardContext::rows),
+  // so that an example's Dropout mask does not depend on how it is sharded.
+  std::size_t first_row = 0;
 };
 
 // Which full pass over the dataset an Accumulator is running.
@@ -119,6 +136,7 @@ class Accumulator {
   std::size_t dim() const { return model_.num_parameters(); }
   // The module every pass runs: the model, or nn::fuse(model) (options.fuse).
   const nn::Module<T>& model() const { return model_; }
+  // Examples in this accumulator's dataset (with reduce: this process's shard).
   std::size_t size() const { return n_; }
   std::size_t batch_size() const { return batch_size_; }
   std::size_t num_batches() const { return (n_ + batch_size_ - 1) / batch_size_; }
@@ -185,7 +203,8 @@ class Accumulator {
   Recording record_checked(Pass pass, Batch<T> batch, const detail::BatchPlace& place, const Tensor<T>& w,
                            const Tensor<T>* v) const;
   Slot sweep_batch(Pass pass, Recording&& r) const;
-  Totals run(Pass pass, const Tensor<T>& w, const Tensor<T>* v) const;
+  Totals run(Pass pass, const Tensor<T>& w, const Tensor<T>* v) const;  // run_local, then reduce
+  Totals run_local(Pass pass, const Tensor<T>& w, const Tensor<T>* v) const;
   double run_single(Batch<T> batch, const detail::BatchPlace& place, const Tensor<T>& w, Tensor<T>* grad) const;
   void check_vector(const char* fn, const char* arg, const Tensor<T>& x) const;
   void check_finite(const Batch<T>& batch, const detail::BatchPlace& place, const Tensor<T>& w) const;
@@ -199,6 +218,8 @@ class Accumulator {
   int threads_;
   nn::Mode mode_;
   std::uint64_t seed_;
+  std::function<void(std::span<double>)> reduce_;
+  std::size_t first_row_;
   std::uint64_t epoch_ = 0;
   const std::vector<std::size_t>* example_ids_ = nullptr;
   Progress progress_;

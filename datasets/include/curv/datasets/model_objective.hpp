@@ -14,7 +14,9 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -42,6 +44,12 @@ struct ModelObjectiveOptions {
   double curvature_fraction = 1;
   // Seed of those subsamples: sample s is drawn from mix_seed(curvature_seed, s).
   std::uint64_t curvature_seed = 0;
+  // The dataset as a shard of one held by several processes (curv::dist):
+  // AccumulatorOptions::reduce and first_row, for the full passes and the
+  // sampled products. A subsample is then drawn from each shard with the
+  // same fraction. The stochastic interface stays this process's own.
+  std::function<void(std::span<double>)> reduce = {};
+  std::size_t first_row = 0;
 };
 
 namespace detail {
@@ -52,6 +60,8 @@ inline AccumulatorOptions accumulator_options(const ModelObjectiveOptions& o) {
   a.threads = o.threads;
   a.mode = nn::Mode::train;
   a.seed = o.seed;
+  a.reduce = o.reduce;
+  a.first_row = o.first_row;
   return a;
 }
 }  // namespace detail
