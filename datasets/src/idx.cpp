@@ -18,6 +18,7 @@
 #include <fstream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace curv::datasets {
@@ -49,6 +50,9 @@ std::uint32_t big_endian32(const std::uint8_t* p) {
 // more than 1032·n bytes of data, so a header claiming more is refused unread.
 constexpr std::uint64_t max_deflate_ratio = 1032;
 
+// The records a read keeps: all (std::nullopt), or these, strictly increasing.
+using Rows = std::optional<std::span<const std::size_t>>;
+
 // An IDX file read front to back: the header first, checked, and what it
 // claims checked against the file's real size (plain) or against deflate's
 // maximum ratio (gzip) before anything is allocated; then the data in chunks;
@@ -62,22 +66,40 @@ class IdxReader {
   }
 
   const std::vector<std::size_t>& dims() const { return dims_; }
-  std::size_t count() const { return count_; }
 
-  // Hands the data to sink(chunk, n, first) in order, then checks the end.
+  // The bytes of one record, dims[1] × … × dims[n−1] (none when dims[0] is 0).
+  std::size_t record_bytes() const { return dims_[0] ? count_ / dims_[0] : 0; }
+
+  // Hands the records `rows` (all of them for std::nullopt; otherwise
+  // strictly increasing and below dims()[0], which the caller checks) to
+  // sink(chunk, n, first) in order, `first` counting the bytes handed before;
+  // skips the others (a seek in a plain file, inflation in a gzip one); then
+  // checks the end. Consecutive records are read as one run, in chunks of at
+  // most 1 MiB, so that all rows read exactly as the whole body.
   template <class Sink>
-  void read_data(Sink&& sink) {
+  void read_data(Rows rows, Sink&& sink) {
     std::vector<std::uint8_t> chunk(std::min<std::size_t>(count_, std::size_t(1) << 20));
-    for (std::size_t done = 0; done < count_;) {
-      const std::size_t want = std::min(chunk.size(), count_ - done);
-      const std::size_t got = read(chunk.data(), want);
-      if (got < want)
-        throw fail(pos_, "truncated data: dimensions " + shape_string(dims_) + " need " + std::to_string(count_) +
-                             " bytes from offset " + std::to_string(header_) + "; expected " +
-                             std::to_string(count_ - done - got) + " more bytes, found end of " +
-                             (gzip_ ? "the gzip stream" : "file"));
-      sink(chunk.data(), got, done);
-      done += got;
+    std::size_t done = 0;
+    auto run = [&](std::size_t bytes) {
+      for (const std::size_t end = done + bytes; done < end;) {
+        const std::size_t n = std::min(chunk.size(), end - done);
+        read_exact(chunk.data(), n);
+        sink(chunk.data(), n, done);
+        done += n;
+      }
+    };
+    if (!rows) {
+      run(count_);
+    } else {
+      const std::size_t record = record_bytes();
+      for (std::size_t i = 0; i < rows->size();) {
+        std::size_t j = i + 1;
+        while (j < rows->size() && (*rows)[j] == (*rows)[j - 1] + 1) ++j;
+        skip_to((*rows)[i] * record, chunk);
+        run((j - i) * record);
+        i = j;
+      }
+      skip_to(count_, chunk);  // a gzip stream is checked to its end, the trailer's CRC included
     }
     check_end();
   }
@@ -169,6 +191,41 @@ class IdxReader {
     }
     pos_ += got;
     return got;
+  }
+
+  // Exactly n bytes of data, or an IdxError naming what is missing.
+  void read_exact(std::uint8_t* dst, std::size_t n) {
+    if (read(dst, n) < n)
+      throw fail(pos_, "truncated data: dimensions " + shape_string(dims_) + " need " + std::to_string(count_) +
+                           " bytes from offset " + std::to_string(header_) + "; expected " +
+                           std::to_string(count_ - (pos_ - header_)) + " more bytes, found end of " +
+                           (gzip_ ? "the gzip stream" : "file"));
+  }
+
+  // Moves ahead to byte `offset` of the data: in a plain file within the
+  // buffered window or by a seek (the file's size was checked against the
+  // header), in a gzip file by inflating into `scratch`.
+  void skip_to(std::size_t offset, std::vector<std::uint8_t>& scratch) {
+    std::uint64_t n = header_ + offset - pos_;
+    if (!gzip_) {
+      if (n <= raw_len_ - raw_pos_) {
+        raw_pos_ += static_cast<std::size_t>(n);
+      } else {
+        const std::uint64_t at = header_ + offset;  // in a plain file, data offset = file offset
+        if (::lseek(fd_.fd, static_cast<off_t>(at), SEEK_SET) < 0)
+          throw std::runtime_error("curv::datasets::read_idx: cannot seek in " + quoted(file_) + ": " +
+                                   std::strerror(errno));
+        raw_offset_ = at;
+        raw_len_ = raw_pos_ = 0;
+      }
+      pos_ += n;
+      return;
+    }
+    while (n > 0) {
+      const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(scratch.size(), n));
+      read_exact(scratch.data(), k);
+      n -= k;
+    }
   }
 
   void read_header(std::size_t dimensions) {
@@ -279,18 +336,61 @@ class IdxReader {
   std::size_t header_ = 0, count_ = 0;
 };
 
+void check_dimensions(const std::string& fn, std::size_t dimensions) {
+  if (dimensions == 0 || dimensions > 255)
+    throw std::invalid_argument(fn + ": " + std::to_string(dimensions) + " dimensions, expected 1 to 255");
+}
+
+// A shard's rows are a sorted set of record numbers; checked before the file is opened.
+void check_increasing(const std::string& fn, std::span<const std::size_t> rows) {
+  for (std::size_t i = 1; i < rows.size(); ++i)
+    if (rows[i] <= rows[i - 1])
+      throw std::invalid_argument(fn + ": rows[" + std::to_string(i) + "] = " + std::to_string(rows[i]) +
+                                  " after rows[" + std::to_string(i - 1) + "] = " + std::to_string(rows[i - 1]) +
+                                  ", expected strictly increasing rows (sorted, no duplicates)");
+}
+
+// Checked once the header is read, before the body.
+void check_below(const std::string& fn, std::span<const std::size_t> rows, std::size_t count,
+                 const std::filesystem::path& file) {
+  if (rows.empty() || rows.back() < count) return;
+  const auto i = static_cast<std::size_t>(std::lower_bound(rows.begin(), rows.end(), count) - rows.begin());
+  throw std::invalid_argument(fn + ": rows[" + std::to_string(i) + "] = " + std::to_string(rows[i]) +
+                              ", expected a row below " + std::to_string(count) + ", the record count of " +
+                              quoted(file));
+}
+
+// The first dimension of a read: the rows kept.
+std::size_t selected(const IdxReader& r, Rows rows) { return rows ? rows->size() : r.dims()[0]; }
+
+IdxArray read_array(const std::string& fn, const std::filesystem::path& file, std::size_t dimensions, Rows rows) {
+  check_dimensions(fn, dimensions);
+  if (rows) check_increasing(fn, *rows);
+  IdxReader r(file, dimensions);
+  if (rows) check_below(fn, *rows, r.dims()[0], file);
+  IdxArray a;
+  a.dims = r.dims();
+  a.dims[0] = selected(r, rows);
+  a.data.reserve(a.dims[0] * r.record_bytes());  // address space only: pages are touched as data arrives
+  r.read_data(rows, [&](const std::uint8_t* chunk, std::size_t n, std::size_t) {
+    a.data.insert(a.data.end(), chunk, chunk + n);
+  });
+  return a;
+}
+
 }  // namespace
 
 IdxArray read_idx(const std::filesystem::path& file, std::size_t dimensions) {
-  if (dimensions == 0 || dimensions > 255)
-    throw std::invalid_argument("curv::datasets::read_idx: " + std::to_string(dimensions) +
-                                " dimensions, expected 1 to 255");
-  IdxReader r(file, dimensions);
-  IdxArray a;
-  a.dims = r.dims();
-  a.data.reserve(r.count());  // address space only: pages are touched as data arrives
-  r.read_data([&](const std::uint8_t* chunk, std::size_t n, std::size_t) { a.data.insert(a.data.end(), chunk, chunk + n); });
-  return a;
+  return read_array("curv::datasets::read_idx", file, dimensions, std::nullopt);
+}
+
+std::vector<std::size_t> read_idx_dims(const std::filesystem::path& file, std::size_t dimensions) {
+  check_dimensions("curv::datasets::read_idx_dims", dimensions);
+  return IdxReader(file, dimensions).dims();
+}
+
+IdxArray read_idx_rows(const std::filesystem::path& file, std::size_t dimensions, std::span<const std::size_t> rows) {
+  return read_array("curv::datasets::read_idx_rows", file, dimensions, rows);
 }
 
 void write_idx(const std::filesystem::path& file, std::span<const std::size_t> dims,
@@ -352,59 +452,98 @@ void write_idx(const std::filesystem::path& file, std::span<const std::size_t> d
 
 namespace {
 
-// The data of an open reader as images (count, 1, rows, cols) scaled to [0, 1].
+// The records `rows` (all for std::nullopt) of an open reader as images
+// (rows, 1, height, width) scaled to [0, 1].
 template <class T>
-Tensor<T> images_of(IdxReader& r) {
+Tensor<T> images_of(IdxReader& r, Rows rows) {
   std::array<T, 256> scale;
   for (std::size_t v = 0; v < 256; ++v) scale[v] = static_cast<T>(v) / T(255);
-  Tensor<T> images = Tensor<T>::from_shape({r.dims()[0], std::size_t(1), r.dims()[1], r.dims()[2]});
+  Tensor<T> images = Tensor<T>::from_shape({selected(r, rows), std::size_t(1), r.dims()[1], r.dims()[2]});
   T* out = images.data();
-  r.read_data([&](const std::uint8_t* chunk, std::size_t n, std::size_t first) {
+  r.read_data(rows, [&](const std::uint8_t* chunk, std::size_t n, std::size_t first) {
     for (std::size_t i = 0; i < n; ++i) out[first + i] = scale[chunk[i]];
   });
   return images;
 }
 
 template <class T>
-Tensor<T> labels_of(IdxReader& r) {
-  Tensor<T> labels = Tensor<T>::from_shape({r.dims()[0]});
+Tensor<T> labels_of(IdxReader& r, Rows rows) {
+  Tensor<T> labels = Tensor<T>::from_shape({selected(r, rows)});
   T* out = labels.data();
-  r.read_data([&](const std::uint8_t* chunk, std::size_t n, std::size_t first) {
+  r.read_data(rows, [&](const std::uint8_t* chunk, std::size_t n, std::size_t first) {
     for (std::size_t i = 0; i < n; ++i) out[first + i] = static_cast<T>(chunk[i]);
   });
   return labels;
+}
+
+template <class T>
+Tensor<T> read_images(const std::string& fn, const std::filesystem::path& file, Rows rows) {
+  if (rows) check_increasing(fn, *rows);
+  IdxReader r(file, 3);
+  if (rows) check_below(fn, *rows, r.dims()[0], file);
+  return images_of<T>(r, rows);
+}
+
+template <class T>
+Tensor<T> read_labels(const std::string& fn, const std::filesystem::path& file, Rows rows) {
+  if (rows) check_increasing(fn, *rows);
+  IdxReader r(file, 1);
+  if (rows) check_below(fn, *rows, r.dims()[0], file);
+  return labels_of<T>(r, rows);
+}
+
+// Both headers are read and their counts compared before either body; row i
+// of the result is record rows[i] (or i) of both files.
+template <class T>
+TensorDataset<T> read_dataset(const std::string& fn, const std::filesystem::path& images,
+                              const std::filesystem::path& labels, Rows rows) {
+  if (rows) check_increasing(fn, *rows);
+  IdxReader y_reader(labels, 1);
+  IdxReader x_reader(images, 3);
+  const std::size_t count = x_reader.dims()[0];
+  if (count != y_reader.dims()[0])
+    throw IdxError(fn + ": " + quoted(images) + " holds " + std::to_string(count) +
+                       " images (count at byte offset 4) but " + quoted(labels) + " holds " +
+                       std::to_string(y_reader.dims()[0]) + " labels (count at byte offset 4); expected the same count",
+                   images, 4);
+  if (rows) check_below(fn, *rows, count, images);
+  Tensor<T> y = labels_of<T>(y_reader, rows);
+  Tensor<T> x = images_of<T>(x_reader, rows);
+  Provenance read(images.filename().string(), labels.filename().string(), count);
+  return TensorDataset<T>(std::move(x), std::move(y), rows ? read.subset(*rows) : std::move(read));
 }
 
 }  // namespace
 
 template <class T>
 Tensor<T> read_idx_images(const std::filesystem::path& file) {
-  IdxReader r(file, 3);
-  return images_of<T>(r);
+  return read_images<T>("curv::datasets::read_idx_images", file, std::nullopt);
+}
+
+template <class T>
+Tensor<T> read_idx_images(const std::filesystem::path& file, std::span<const std::size_t> rows) {
+  return read_images<T>("curv::datasets::read_idx_images", file, rows);
 }
 
 template <class T>
 Tensor<T> read_idx_labels(const std::filesystem::path& file) {
-  IdxReader r(file, 1);
-  return labels_of<T>(r);
+  return read_labels<T>("curv::datasets::read_idx_labels", file, std::nullopt);
 }
 
-// Both headers are read and their counts compared before either body.
+template <class T>
+Tensor<T> read_idx_labels(const std::filesystem::path& file, std::span<const std::size_t> rows) {
+  return read_labels<T>("curv::datasets::read_idx_labels", file, rows);
+}
+
 template <class T>
 TensorDataset<T> read_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels) {
-  IdxReader y_reader(labels, 1);
-  IdxReader x_reader(images, 3);
-  if (x_reader.dims()[0] != y_reader.dims()[0])
-    throw IdxError("curv::datasets::read_idx_dataset: " + quoted(images) + " holds " +
-                       std::to_string(x_reader.dims()[0]) + " images (count at byte offset 4) but " +
-                       quoted(labels) + " holds " + std::to_string(y_reader.dims()[0]) +
-                       " labels (count at byte offset 4); expected the same count",
-                   images, 4);
-  Tensor<T> y = labels_of<T>(y_reader);
-  Tensor<T> x = images_of<T>(x_reader);
-  const std::size_t rows = x_reader.dims()[0];
-  return TensorDataset<T>(std::move(x), std::move(y),
-                          Provenance(images.filename().string(), labels.filename().string(), rows));
+  return read_dataset<T>("curv::datasets::read_idx_dataset", images, labels, std::nullopt);
+}
+
+template <class T>
+TensorDataset<T> read_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels,
+                                  std::span<const std::size_t> rows) {
+  return read_dataset<T>("curv::datasets::read_idx_dataset", images, labels, rows);
 }
 
 std::filesystem::path find_idx_file(const std::filesystem::path& dir, const std::string& name) {
@@ -448,6 +587,14 @@ template Tensor<float> read_idx_labels(const std::filesystem::path&);
 template Tensor<double> read_idx_labels(const std::filesystem::path&);
 template TensorDataset<float> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&);
 template TensorDataset<double> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&);
+template Tensor<float> read_idx_images(const std::filesystem::path&, std::span<const std::size_t>);
+template Tensor<double> read_idx_images(const std::filesystem::path&, std::span<const std::size_t>);
+template Tensor<float> read_idx_labels(const std::filesystem::path&, std::span<const std::size_t>);
+template Tensor<double> read_idx_labels(const std::filesystem::path&, std::span<const std::size_t>);
+template TensorDataset<float> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&,
+                                               std::span<const std::size_t>);
+template TensorDataset<double> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&,
+                                                std::span<const std::size_t>);
 template TrainTest<float> load_mnist(const std::filesystem::path&);
 template TrainTest<double> load_mnist(const std::filesystem::path&);
 

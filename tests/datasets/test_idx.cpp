@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../fuzz/fuzz_input.hpp"
@@ -402,6 +404,227 @@ TEST_F(Idx, CountsAreComparedBeforeTheBodiesAreRead) {
             curv::fuzz::ChildOutcome::threw_expected);
 }
 
+// ---- Shards: read_idx_dims and read_idx_rows -------------------------------
+
+using Rows = std::vector<std::size_t>;
+
+// What read_idx_rows must equal: the whole file read, then the rows picked.
+curv::datasets::IdxArray pick(const curv::datasets::IdxArray& all, const Rows& rows) {
+  const std::size_t record = all.dims[0] ? all.data.size() / all.dims[0] : 0;
+  curv::datasets::IdxArray a{all.dims, {}};
+  a.dims[0] = rows.size();
+  for (std::size_t r : rows)
+    a.data.insert(a.data.end(), all.data.begin() + r * record, all.data.begin() + (r + 1) * record);
+  return a;
+}
+
+Rows every(std::size_t count, std::size_t stride, std::size_t first = 0) {
+  Rows rows;
+  for (std::size_t r = first; r < count; r += stride) rows.push_back(r);
+  return rows;
+}
+
+// 2,000 images of 784 bytes: 1.5 MiB, more than the plain reader's 64 KiB
+// window (so rows far apart are sought) and the 1 MiB chunk a gzip stream is
+// skipped through.
+TEST_F(Idx, ReadRowsEqualsReadingEverythingAndPickingTheRowsPlainAndGzip) {
+  const Bytes raw = images_file(2000, 28, 28);
+  const Rows row_sets[] = {{}, {0}, {1999}, {0, 1999}, {5, 6, 7, 8, 1000, 1001, 1500}, every(2000, 7, 3),
+                           every(2000, 1)};
+  for (const std::string name : {"images", "images.gz"}) {
+    const fs::path p = write_raw(name, raw);
+    const auto all = curv::datasets::read_idx(p, 3);
+    for (const Rows& rows : row_sets) {
+      const auto a = curv::datasets::read_idx_rows(p, 3, rows);
+      const auto expected = pick(all, rows);
+      EXPECT_EQ(a.dims, expected.dims) << name << ", " << rows.size() << " rows";
+      EXPECT_TRUE(a.data == expected.data) << name << ", " << rows.size() << " rows";
+    }
+    EXPECT_EQ(curv::datasets::read_idx_rows(p, 3, every(2000, 1)).data, all.data) << name;
+  }
+  const Bytes labels = labels_file({7, 1, 4, 0, 9});
+  for (const std::string name : {"labels", "labels.gz"}) {
+    const auto a = curv::datasets::read_idx_rows(write_raw(name, labels), 1, Rows{1, 3, 4});
+    EXPECT_EQ(a.dims, (std::vector<std::size_t>{3}));
+    EXPECT_EQ(a.data, (Bytes{1, 0, 9})) << name;
+  }
+}
+
+TEST_F(Idx, TypedShardsAreTheRowsOfTheWholeAndTheirProvenanceNamesTheRecords) {
+  const Bytes raw = images_file(50, 4, 3);
+  Bytes labels;
+  for (std::uint8_t i = 0; i < 50; ++i) labels.push_back(i % 10);
+  const Rows rows{2, 3, 17, 49};
+  for (const std::string gz : {"", ".gz"}) {
+    const fs::path images = write_raw("train-images-idx3-ubyte" + gz, raw);
+    const fs::path targets = write_raw("train-labels-idx1-ubyte" + gz, labels_file(labels));
+    const auto whole = curv::datasets::read_idx_dataset<double>(images, targets);
+    const auto shard = curv::datasets::read_idx_dataset<double>(images, targets, rows);
+    const auto picked = whole.get_batch(rows);
+    ASSERT_EQ(shard.size(), rows.size());
+    EXPECT_EQ(shard.inputs(), picked.inputs);
+    EXPECT_EQ(shard.targets(), picked.targets);
+    EXPECT_EQ(curv::datasets::read_idx_images<double>(images, rows), picked.inputs);
+    EXPECT_EQ(curv::datasets::read_idx_labels<double>(targets, rows), picked.targets);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto origin = shard.origin(i);
+      EXPECT_EQ(origin.record, rows[i]);
+      EXPECT_EQ(origin.inputs_record(), "train-images-idx3-ubyte" + gz + " record " + std::to_string(rows[i]));
+      EXPECT_EQ(origin.targets_record(), "train-labels-idx1-ubyte" + gz + " record " + std::to_string(rows[i]));
+    }
+    // A subset of the shard still names the files' records.
+    const Rows second{1};
+    EXPECT_EQ(shard.provenance().subset(second).origin(0).record, 3u);
+    const auto empty = curv::datasets::read_idx_dataset<float>(images, targets, Rows{});
+    EXPECT_EQ(empty.size(), 0u);
+    EXPECT_EQ(empty.inputs().shape(), (curv::Shape{0, 1, 4, 3}));
+  }
+}
+
+// The message of the std::invalid_argument that f throws, or what went otherwise.
+template <class F>
+std::string invalid_argument_of(F&& f) {
+  try {
+    f();
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("another exception: ") + e.what();
+  }
+  return "accepted";
+}
+
+TEST_F(Idx, RowsThatAreNotStrictlyIncreasingOrBeyondTheCountAreRefusedNamingThem) {
+  const fs::path images = write_raw("images", images_file(10, 2, 2));
+  const fs::path labels = write_raw("labels", labels_file({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  using namespace curv::datasets;
+  const std::string unsorted = invalid_argument_of([&] { read_idx_rows(images, 3, Rows{0, 5, 3}); });
+  EXPECT_TRUE(contains(unsorted, "curv::datasets::read_idx_rows: rows[2] = 3 after rows[1] = 5, expected strictly "
+                                 "increasing rows (sorted, no duplicates)")) << unsorted;
+  const std::string duplicate = invalid_argument_of([&] { read_idx_images<float>(images, Rows{4, 4}); });
+  EXPECT_TRUE(contains(duplicate, "curv::datasets::read_idx_images: rows[1] = 4 after rows[0] = 4")) << duplicate;
+  // Checked before the file is opened: a missing file is not the complaint.
+  const std::string before = invalid_argument_of([&] { read_idx_labels<float>(dir_ / "missing", Rows{1, 0}); });
+  EXPECT_TRUE(contains(before, "read_idx_labels: rows[1] = 0 after rows[0] = 1")) << before;
+  const std::string beyond = invalid_argument_of([&] { read_idx_rows(images, 3, Rows{0, 9, 10, 12}); });
+  EXPECT_TRUE(contains(beyond, "curv::datasets::read_idx_rows: rows[2] = 10, expected a row below 10, the record "
+                               "count of '" + images.string() + "'")) << beyond;
+  const std::string dataset = invalid_argument_of([&] { read_idx_dataset<double>(images, labels, Rows{11}); });
+  EXPECT_TRUE(contains(dataset, "curv::datasets::read_idx_dataset: rows[0] = 11, expected a row below 10")) << dataset;
+  const std::string labels_beyond = invalid_argument_of([&] { read_idx_labels<double>(labels, Rows{3, 100}); });
+  EXPECT_TRUE(contains(labels_beyond, "rows[1] = 100, expected a row below 10")) << labels_beyond;
+  const fs::path no_images = write_raw("none", images_file(0, 2, 2));
+  const std::string none = invalid_argument_of([&] { read_idx_rows(no_images, 3, Rows{0}); });
+  EXPECT_TRUE(contains(none, "rows[0] = 0, expected a row below 0")) << none;
+}
+
+// The IdxError (what() and offset) that f throws.
+template <class F>
+std::pair<std::string, std::uint64_t> idx_error_of(F&& f) {
+  try {
+    f();
+  } catch (const IdxError& e) {
+    return {e.what(), e.offset()};
+  }
+  return {"accepted", 0};
+}
+
+// A shard is read only where its rows are, but the whole file is still
+// checked: a plain file's size against its header, a gzip stream to its end.
+TEST_F(Idx, ATruncatedOrOverlongFileIsRefusedLikeReadIdxWhenOnlySomeRowsAreAsked) {
+  Bytes truncated = images_file(2000, 28, 28);
+  truncated.resize(truncated.size() - 100);
+  Bytes overlong = images_file(2000, 28, 28);
+  overlong.push_back(1);
+  const Bytes stream = gzip_of(images_file(2000, 28, 28));
+  Bytes garbage = stream;
+  garbage.insert(garbage.end(), {'j', 'u', 'n', 'k'});
+  Bytes cut(stream.begin(), stream.begin() + static_cast<std::ptrdiff_t>(stream.size() / 2));
+  std::vector<fs::path> files = {write_raw("truncated", truncated), write_raw("truncated.gz", truncated),
+                                 write_raw("overlong", overlong), write_raw("overlong.gz", overlong)};
+  for (const auto& [name, bytes] : {std::pair<std::string, Bytes>{"garbage.gz", garbage}, {"cut.gz", cut}}) {
+    curv::fuzz::write_file(dir_ / name, bytes);
+    files.push_back(dir_ / name);
+  }
+  for (const fs::path& p : files) {
+    const auto whole = idx_error_of([&] { curv::datasets::read_idx(p, 3); });
+    ASSERT_NE(whole.first, "accepted") << p;
+    for (const Rows& rows : {Rows{}, Rows{0}, Rows{3, 4}}) {
+      EXPECT_EQ(idx_error_of([&] { curv::datasets::read_idx_rows(p, 3, rows); }), whole) << p;
+      EXPECT_EQ(idx_error_of([&] { curv::datasets::read_idx_images<float>(p, rows); }), whole) << p;
+    }
+  }
+}
+
+// The header alone: a plain file's size is part of it (one stat), a gzip
+// file's body is not (only inflating it would tell).
+TEST_F(Idx, ReadIdxDimsChecksTheHeaderAndNotTheBody) {
+  const Bytes raw = images_file(7, 3, 2);
+  EXPECT_EQ(curv::datasets::read_idx_dims(write_raw("a", raw), 3), (std::vector<std::size_t>{7, 3, 2}));
+  EXPECT_EQ(curv::datasets::read_idx_dims(write_raw("a.gz", raw), 3), (std::vector<std::size_t>{7, 3, 2}));
+  EXPECT_EQ(curv::datasets::read_idx_dims(write_raw("l", labels_file({1, 2})), 1), (std::vector<std::size_t>{2}));
+  Bytes truncated = raw;
+  truncated.pop_back();
+  const fs::path plain = write_raw("truncated", truncated);
+  const auto error = idx_error_of([&] { curv::datasets::read_idx_dims(plain, 3); });
+  EXPECT_EQ(error, idx_error_of([&] { curv::datasets::read_idx(plain, 3); }));
+  EXPECT_TRUE(contains(error.first, "truncated data: dimensions (7, 3, 2) need 42 bytes")) << error.first;
+  EXPECT_TRUE(contains(idx_error_of([&] { curv::datasets::read_idx_dims(write_raw("w", labels_file({1})), 3); }).first,
+                       "expected magic number 0x00000803"));
+  EXPECT_THROW(curv::datasets::read_idx_dims(write_raw("z", raw), 0), std::invalid_argument);
+  const fs::path gz = write_raw("truncated.gz", truncated);
+  EXPECT_EQ(curv::datasets::read_idx_dims(gz, 3), (std::vector<std::size_t>{7, 3, 2}));
+  EXPECT_TRUE(contains(idx_error_of([&] { curv::datasets::read_idx_rows(gz, 3, Rows{}); }).first,
+                       "truncated data: dimensions (7, 3, 2) need 42 bytes"));
+}
+
+// 60,000 MNIST-sized images in a sparse file: 47 MB that the dimensions,
+// or two rows of it, must not bring into memory.
+TEST_F(Idx, ReadIdxDimsAndAShardOfFewRowsDoNotHoldTheBody) {
+  Bytes header = images_file(60000, 28, 28);
+  header.resize(16);
+  const fs::path p = sparse_file(dir_ / "images", header, 16 + 60000 * 784);
+  EXPECT_EQ(curv::datasets::read_idx_dims(p, 3)[0], 60000u);
+  const Rows rows{0, 31415, 59999};
+  EXPECT_EQ(curv::datasets::read_idx_images<float>(p, rows).shape(), (curv::Shape{3, 1, 28, 28}));
+  if (curv::fuzz::address_sanitizer) GTEST_SKIP() << "AddressSanitizer's reservations defeat RLIMIT_AS";
+  EXPECT_EQ(curv::fuzz::run_with_memory_limit<IdxError>(8 << 20, [&] { curv::datasets::read_idx_dims(p, 3); }),
+            curv::fuzz::ChildOutcome::returned);
+  EXPECT_EQ(curv::fuzz::run_with_memory_limit<IdxError>(8 << 20, [&] { curv::datasets::read_idx_rows(p, 3, rows); }),
+            curv::fuzz::ChildOutcome::returned);
+  EXPECT_EQ(curv::fuzz::run_with_memory_limit<IdxError>(
+                8 << 20, [&] { curv::datasets::read_idx_images<double>(p, rows); }),
+            curv::fuzz::ChildOutcome::returned);
+  // The whole file does not fit there: the limit is what the test says it is.
+  EXPECT_EQ(curv::fuzz::run_with_memory_limit<IdxError>(8 << 20, [&] { curv::datasets::read_idx(p, 3); }),
+            curv::fuzz::ChildOutcome::threw_bad_alloc);
+}
+
+// read_idx_rows on a few row sets agrees with read_idx: the picked rows when
+// read_idx reads the file, a std::runtime_error when it refuses it.
+void expect_shards_agree(const fs::path& file, std::size_t dimensions, const fs::path& input) {
+  std::optional<curv::datasets::IdxArray> all;
+  std::size_t count = 0;
+  try {
+    all = curv::datasets::read_idx(file, dimensions);
+  } catch (const std::runtime_error&) {
+  }
+  try {
+    count = curv::datasets::read_idx_dims(file, dimensions)[0];
+  } catch (const std::runtime_error&) {
+    EXPECT_FALSE(all) << input << ": read_idx_dims refused a file read_idx reads";
+    return;
+  }
+  for (const Rows& rows : {Rows{}, every(count, 1), every(count, 3, 1), count ? Rows{count - 1} : Rows{}}) {
+    try {
+      const auto a = curv::datasets::read_idx_rows(file, dimensions, rows);
+      EXPECT_TRUE(all && a.dims == pick(*all, rows).dims && a.data == pick(*all, rows).data) << input;
+    } catch (const std::runtime_error&) {
+      EXPECT_FALSE(all) << input << ": read_idx_rows refused a file read_idx reads";
+    }
+  }
+}
+
 // Every input kept in tests/fuzz is either read or refused with
 // std::runtime_error (IdxError for a malformed file): no other exception, and
 // under the sanitizer build no memory error.
@@ -419,6 +642,7 @@ TEST_F(Idx, FuzzCorporaAreReadOrRefusedCleanly) {
           curv::datasets::read_idx_labels<double>(file.file);
       } catch (const std::runtime_error&) {
       }
+      expect_shards_agree(file.file, file.dimensions, e.path());
       fs::remove(file.file);
       ++inputs;
     }

@@ -55,6 +55,33 @@ struct IdxArray {
 // Nothing is returned on error.
 IdxArray read_idx(const std::filesystem::path& file, std::size_t dimensions);
 
+// The dimensions in an IDX file's header (dims[0] is the record count),
+// with read_idx's checks of the header and the same errors: the header, and
+// for a plain file its size, which must be exactly header and data. The body
+// is not read: a gzip file's data, truncated or corrupt or followed by
+// more, is found out only by a read of its records. Memory: the buffers (64
+// KiB, and zlib's state for gzip), never the body. For a process that reads
+// its shard of a file (read_idx_rows) and must first know how many records
+// there are to draw its rows.
+std::vector<std::size_t> read_idx_dims(const std::filesystem::path& file, std::size_t dimensions);
+
+// The records `rows` of an IDX file, in that order: dims[0] is rows.size(),
+// the other dimensions the file's; record r is elements [r·k, (r+1)·k) of
+// the body, k = dims[1] × … × dims[n−1]. `rows` must be strictly increasing
+// (a shard of a shuffled split, sorted) and below the file's record count.
+// What is read: the header, with read_idx's checks, then in a plain file
+// only the selected records (consecutive ones in one run; the file's size
+// was checked against the header, so a truncated file or one with bytes
+// past the data is refused before any record is read); in a gzip file the
+// whole stream, inflated and dropped but for the selected records, with
+// read_idx's end checks. Memory: the selected records plus read_idx's
+// buffers, never the whole body. read_idx(file, n) reads as read_idx_rows
+// over every row. Throws std::invalid_argument for rows not strictly
+// increasing (naming the two) or a row not below the count (naming the row,
+// the count and the file), the former before the file is opened, the latter
+// once its header is read; otherwise what read_idx throws.
+IdxArray read_idx_rows(const std::filesystem::path& file, std::size_t dimensions, std::span<const std::size_t> rows);
+
 // Writes an unsigned-byte IDX file, gzip-compressed when the name ends in
 // ".gz". Atomic: the file appears complete (renamed from a temporary next to
 // it) or not at all.
@@ -76,6 +103,20 @@ Tensor<T> read_idx_labels(const std::filesystem::path& file);
 template <class T>
 TensorDataset<T> read_idx_dataset(const std::filesystem::path& images,
                                   const std::filesystem::path& labels);
+
+// The same, of the records `rows` only, read as read_idx_rows reads them:
+// images (rows.size(), 1, height, width), labels (rows.size(),), memory the
+// result and the buffers. The dataset's row i is record rows[i] of both
+// files, and its provenance says so: a bad label found in a later pass names
+// its record in the files, not its row in the shard. Rows are checked
+// against the images' count once both headers are read and compared.
+template <class T>
+Tensor<T> read_idx_images(const std::filesystem::path& file, std::span<const std::size_t> rows);
+template <class T>
+Tensor<T> read_idx_labels(const std::filesystem::path& file, std::span<const std::size_t> rows);
+template <class T>
+TensorDataset<T> read_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels,
+                                  std::span<const std::size_t> rows);
 
 template <class T>
 struct TrainTest {
@@ -110,6 +151,14 @@ extern template Tensor<float> read_idx_labels(const std::filesystem::path&);
 extern template Tensor<double> read_idx_labels(const std::filesystem::path&);
 extern template TensorDataset<float> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&);
 extern template TensorDataset<double> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&);
+extern template Tensor<float> read_idx_images(const std::filesystem::path&, std::span<const std::size_t>);
+extern template Tensor<double> read_idx_images(const std::filesystem::path&, std::span<const std::size_t>);
+extern template Tensor<float> read_idx_labels(const std::filesystem::path&, std::span<const std::size_t>);
+extern template Tensor<double> read_idx_labels(const std::filesystem::path&, std::span<const std::size_t>);
+extern template TensorDataset<float> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&,
+                                                      std::span<const std::size_t>);
+extern template TensorDataset<double> read_idx_dataset(const std::filesystem::path&, const std::filesystem::path&,
+                                                       std::span<const std::size_t>);
 extern template TrainTest<float> load_mnist(const std::filesystem::path&);
 extern template TrainTest<double> load_mnist(const std::filesystem::path&);
 
