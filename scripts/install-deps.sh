@@ -27,6 +27,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libxtensor-dev libxtensor-blas-dev libxsimd-dev libopenblas-dev libtbb-dev
   libcli11-dev zlib1g-dev nlohmann-json3-dev
+  libopenmpi-dev openmpi-bin  # curv::dist: curv-train under mpirun (docs/distributed.md)
   gnuplot-nox
 )
 if [ "$group" = all ]; then

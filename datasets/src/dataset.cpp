@@ -122,10 +122,17 @@ TensorDataset<T> random_subset(const TensorDataset<T>& data, std::size_t count, 
   if (count > data.size())
     throw std::invalid_argument("curv::datasets::random_subset: count = " + std::to_string(count) +
                                 ", expected at most the dataset's size " + std::to_string(data.size()));
-  std::vector<std::size_t> p = permutation(data.size(), seed);
+  return subset(data, random_subset_rows(data.size(), count, seed));
+}
+
+std::vector<std::size_t> random_subset_rows(std::size_t n, std::size_t count, std::uint64_t seed) {
+  if (count > n)
+    throw std::invalid_argument("curv::datasets::random_subset_rows: count = " + std::to_string(count) +
+                                ", expected at most n = " + std::to_string(n));
+  std::vector<std::size_t> p = permutation(n, seed);
   p.resize(count);
   std::sort(p.begin(), p.end());
-  return subset(data, p);
+  return p;
 }
 
 template <class T>
@@ -136,15 +143,25 @@ Splits<T> split(const TensorDataset<T>& data, SplitSizes sizes, std::uint64_t se
                                 " + validation " + std::to_string(sizes.validation) + " + test " +
                                 std::to_string(sizes.test) + " = " + std::to_string(total) +
                                 ", expected at most the dataset's size " + std::to_string(data.size()));
-  const std::vector<std::size_t> p = permutation(data.size(), seed);
+  const SplitRows rows = split_rows(data.size(), sizes, seed);
+  return {subset(data, rows.train), subset(data, rows.validation), subset(data, rows.test)};
+}
+
+SplitRows split_rows(std::size_t n, SplitSizes sizes, std::uint64_t seed) {
+  const std::size_t total = sizes.train + sizes.validation + sizes.test;
+  if (total > n)
+    throw std::invalid_argument("curv::datasets::split_rows: sizes train " + std::to_string(sizes.train) +
+                                " + validation " + std::to_string(sizes.validation) + " + test " +
+                                std::to_string(sizes.test) + " = " + std::to_string(total) +
+                                ", expected at most n = " + std::to_string(n));
+  const std::vector<std::size_t> p = permutation(n, seed);
   auto part = [&](std::size_t begin, std::size_t count) {
     std::vector<std::size_t> idx(p.begin() + static_cast<std::ptrdiff_t>(begin),
                                  p.begin() + static_cast<std::ptrdiff_t>(begin + count));
     std::sort(idx.begin(), idx.end());
-    return subset(data, idx);
+    return idx;
   };
-  return {part(0, sizes.train), part(sizes.train, sizes.validation),
-          part(sizes.train + sizes.validation, sizes.test)};
+  return {part(0, sizes.train), part(sizes.train, sizes.validation), part(sizes.train + sizes.validation, sizes.test)};
 }
 
 template <class T>
@@ -168,6 +185,39 @@ Standardizer<T> Standardizer<T>::fit(const TensorDataset<T>& train) {
       s.stddev_[j] += c * c;
     }
   for (double& v : s.stddev_) v = std::sqrt(v / static_cast<double>(n));
+  return s;
+}
+
+template <class T>
+Standardizer<T> Standardizer<T>::fit(const TensorDataset<T>& train,
+                                     const std::function<void(std::span<double>)>& reduce) {
+  if (!reduce) return fit(train);
+  // The same two passes as fit(), each followed by a sum across processes:
+  // with one process the same numbers.
+  const std::size_t d = train.input_stride();
+  Standardizer s;
+  const Shape shape = shape_of(train.inputs());
+  s.example_shape_.assign(shape.begin() + 1, shape.end());
+  std::vector<double> sums(d + 1, 0.0);  // the per-feature sums, then the count
+  const T* x = train.inputs().data();
+  const std::size_t n = train.size();
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < d; ++j) sums[j] += x[i * d + j];
+  sums[d] = static_cast<double>(n);
+  reduce(sums);
+  const double total = sums[d];
+  if (total == 0)
+    throw std::invalid_argument("curv::datasets::Standardizer::fit: every shard is empty, expected at least one example");
+  s.mean_.assign(sums.begin(), sums.begin() + static_cast<std::ptrdiff_t>(d));
+  for (double& m : s.mean_) m /= total;
+  s.stddev_.assign(d, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < d; ++j) {
+      const double c = x[i * d + j] - s.mean_[j];
+      s.stddev_[j] += c * c;
+    }
+  reduce(s.stddev_);
+  for (double& v : s.stddev_) v = std::sqrt(v / total);
   return s;
 }
 

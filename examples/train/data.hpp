@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <curv/datasets.hpp>
+#include <curv/dist.hpp>
 
 #include "train/train.hpp"
 
@@ -20,8 +21,16 @@ template <class T>
 struct Data {
   std::filesystem::path dir;
   std::filesystem::path train_images, train_labels, test_images, test_labels;
+  // This process's examples of each split: all of them, or under mpirun
+  // its rank's contiguous shard of each (dist::shard).
   datasets::TensorDataset<T> train, val, test;
   std::vector<std::string> warnings;  // degenerate training data
+  // The whole splits' sizes, and the row of the whole training split where
+  // this process's shard starts (0 for one process).
+  struct Whole {
+    std::size_t first_train_row = 0;
+    std::size_t train = 0, val = 0, test = 0;
+  } whole;
 };
 
 // The three splits of c.dataset, checked before the first epoch (non-empty,
@@ -30,9 +39,11 @@ struct Data {
 template <class T>
 Data<T> load_data(const TrainConfig& c);
 
-// FNV-1a of a split's inputs and targets: what a resume compares.
+// FNV-1a of a split's inputs and targets: what a resume compares. Under
+// mpirun, of every rank's shard: FNV-1a of the shards' hashes in rank order
+// (one process: its own hash).
 template <class T>
-std::uint64_t hash_dataset(const datasets::TensorDataset<T>& d);
+std::uint64_t hash_dataset(const datasets::TensorDataset<T>& d, const dist::Communicator& comm = {});
 
 // --export-data: the three splits as the model sees them (standardized, the
 // run's dtype), labels as int64, through nn's .npz writer.
@@ -41,7 +52,7 @@ void export_data(const std::string& path, const Data<T>& d);
 
 #define CURV_TRAIN_DATA_EXTERN(T)                                                      \
   extern template Data<T> load_data(const TrainConfig&);                               \
-  extern template std::uint64_t hash_dataset(const datasets::TensorDataset<T>&);       \
+  extern template std::uint64_t hash_dataset(const datasets::TensorDataset<T>&, const dist::Communicator&); \
   extern template void export_data(const std::string&, const Data<T>&);
 CURV_TRAIN_DATA_EXTERN(float)
 CURV_TRAIN_DATA_EXTERN(double)

@@ -13,6 +13,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <curv/dist.hpp>
+
 #include "curv_examples/signals.hpp"
 #include "curv_examples/train_options.hpp"
 #include "train/messages.hpp"
@@ -38,6 +40,14 @@ void keep_freed_memory() {
 
 int main(int argc, char** argv) {
   keep_freed_memory();
+  // Under mpirun, MPI for curv::dist; otherwise this process alone.
+  const curv::dist::Session session(argc, argv);
+  const curv::dist::Communicator& comm = session.world();
+  // Usage errors are the same on every rank: rank 0 reports them.
+  auto usage_error = [&comm](const std::string& what) {
+    if (comm.is_root()) std::cerr << "curv-train: " << what << "\n";
+    return 2;
+  };
   CLI::App app{
       "curv-train: train the article's CNN (or an MLP) on MNIST-format data with Scaled Conjugate Gradient\n"
       "(exact Hessian-vector products, gradient and curvature accumulated over minibatches), L-BFGS, nonlinear CG,\n"
@@ -186,6 +196,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (!comm.is_root()) return e.get_exit_code() == 0 ? 0 : 2;
     return app.exit(e) == 0 ? 0 : 2;  // --help, or a usage error like every other refused option
   }
   if (*lr_opt) c.lr = lr;
@@ -209,34 +220,44 @@ int main(int argc, char** argv) {
                           "applies to --optimizer " + optimizers_that(minibatch) + " only; " + optimizer);
     refuse_inapplicable(app, "--checkpoint-every", !c.checkpoint.empty(), "applies only with --checkpoint DIR");
   } catch (const std::invalid_argument& e) {
-    std::cerr << "curv-train: " << e.what() << "\n";
-    return 2;
+    return usage_error(e.what());
   }
   try {
     std::size_t used = 0;
     c.batch_size = std::stoll(batch, &used);
     if (used != batch.size()) throw std::invalid_argument("trailing characters");
   } catch (const std::exception&) {
-    std::cerr << "curv-train: --batch-size " << batch << ": expected an integer (-1 = the whole set)\n";
-    return 2;
+    return usage_error("--batch-size " + batch + ": expected an integer (-1 = the whole set)");
+  }
+  c.comm = comm;
+  if (!comm.is_root()) {  // rank 0 prints; the others' lines would be the same
+    c.quiet = true;
+    c.progress_bar = false;
+    c.out = std::fopen("/dev/null", "w");
   }
   try {
     validate(c);
   } catch (const std::invalid_argument& e) {
-    std::cerr << "curv-train: " << e.what() << "\n";
-    return 2;
+    return usage_error(e.what());
   }
 
   install_stop_handlers();
+  // An error during the run may be one rank's alone (a bad record in its
+  // shard) while the others wait for it in a sum: it is reported (with the
+  // rank, but for rank 0) and ends every rank.
+  auto fail = [&comm](const std::exception& e, int code) {
+    std::cerr << "curv-train" << (comm.is_root() ? std::string() : " (rank " + std::to_string(comm.rank()) + ")")
+              << ": " << e.what() << "\n";
+    if (comm.size() > 1) comm.abort(code);
+    return code;
+  };
   try {
     const TrainResult r = run_training(c);
     if (r.interrupted) return 128 + r.signal;
   } catch (const std::invalid_argument& e) {
-    std::cerr << "curv-train: " << e.what() << "\n";
-    return 2;
+    return fail(e, 2);
   } catch (const std::exception& e) {
-    std::cerr << "curv-train: " << e.what() << "\n";
-    return 1;
+    return fail(e, 1);
   }
   return 0;
 }

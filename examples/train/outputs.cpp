@@ -81,7 +81,8 @@ const char* option_of(const std::string& setting) {
       {"train_size", "--train-size"}, {"val_size", "--val-size"}, {"test_size", "--test-size"}, {"model", "--model"},
       {"kernel_size", "--kernel-size"}, {"hidden", "--hidden"}, {"dropout", "--dropout"}, {"num_parameters", "--model"},
       {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"}, {"curvature_fraction", "--curvature-fraction"},
-      {"lr_schedule", "--lr-schedule"}, {"accumulate", "--accumulate"}, {"weight_decay", "--weight-decay"}, {"clip_grad_norm", "--clip-grad-norm"}, {"early_stopping", "--early-stopping"}, {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"}};
+      {"lr_schedule", "--lr-schedule"}, {"accumulate", "--accumulate"}, {"weight_decay", "--weight-decay"}, {"clip_grad_norm", "--clip-grad-norm"}, {"early_stopping", "--early-stopping"}, {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"},
+      {"ranks", "mpirun -np, the number of processes"}};
   const auto it = names.find(setting);
   return it == names.end() ? "a setting" : it->second;
 }
@@ -192,7 +193,7 @@ void check_settings(const fs::path& file, const std::map<std::string, std::strin
   // Settings added since the first checkpoints, and the value those implied.
   static const std::map<std::string, std::string> implied = {
       {"lr_schedule", "constant"}, {"accumulate", "1"}, {"weight_decay", "0"}, {"clip_grad_norm", "-"},
-      {"early_stopping", "-"}, {"curvature_fraction", "1"}, {"dropout", "0"}};
+      {"early_stopping", "-"}, {"curvature_fraction", "1"}, {"dropout", "0"}, {"ranks", "1"}};
   for (const auto& [k, v] : order) {
     const auto it = saved.find(k);
     if (it == saved.end() && implied.count(k) && implied.at(k) == v) continue;
@@ -236,12 +237,14 @@ template <class T>
 std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<T>& d, std::size_t dim) {
   std::map<std::string, std::string> s;
   s["dataset"] = fs::weakly_canonical(fs::absolute(d.dir)).string();
-  s["data_hash"] = std::to_string(hash_dataset(d.train));
-  s["val_data_hash"] = std::to_string(hash_dataset(d.val));
-  s["test_data_hash"] = std::to_string(hash_dataset(d.test));
-  s["train_size"] = std::to_string(d.train.size());
-  s["val_size"] = std::to_string(d.val.size());
-  s["test_size"] = std::to_string(d.test.size());
+  s["data_hash"] = std::to_string(hash_dataset(d.train, c.comm));
+  s["val_data_hash"] = std::to_string(hash_dataset(d.val, c.comm));
+  s["test_data_hash"] = std::to_string(hash_dataset(d.test, c.comm));
+  s["train_size"] = std::to_string(d.whole.train);
+  s["val_size"] = std::to_string(d.whole.val);
+  s["test_size"] = std::to_string(d.whole.test);
+  // mpirun -np K: the shards, and so the order of the sums, are K's.
+  s["ranks"] = std::to_string(c.comm.size());
   s["standardize"] = c.standardize ? "yes" : "no";
   s["model"] = c.model;
   s["kernel_size"] = c.model == "article-cnn" ? std::to_string(c.kernel_size) : "-";

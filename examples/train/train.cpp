@@ -80,11 +80,27 @@ class EpochCheck : public opt::Callback<T> {
   Runner<T>& runner_;
 };
 
+// A stop request (SIGINT, SIGTERM) seen by any rank, agreed by all: under
+// mpirun the signal reaches the ranks at different moments, and they must
+// stop at the same epoch. A collective: every rank calls it at the same
+// places. One process: stop_requested().
+bool stop_everywhere(const dist::Communicator& comm) {
+  if (comm.size() == 1) return stop_requested();
+  std::vector<double> flag{stop_requested() ? 1.0 : 0.0};
+  comm.sum(flag);
+  if (flag[0] > 0 && !stop_requested()) request_stop(SIGTERM);
+  return flag[0] > 0;
+}
+
 template <class T>
 TrainResult train(const TrainConfig& c) {
+  // Under mpirun: rank 0 prints, logs and writes every file; each rank reads.
+  const bool root = c.comm.is_root();
+  const bool distributed = c.comm.size() > 1;
   check_output_paths(c);
   Data<T> data = load_data<T>(c);
-  for (const std::string& w : data.warnings) std::fprintf(stderr, "curv-train: warning: %s\n", w.c_str());
+  if (root)
+    for (const std::string& w : data.warnings) std::fprintf(stderr, "curv-train: warning: %s\n", w.c_str());
   const Shape example(data.train.inputs().shape().begin() + 1, data.train.inputs().shape().end());
   check_mlp_fits(c, example);
   const std::unique_ptr<nn::Module<T>> model = make_model<T>(c, example);
@@ -95,27 +111,35 @@ TrainResult train(const TrainConfig& c) {
                              .threads = c.threads,
                              .seed = ds::mix_seed(c.seed, 3),
                              .curvature_fraction = c.curvature_fraction,
-                             .curvature_seed = ds::mix_seed(c.seed, 4)});
+                             .curvature_seed = ds::mix_seed(c.seed, 4),
+                             .reduce = c.comm.reducer(),
+                             .first_row = data.whole.first_train_row});
   const std::ptrdiff_t eval_batch = c.batch_size < 0 ? std::ptrdiff_t(-1) : std::max<std::ptrdiff_t>(c.batch_size, 256);
-  const ds::AccumulatorOptions eval_opts{eval_batch, c.threads};
+  const ds::AccumulatorOptions eval_opts{.batch_size = eval_batch, .threads = c.threads, .reduce = c.comm.reducer()};
   Progress progress = c.progress_bar ? Progress(c.progress, *c.progress_bar) : Progress(c.progress);
   // The full-dataset optimizers' bar moves over each pass's minibatches.
   PassBar pass_bar(progress);
   obj.set_progress([&pass_bar](const ds::PassProgress& p) { pass_bar.report(p); });
   // A stop request abandons a full pass between two minibatches (ds::Cancelled).
   std::size_t batches_started = 0;
-  auto cancel = [&c, &batches_started] {
+  // Under mpirun a pass is never abandoned midway (the ranks would disagree
+  // on where): a stop request takes effect between epochs, agreed by all.
+  auto cancel = [&c, &batches_started, distributed] {
     if (c.stop_after_batches && ++batches_started >= *c.stop_after_batches && !stop_requested()) request_stop(SIGINT);
-    return stop_requested();
+    return !distributed && stop_requested();
   };
   obj.set_cancel(cancel);
-  ds::Accumulator<T> train_acc(*model, loss, data.train, {static_cast<std::ptrdiff_t>(c.batch_size), c.threads});
+  ds::Accumulator<T> train_acc(*model, loss, data.train,
+                               {.batch_size = static_cast<std::ptrdiff_t>(c.batch_size),
+                                .threads = c.threads,
+                                .reduce = c.comm.reducer(),
+                                .first_row = data.whole.first_train_row});
   train_acc.set_cancel(cancel);
   const OptimizerEntry& optimizer = find_optimizer(c.optimizer);
   std::unique_ptr<Runner<T>> runner = optimizer.make<T>()(c, RunnerInputs<T>{obj, pass_bar, train_acc, *model});
   runner->stop_after_steps = c.stop_after_steps;
   auto print = [&](const std::string& line) {
-    if (!c.quiet) {
+    if (!c.quiet && root) {
       progress.suspend();
       std::fputs((line + "\n").c_str(), c.out);
       std::fflush(c.out);
@@ -137,11 +161,13 @@ TrainResult train(const TrainConfig& c) {
   } else if (!c.checkpoint.empty() && fs::exists(ckpt_file) && !c.overwrite) {
     throw CheckpointError("--checkpoint " + ckpt_dir.string() + " already holds a checkpoint; pass --resume to continue it or --overwrite to replace it");
   }
-  refuse_existing_outputs(c);
+  refuse_existing_outputs(c);  // every rank: each refuses alike
   if (resumed && !c.log.empty()) check_log_for_resume(c.log, log_columns(c), resumed->settings);
 
-  print("curv-train: " + c.dataset + " (" + std::to_string(data.train.size()) + " train, " +
-        std::to_string(data.val.size()) + " val, " + std::to_string(data.test.size()) + " test), " + c.model + " (" +
+  print("curv-train: " + c.dataset + " (" + std::to_string(data.whole.train) + " train, " +
+        std::to_string(data.whole.val) + " val, " + std::to_string(data.whole.test) + " test" +
+        (distributed ? ", sharded over " + std::to_string(c.comm.size()) + " ranks" : std::string()) + "), " + c.model +
+        " (" +
         std::to_string(dim) + " parameters, " + c.dtype + "), " + c.optimizer + optimizer.describe(c) +
         ", batch size " + std::to_string(c.batch_size) + ", " + std::to_string(c.epochs) + " epochs, seed " +
         std::to_string(c.seed));
@@ -173,8 +199,8 @@ TrainResult train(const TrainConfig& c) {
   }
 
   // Everything is checked: from here on files are written.
-  if (!c.export_data.empty()) export_data(c.export_data, data);
-  if (!c.log.empty() && started) {
+  if (!c.export_data.empty() && root) export_data(c.export_data, data);
+  if (!c.log.empty() && started && root) {
     if (fs::path(c.log).has_parent_path()) fs::create_directories(fs::path(c.log).parent_path());
     if (resumed) trim_log(c.log, runner->epoch());
   }
@@ -193,6 +219,10 @@ TrainResult train(const TrainConfig& c) {
   if (resumed) saved_epoch = runner->epoch();
   auto save_checkpoint = [&]() {
     if (c.checkpoint.empty()) return;
+    if (!root) {  // rank 0 writes the state every rank holds alike
+      saved_epoch = runner->epoch();
+      return;
+    }
     fs::create_directories(ckpt_dir);
     Checkpoint ck;
     ck.settings = settings;
@@ -214,7 +244,7 @@ TrainResult train(const TrainConfig& c) {
     }
   };
 
-  if (!c.checkpoint.empty() && fs::is_directory(ckpt_dir) && started) {
+  if (!c.checkpoint.empty() && fs::is_directory(ckpt_dir) && started && root) {
     // Temporary files of writes that a kill interrupted (this folder is this run's).
     const std::vector<fs::path> swept = nn::remove_stale_temp_files(ckpt_dir, {"checkpoint.curv", "model.npz"});
     if (!swept.empty())
@@ -245,7 +275,7 @@ TrainResult train(const TrainConfig& c) {
   }
   EpochCheck<T> epoch_check(*runner);
   std::optional<opt::CsvLogger<T>> csv;
-  if (!c.log.empty() && started)
+  if (!c.log.empty() && started && root)
     csv.emplace(c.log, opt::CsvLoggerOptions{log_columns(c),
                                              resumed ? CsvLog::Mode::append : CsvLog::Mode::truncate});
   std::vector<std::string> shown{"train_loss", "val_loss", "val_accuracy"};
@@ -313,7 +343,7 @@ TrainResult train(const TrainConfig& c) {
       }
     }
     while (!unlogged && result.stop_message.empty() && runner->epoch() < c.epochs) {
-      if (stop_requested()) break;
+      if (stop_everywhere(c.comm)) break;
       if (c.max_passes && runner->passes() >= *c.max_passes) {  // also a resumed run already there
         result.stop_message = "reached --max-passes " + num(*c.max_passes) + " (" + num(runner->passes()) + " passes)";
         print("curv-train: stopped at epoch " + std::to_string(runner->epoch()) + ": " + result.stop_message);
@@ -366,7 +396,7 @@ TrainResult train(const TrainConfig& c) {
   progress.end();
   result.epochs_done = unlogged ? saved_epoch.value_or(0) : runner->epoch();
   if (!unlogged && saved_epoch != runner->epoch()) save_checkpoint();
-  bool interrupted = stop_requested() && result.stop_message.empty() && (unlogged || runner->epoch() < c.epochs);
+  bool interrupted = stop_everywhere(c.comm) && result.stop_message.empty() && (unlogged || runner->epoch() < c.epochs);
   // The weights tested and saved: the last ones, or early stopping's best.
   opt::Result<T> final_weights;
   final_weights.x = runner->w();
@@ -397,16 +427,19 @@ TrainResult train(const TrainConfig& c) {
                         : saved_epoch        ? "checkpoint of epoch " + std::to_string(*saved_epoch) + " in " +
                                             ckpt_file.string() + "; continue with --resume"
                                              : "no checkpoint was written yet";
-    std::fprintf(stderr, "curv-train: stopped at epoch %zu by signal %d; %s\n", result.epochs_done, result.signal,
-                 where.c_str());
+    if (root)
+      std::fprintf(stderr, "curv-train: stopped at epoch %zu by signal %d; %s\n", result.epochs_done, result.signal,
+                   where.c_str());
   } else {
     result.test_loss = t.loss;
     result.test_accuracy = t.accuracy;
     char line[128];
     std::snprintf(line, sizeof line, "test_loss=%.6f test_accuracy=%.4f", t.loss, t.accuracy);
-    std::fputs((std::string(line) + "\n").c_str(), c.out);
-    std::fflush(c.out);
-    if (!c.save_model.empty()) save_model(c.save_model, *model, final_weights.x);
+    if (root) {
+      std::fputs((std::string(line) + "\n").c_str(), c.out);
+      std::fflush(c.out);
+      if (!c.save_model.empty()) save_model(c.save_model, *model, final_weights.x);
+    }
   }
   const Tensor<T>& w = final_weights.x;
   result.parameters.assign(w.begin(), w.end());
@@ -475,6 +508,15 @@ void validate(const TrainConfig& c) {
     bad_option("--save-model", c.save_model, "expected a file name ending in .npz (named parameters) or .npy (flat vector)");
   if (!c.init.empty() && c.resume)
     bad_option("--init", c.init, "cannot be combined with --resume (the checkpoint holds the parameters)");
+  if (c.comm.size() > 1) {
+    const std::string ranks = "under mpirun -np " + std::to_string(c.comm.size());
+    if (!optimizer.full_dataset)
+      bad_option("--optimizer", c.optimizer,
+                 "expected " + optimizers_that([](const OptimizerEntry& e) { return e.full_dataset; }) + " " + ranks +
+                     " (minibatch steps split across ranks are not implemented yet; run sgd and adam as one process)");
+    if (!c.export_data.empty())
+      bad_option("--export-data", c.export_data, "cannot be used " + ranks + ": each rank holds only its shard; export from one process");
+  }
 }
 
 TrainResult run_training(const TrainConfig& config) {

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <curv/dist/communicator.hpp>
+
 namespace curv::examples {
 
 struct TrainConfig {
@@ -67,6 +69,11 @@ struct TrainConfig {
   std::string export_data;  // .npz of the train/val/test arrays exactly as training sees them ("" = none)
   std::string init;         // start from these parameters (nn::save_parameters' .npz/.npy) instead of the seeded init
   std::string save_model;   // write the final parameters here (nn::save_parameters) at the end ("" = none)
+
+  // The processes of an mpirun job (curv::dist): each holds a shard of
+  // every split; only rank 0 prints, logs and writes files. The default:
+  // this process alone.
+  dist::Communicator comm;
 
   bool quiet = false;       // no per-epoch lines
   std::FILE* out = stdout;  // where lines and the final test_accuracy= go

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -31,6 +32,8 @@ TensorDataset<T> subset(const TensorDataset<T>& data, std::span<const std::size_
 // `count` examples chosen at random from `seed`, kept in their original order.
 template <class T>
 TensorDataset<T> random_subset(const TensorDataset<T>& data, std::size_t count, std::uint64_t seed);
+// The rows random_subset picks from a dataset of n examples: sorted.
+std::vector<std::size_t> random_subset_rows(std::size_t n, std::size_t count, std::uint64_t seed);
 
 // How many examples go to each part; train + validation + test ≤ size().
 struct SplitSizes {
@@ -53,6 +56,13 @@ struct Splits {
 template <class T>
 Splits<T> split(const TensorDataset<T>& data, SplitSizes sizes, std::uint64_t seed);
 
+// The rows split() puts in each part of a dataset of n examples, each part
+// sorted: what a process that reads only its shard of a file needs to know.
+struct SplitRows {
+  std::vector<std::size_t> train, validation, test;
+};
+SplitRows split_rows(std::size_t n, SplitSizes sizes, std::uint64_t seed);
+
 // Per-feature (per input element) standardization x ↦ (x − mean) / std, with
 // mean and population standard deviation fitted on one dataset (the training
 // split) and applied to any. Features that are constant in the fitted data
@@ -62,6 +72,11 @@ class Standardizer {
  public:
   // Accumulates in double; throws std::invalid_argument for an empty dataset.
   static Standardizer fit(const TensorDataset<T>& train);
+  // The statistics of a dataset sharded over processes, `train` this
+  // process's shard (possibly empty): reduce (as AccumulatorOptions::reduce)
+  // sums the per-feature sums and the counts across processes, then the
+  // squared deviations from the common mean. Empty reduce: fit(train).
+  static Standardizer fit(const TensorDataset<T>& train, const std::function<void(std::span<double>)>& reduce);
 
   // Standardizes data's inputs in place; throws when its example shape differs.
   void apply(TensorDataset<T>& data) const;
