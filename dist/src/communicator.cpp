@@ -2,6 +2,7 @@
 #include "curv/dist/communicator.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <stdexcept>
@@ -18,6 +19,7 @@ struct detail::Comm {
   MPI_Comm comm = MPI_COMM_NULL;
   int rank = 0;
   int size = 1;
+  mutable Communicator::Traffic traffic;
   ~Comm() {
     int finalized = 0;
     MPI_Finalized(&finalized);
@@ -28,6 +30,7 @@ struct detail::Comm {
 struct detail::Comm {
   int rank = 0;
   int size = 1;
+  mutable Communicator::Traffic traffic;
 };
 #endif
 
@@ -44,6 +47,33 @@ void check(int code, const char* call) {
 
 // Messages of at most this many elements: MPI counts are ints.
 constexpr std::size_t kChunk = std::size_t{1} << 27;
+
+// Adds a call's wall time to the traffic when it ends.
+class Timed {
+ public:
+  explicit Timed(Communicator::Traffic& t) : t_(t), start_(std::chrono::steady_clock::now()) {}
+  ~Timed() { t_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+  Timed(const Timed&) = delete;
+  Timed& operator=(const Timed&) = delete;
+
+ private:
+  Communicator::Traffic& t_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// MPI_Bcast in chunks, its traffic counted: for a binomial tree the bytes
+// times this rank's children (an estimate: MPI picks the algorithm).
+void broadcast_from(const detail::Comm& comm, std::span<std::byte> bytes, int root) {
+  const int relative = (comm.rank - root + comm.size) % comm.size;
+  int children = 0;
+  for (int step = 1; step < comm.size; step *= 2)
+    if (relative % (2 * step) == 0 && relative + step < comm.size) ++children;
+  comm.traffic.bytes_sent += bytes.size() * static_cast<std::size_t>(children);
+  ++comm.traffic.messages;
+  for (std::size_t b = 0; b < bytes.size(); b += kChunk)
+    check(MPI_Bcast(bytes.data() + b, static_cast<int>(std::min(kChunk, bytes.size() - b)), MPI_BYTE, root, comm.comm),
+          "MPI_Bcast");
+}
 #endif
 
 }  // namespace
@@ -73,6 +103,8 @@ void Communicator::sum(std::span<double> x) const {
   // to r − s and leaves (r mod 2s = s), or adds the partial of [r + s,
   // r + 2s) after its own (r mod 2s = 0). Rank 0 ends with the total.
   const int r = rank(), k = size();
+  Communicator::Traffic& traffic = comm_->traffic;
+  const Timed timed(traffic);
   std::vector<double> other;
   for (int step = 1; step < k; step *= 2) {
     if (r % (2 * step) == step) {
@@ -80,6 +112,8 @@ void Communicator::sum(std::span<double> x) const {
         check(MPI_Send(x.data() + b, static_cast<int>(std::min(kChunk, x.size() - b)), MPI_DOUBLE, r - step, 0,
                        comm_->comm),
               "MPI_Send");
+      traffic.bytes_sent += x.size_bytes();
+      ++traffic.messages;
       break;
     }
     if (r + step >= k) continue;
@@ -90,7 +124,7 @@ void Communicator::sum(std::span<double> x) const {
             "MPI_Recv");
     for (std::size_t i = 0; i < x.size(); ++i) x[i] += other[i];
   }
-  broadcast(std::as_writable_bytes(x), 0);
+  broadcast_from(*comm_, std::as_writable_bytes(x), 0);
 #else
   (void)x;
 #endif
@@ -99,10 +133,8 @@ void Communicator::sum(std::span<double> x) const {
 void Communicator::broadcast(std::span<std::byte> bytes, int root) const {
   if (size() == 1) return;
 #if CURV_WITH_MPI
-  for (std::size_t b = 0; b < bytes.size(); b += kChunk)
-    check(MPI_Bcast(bytes.data() + b, static_cast<int>(std::min(kChunk, bytes.size() - b)), MPI_BYTE, root,
-                    comm_->comm),
-          "MPI_Bcast");
+  const Timed timed(comm_->traffic);
+  broadcast_from(*comm_, bytes, root);
 #else
   (void)bytes;
   (void)root;
@@ -112,11 +144,17 @@ void Communicator::broadcast(std::span<std::byte> bytes, int root) const {
 std::vector<std::uint64_t> Communicator::all_gather(std::uint64_t value) const {
   std::vector<std::uint64_t> all(static_cast<std::size_t>(size()), value);
 #if CURV_WITH_MPI
-  if (size() > 1)
+  if (size() > 1) {
+    const Timed timed(comm_->traffic);
+    comm_->traffic.bytes_sent += sizeof value * static_cast<std::size_t>(size() - 1);
+    ++comm_->traffic.messages;
     check(MPI_Allgather(&value, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, comm_->comm), "MPI_Allgather");
+  }
 #endif
   return all;
 }
+
+Communicator::Traffic Communicator::traffic() const { return comm_ ? comm_->traffic : Traffic{}; }
 
 void Communicator::barrier() const {
 #if CURV_WITH_MPI

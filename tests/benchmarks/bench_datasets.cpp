@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 
 fs::path mnist_dir() {
   if (const char* dir = std::getenv("CURV_MNIST_DIR")) return dir;
-  return fs::path(__FILE__).parent_path().parent_path().parent_path() / "data" / "mnist-small";
+  return fs::path(CURV_DATA_DIR) / "mnist-small";
 }
 
 // A field of /proc/self/status in MiB: VmHWM (peak resident set) or VmRSS (now).

@@ -91,6 +91,18 @@ TEST(Communicator, SumIsTheRankSumOnEveryRankAndRepeatsBitForBit) {
   EXPECT_EQ(counts[1], k);
 }
 
+TEST(Communicator, CountsWhatASumSends) {
+  // A sum of n doubles: the tree sends each rank's partial up once (k − 1
+  // messages), the broadcast sends the total down once per rank but the root.
+  std::vector<double> x(1000, 1.0);
+  const dist::Communicator::Traffic before = world->traffic();
+  world->sum(x);
+  const std::uint64_t sent = world->traffic().bytes_sent - before.bytes_sent;
+  std::uint64_t total = 0;
+  for (const std::uint64_t b : world->all_gather(sent)) total += b;
+  EXPECT_EQ(total, 2 * static_cast<std::uint64_t>(world->size() - 1) * x.size() * sizeof(double));
+}
+
 TEST(Communicator, BroadcastsRootsBytes) {
   std::vector<double> x(5, static_cast<double>(world->rank()));
   world->broadcast(std::as_writable_bytes(std::span<double>(x)), 0);

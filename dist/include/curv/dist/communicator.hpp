@@ -63,6 +63,16 @@ class Communicator {
   // a collective, would never learn of.
   [[noreturn]] void abort(int code) const;
 
+  // What this rank has sent and how long it spent in sum(), broadcast() and
+  // all_gather() since the Session began (across copies of this
+  // communicator): the communication cost, for benchmarks and logs.
+  struct Traffic {
+    std::uint64_t bytes_sent = 0;
+    std::uint64_t messages = 0;  // point-to-point sends and collective calls
+    double seconds = 0;          // wall time inside the calls, waiting included
+  };
+  Traffic traffic() const;
+
   // sum() as the Accumulator's reduce option (datasets::AccumulatorOptions);
   // empty for the single process, so a one-rank run takes today's path.
   std::function<void(std::span<double>)> reducer() const;
