@@ -562,6 +562,41 @@ double Accumulator<T>::batch_value_and_grad(const DataLoader<T>& loader, std::si
 }
 
 template <class T>
+double Accumulator<T>::shard_batch_value_and_grad(std::span<const std::size_t> rows, std::size_t batch,
+                                                  std::size_t batches, std::uint64_t epoch, const Tensor<T>& w,
+                                                  Tensor<T>* grad) const {
+  check_vector("shard_batch_value_and_grad", "w", w);
+  for (const std::size_t r : rows)
+    if (r >= n_)
+      throw std::invalid_argument("curv::datasets::Accumulator::shard_batch_value_and_grad: row " + std::to_string(r) +
+                                  ", expected a row of this shard (below " + std::to_string(n_) + ")");
+  const Pass pass = grad ? Pass::gradient : Pass::value;
+  Slot s;
+  if (!rows.empty()) {
+    const detail::BatchPlace place{rows, batch, batches, epoch};
+    s = sweep_batch(pass, record_checked(pass, data_.get_batch(rows), place, w, nullptr));
+  }
+  // The shards' sums, added in the order reduce fixes: the loss and the
+  // count in one message, then the gradient (zero where this shard has none).
+  std::vector<double> scalars{s.loss, static_cast<double>(rows.size())};
+  if (reduce_) reduce_(scalars);
+  const auto count = static_cast<std::size_t>(scalars[1]);
+  if (count == 0)
+    throw std::invalid_argument("curv::datasets::Accumulator::shard_batch_value_and_grad: minibatch " +
+                                std::to_string(batch) + " has no rows on any shard; expected at least one");
+  if (grad) {
+    std::optional<Tensor<double>> sum;
+    if (s.first.dimension() != 0)
+      add_into(sum, std::move(s.first));
+    else
+      sum = xt::zeros<double>({dim()});
+    if (reduce_) reduce_(std::span<double>(sum->data(), sum->size()));
+    *grad = mean_of<T>(std::move(sum), count, dim());
+  }
+  return scalars[0] / static_cast<double>(count);
+}
+
+template <class T>
 double Accumulator<T>::run_single(Batch<T> batch, const detail::BatchPlace& place, const Tensor<T>& w,
                                   Tensor<T>* grad) const {
   const std::size_t rows = batch.targets.shape(0);

@@ -508,15 +508,10 @@ void validate(const TrainConfig& c) {
     bad_option("--save-model", c.save_model, "expected a file name ending in .npz (named parameters) or .npy (flat vector)");
   if (!c.init.empty() && c.resume)
     bad_option("--init", c.init, "cannot be combined with --resume (the checkpoint holds the parameters)");
-  if (c.comm.size() > 1) {
-    const std::string ranks = "under mpirun -np " + std::to_string(c.comm.size());
-    if (!optimizer.full_dataset)
-      bad_option("--optimizer", c.optimizer,
-                 "expected " + optimizers_that([](const OptimizerEntry& e) { return e.full_dataset; }) + " " + ranks +
-                     " (minibatch steps split across ranks are not implemented yet; run sgd and adam as one process)");
-    if (!c.export_data.empty())
-      bad_option("--export-data", c.export_data, "cannot be used " + ranks + ": each rank holds only its shard; export from one process");
-  }
+  if (c.comm.size() > 1 && !c.export_data.empty())
+    bad_option("--export-data", c.export_data,
+               "cannot be used under mpirun -np " + std::to_string(c.comm.size()) +
+                   ": each rank holds only its shard; export from one process");
 }
 
 TrainResult run_training(const TrainConfig& config) {

@@ -189,6 +189,48 @@ TEST(ShardedAccumulator, DropoutMasksFollowTheExampleAcrossShards) {
   expect_sharded_equals_whole(model, 37, 5);
 }
 
+// The stochastic interface over shards: every minibatch of an epoch — the
+// whole dataset's order, each rank adding its rows — against one process's.
+TEST(ShardedModelObjective, MinibatchesAreOneProcesssMinibatches) {
+  const std::size_t n = 53, batch = 8;  // the last minibatch is short; some lie on one shard only
+  nn::Sequential<double> model = nn::models::article_cnn<double>();
+  model.emplace<nn::Dropout<double>>("dropout", 0.3);
+  const datasets::TensorDataset<double> whole = synthetic(n);
+  const dist::Range mine = dist::shard(n, world->rank(), world->size());
+  std::vector<std::size_t> rows(mine.size());
+  std::iota(rows.begin(), rows.end(), mine.begin);
+  const datasets::TensorDataset<double> part = datasets::subset(whole, rows);
+  const nn::SoftmaxCrossEntropy<double> loss;
+  datasets::ModelObjectiveOptions one;
+  one.batch_size = static_cast<std::ptrdiff_t>(batch);
+  one.threads = 1;
+  one.seed = 9;
+  datasets::ModelObjectiveOptions sharded = one;
+  sharded.reduce = world->reducer();
+  sharded.first_row = mine.begin;
+  datasets::ModelObjective<double> reference(model, loss, whole, one);
+  datasets::ModelObjective<double> obj(model, loss, part, sharded);
+  ASSERT_EQ(obj.num_batches(), reference.num_batches());
+
+  const Tensor<double> w = model.initialize(11);
+  for (const std::size_t epoch : {0u, 3u}) {
+    reference.begin_epoch(epoch);
+    obj.begin_epoch(epoch);
+    for (std::size_t b = 0; b < obj.num_batches(); ++b) {
+      Tensor<double> g0, g1;
+      const double f0 = reference.batch_value_and_grad(b, w, g0), f1 = obj.batch_value_and_grad(b, w, g1);
+      EXPECT_LE(std::abs(f1 - f0), 1e-13 * std::abs(f0)) << "epoch " << epoch << " minibatch " << b;
+      EXPECT_LE(relative_gap(g1, g0), 1e-13) << "epoch " << epoch << " minibatch " << b;
+      if (world->size() == 1) {  // one process: today's path, bit for bit
+        EXPECT_EQ(bits_hash({g1.data(), g1.size()}), bits_hash({g0.data(), g0.size()}));
+      }
+      expect_same_on_every_rank({g1.data(), g1.size()});
+    }
+  }
+  Tensor<double> g;
+  EXPECT_THROW(obj.batch_value_and_grad(obj.num_batches(), w, g), std::out_of_range);
+}
+
 }  // namespace
 }  // namespace curv
 

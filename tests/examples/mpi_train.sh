@@ -7,7 +7,9 @@
 #  (b) 2 ranks stopped after 3 epochs and resumed to 5 end with the
 #      uninterrupted 2-rank run's log rows and parameters, bit for bit;
 #  (c) resuming that checkpoint with 3 ranks is refused, naming mpirun -np;
-#  (d) sgd under 2 ranks is refused with a clear message.
+#  (d) sgd, and adam with Dropout, as 2 and 3 ranks (each minibatch split
+#      across them) give the 1-process losses within 1e-12 (float64);
+#  --export-data under 2 ranks is refused once, clearly.
 # Skips when data/mnist-small has not been prepared (fails instead under
 # CURV_REQUIRE_DATA=1).
 # Usage: mpi_train.sh <curv-train> <mpirun> <source-dir> <scratch-dir>
@@ -73,7 +75,24 @@ echo "2 ranks: stopped at epoch 3 and resumed, bit-identical"
 if run 3 "${full[@]}" "$out/part" --resume >"$out/three.txt" 2>&1; then fail "a 2-rank checkpoint was resumed by 3 ranks"; fi
 grep -q "ranks = 2, this run has ranks = 3 (mpirun -np" "$out/three.txt" ||
   fail "resuming with 3 ranks: no message naming the rank counts: $(cat "$out/three.txt")"
-if run 2 --optimizer sgd --epochs 1 >"$out/sgd.txt" 2>&1; then fail "sgd ran under 2 ranks"; fi
-grep -q "^curv-train: --optimizer sgd: expected scg" "$out/sgd.txt" || fail "sgd under 2 ranks: unclear refusal: $(cat "$out/sgd.txt")"
-[ "$(grep -c 'curv-train' "$out/sgd.txt")" = 1 ] || fail "sgd under 2 ranks: the refusal was printed more than once"
-echo "mpirun: a checkpoint of 2 ranks refused by 3, sgd refused"
+if run 2 --epochs 1 --export-data "$out/d.npz" >"$out/export.txt" 2>&1; then fail "--export-data ran under 2 ranks"; fi
+grep -q "^curv-train: --export-data .*: cannot be used under mpirun -np 2" "$out/export.txt" ||
+  fail "--export-data under 2 ranks: unclear refusal: $(cat "$out/export.txt")"
+[ "$(grep -c 'curv-train' "$out/export.txt")" = 1 ] || fail "--export-data under 2 ranks: the refusal was printed more than once"
+echo "mpirun: a checkpoint of 2 ranks refused by 3, --export-data refused once"
+
+# (d) minibatch steps: each global minibatch split across the ranks.
+for opt in sgd adam; do
+  extra=()
+  [ "$opt" = adam ] && extra=(--dropout 0.2)  # Dropout masks follow the example across shards
+  for k in 1 2 3; do
+    run "$k" --dtype float64 --optimizer "$opt" "${extra[@]}" --epochs 5 --log "$out/$opt-$k.csv" >"$out/$opt-$k.txt" ||
+      fail "$opt, $k rank(s): curv-train failed: $(cat "$out/$opt-$k.txt")"
+  done
+  for k in 2 3; do
+    echo -n "$opt, $k ranks against one process: "
+    close "$out/$opt-1.csv" "$out/$opt-$k.csv" 1e-12 ||
+      fail "$opt: $k ranks' losses differ from one process's by more than 1e-12 (above)"
+  done
+done
+echo "2 and 3 ranks: the 1-process sgd and adam losses (float64 1e-12)"

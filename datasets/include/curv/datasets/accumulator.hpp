@@ -193,6 +193,16 @@ class Accumulator {
   // accumulator's dataset (the loader's must be the same, e.g. shuffled): a
   // DataError names the example's origin, dataset row, minibatch and epoch.
   double batch_value_and_grad(const DataLoader<T>& loader, std::size_t b, const Tensor<T>& w, Tensor<T>* grad) const;
+  // One minibatch of a dataset sharded across processes (reduce set): `rows`
+  // are the rows of this shard in it, in the minibatch's order, none when it
+  // lies wholly on other shards; `batch` of `batches` in `epoch` is its place
+  // (for the model's context and errors). Every process calls it for the same
+  // minibatch: the loss and gradient sums of the shards are added by reduce,
+  // and every process gets the *mean* over the whole minibatch — one
+  // process's minibatch, to rounding. Without reduce, batch_value_and_grad
+  // over `rows`.
+  double shard_batch_value_and_grad(std::span<const std::size_t> rows, std::size_t batch, std::size_t batches,
+                                    std::uint64_t epoch, const Tensor<T>& w, Tensor<T>* grad) const;
 
  private:
   struct Slot;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -47,7 +48,11 @@ struct ModelObjectiveOptions {
   // The dataset as a shard of one held by several processes (curv::dist):
   // AccumulatorOptions::reduce and first_row, for the full passes and the
   // sampled products. A subsample is then drawn from each shard with the
-  // same fraction. The stochastic interface stays this process's own.
+  // same fraction. The stochastic interface walks minibatches of the whole
+  // dataset — the order one process would draw, from the shard sizes summed
+  // at construction (a collective) — each process adding the rows it holds
+  // (Accumulator::shard_batch_value_and_grad): one process's steps, to
+  // rounding.
   std::function<void(std::span<double>)> reduce = {};
   std::size_t first_row = 0;
 };
@@ -106,19 +111,15 @@ class ModelObjective {
     sample_accumulator(sample).gnvp(w, v, g, gv);
   }
 
-  // Minibatches of the stochastic interface.
-  std::size_t num_batches() const { return loader_.num_batches(); }
+  // Minibatches of the stochastic interface (of the whole dataset when this
+  // one is a shard).
+  std::size_t num_batches() const { return shard_ ? shard_->batches : loader_.num_batches(); }
   // Fixes the minibatch order of epoch e (permutation from mix_seed(seed,
   // e)) and the epoch the full passes tell the model (a Dropout's mask).
-  void begin_epoch(std::size_t epoch) {
-    loader_.set_epoch(epoch);
-    accumulator_.set_epoch(epoch);
-    if (sampled_) sampled_->set_epoch(epoch);
-  }
+  void begin_epoch(std::size_t epoch);
   // Mean loss of minibatch b of the current epoch, and its gradient in g.
-  T batch_value_and_grad(std::size_t b, const Tensor<T>& w, Tensor<T>& g) const {
-    return static_cast<T>(accumulator_.batch_value_and_grad(loader_, b, w, &g));
-  }
+  // A shard's: a collective, every process calling it with the same b.
+  T batch_value_and_grad(std::size_t b, const Tensor<T>& w, Tensor<T>& g) const;
 
   // Mean loss and accuracy over the dataset.
   Evaluation evaluate(const Tensor<T>& w) const { return accumulator_.evaluate(w); }
@@ -159,6 +160,17 @@ class ModelObjective {
   // Held by pointer so that the accumulator's reference to the view survives a move.
   std::unique_ptr<SubsetView<T>> view_;
   std::unique_ptr<Accumulator<T>> sampled_;
+  // The stochastic interface over the whole dataset, when this one is a shard.
+  struct Shard {
+    std::size_t first_row = 0;             // this shard is rows [first_row, first_row + size) of the whole
+    std::size_t whole = 0;                 // the whole dataset's size
+    std::size_t batch_size = 0, batches = 0;
+    std::uint64_t seed = 0;
+    std::uint64_t epoch = 0;
+    std::vector<std::size_t> order;        // the epoch's permutation of the whole's rows
+    std::vector<std::size_t> rows;         // scratch: this shard's rows of one minibatch
+  };
+  mutable std::optional<Shard> shard_;
 };
 
 template <class T>
@@ -179,6 +191,44 @@ ModelObjective<T>::ModelObjective(const nn::Module<T>& model, const nn::Loss<T>&
     sampled_ = std::make_unique<Accumulator<T>>(model, loss, *view_, detail::accumulator_options(options));
     sampled_->set_example_ids(&view_->indices());  // a subsampled example keeps its Dropout mask
   }
+  if (options.reduce) {
+    std::vector<double> size{static_cast<double>(n)};
+    options.reduce(size);
+    Shard s;
+    s.first_row = options.first_row;
+    s.whole = static_cast<std::size_t>(size[0]);
+    s.batch_size = resolve_batch_size("curv::datasets::ModelObjective", options.batch_size, s.whole);
+    s.batches = (s.whole + s.batch_size - 1) / s.batch_size;
+    s.seed = options.seed;
+    shard_ = std::move(s);
+    begin_epoch(0);
+  }
+}
+
+template <class T>
+void ModelObjective<T>::begin_epoch(std::size_t epoch) {
+  loader_.set_epoch(epoch);
+  accumulator_.set_epoch(epoch);
+  if (sampled_) sampled_->set_epoch(epoch);
+  if (shard_) {
+    shard_->epoch = epoch;
+    shard_->order = permutation(shard_->whole, mix_seed(shard_->seed, epoch));
+  }
+}
+
+template <class T>
+T ModelObjective<T>::batch_value_and_grad(std::size_t b, const Tensor<T>& w, Tensor<T>& g) const {
+  if (!shard_) return static_cast<T>(accumulator_.batch_value_and_grad(loader_, b, w, &g));
+  Shard& s = *shard_;
+  if (b >= s.batches)
+    throw std::out_of_range("curv::datasets::ModelObjective::batch_value_and_grad: minibatch " + std::to_string(b) +
+                            ", expected one below " + std::to_string(s.batches));
+  const std::size_t begin = b * s.batch_size, end = std::min(begin + s.batch_size, s.whole);
+  const std::size_t n = accumulator_.size();
+  s.rows.clear();
+  for (std::size_t i = begin; i < end; ++i)
+    if (const std::size_t r = s.order[i]; r >= s.first_row && r - s.first_row < n) s.rows.push_back(r - s.first_row);
+  return static_cast<T>(accumulator_.shard_batch_value_and_grad(s.rows, b, s.batches, s.epoch, w, &g));
 }
 
 template <class T>
