@@ -136,6 +136,17 @@ void finish(const TrainConfig& c, Data<T>& d) {
   }
 }
 
+// The test images must have the training images' geometry.
+template <class T>
+void check_same_geometry(const Data<T>& d, const ds::TensorDataset<T>& train, const ds::TensorDataset<T>& test) {
+  const Shape train_shape(train.inputs().shape().begin() + 1, train.inputs().shape().end());
+  const Shape test_shape(test.inputs().shape().begin() + 1, test.inputs().shape().end());
+  if (test_shape != train_shape)
+    throw std::runtime_error(d.test_images.string() + " holds " + geometry(test_shape) + " images, the training images " +
+                             d.train_images.string() + " are " + geometry(train_shape) +
+                             "; expected the same geometry");
+}
+
 // Under mpirun: this rank's contiguous shard of each split (dist::shard of
 // its rows, which are the same on every rank), read from the files record
 // by record; the checks of load_data on the shard, the warnings and the
@@ -165,12 +176,7 @@ void load_shards(const TrainConfig& c, Data<T>& d) {
   d.train = ds::read_idx_dataset<T>(d.train_images, d.train_labels, mine(rows.train));
   if (z.val) d.val = ds::read_idx_dataset<T>(d.train_images, d.train_labels, mine(rows.validation));
   d.test = ds::read_idx_dataset<T>(d.test_images, d.test_labels, mine(test_rows));
-  const Shape train_shape(d.train.inputs().shape().begin() + 1, d.train.inputs().shape().end());
-  const Shape test_shape(d.test.inputs().shape().begin() + 1, d.test.inputs().shape().end());
-  if (test_shape != train_shape)
-    throw std::runtime_error(d.test_images.string() + " holds " + geometry(test_shape) + " images, the training images " +
-                             d.train_images.string() + " are " + geometry(train_shape) +
-                             "; expected the same geometry");
+  check_same_geometry(d, d.train, d.test);
   check_labels(d.train, d.train_labels);
   if (z.val) check_labels(d.val, d.train_labels);
   check_labels(d.test, d.test_labels);
@@ -212,12 +218,7 @@ Data<T> load_data(const TrainConfig& c) {
   if (nt == 0)
     throw std::runtime_error(d.test_images.string() +
                              " holds 0 images; expected at least 1 (the test set is evaluated at the end of the run)");
-  const Shape train_shape(tt.train.inputs().shape().begin() + 1, tt.train.inputs().shape().end());
-  const Shape test_shape(tt.test.inputs().shape().begin() + 1, tt.test.inputs().shape().end());
-  if (test_shape != train_shape)
-    throw std::runtime_error(d.test_images.string() + " holds " + geometry(test_shape) + " images, the training images " +
-                             d.train_images.string() + " are " + geometry(train_shape) +
-                             "; expected the same geometry");
+  check_same_geometry(d, tt.train, tt.test);
   check_labels(tt.train, d.train_labels);
   check_labels(tt.test, d.test_labels);
 

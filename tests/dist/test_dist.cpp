@@ -130,14 +130,27 @@ double relative_gap(const Tensor<double>& a, const Tensor<double>& b) {
   return gap / scale;
 }
 
+// n synthetic examples, and this rank's contiguous shard of them.
+struct Sharded {
+  explicit Sharded(std::size_t n)
+      : whole(synthetic(n)), mine(dist::shard(n, world->rank(), world->size())), part(datasets::subset(whole, rows())) {}
+  std::vector<std::size_t> rows() const {
+    std::vector<std::size_t> r(mine.size());
+    std::iota(r.begin(), r.end(), mine.begin);
+    return r;
+  }
+  datasets::TensorDataset<double> whole;
+  dist::Range mine;
+  datasets::TensorDataset<double> part;
+};
+
 // This rank's shard of `whole` behind an Accumulator that sums over ranks
 // against one Accumulator over `whole`: loss, gradient, H·v, G·v, counts.
 void expect_sharded_equals_whole(const nn::Module<double>& model, std::size_t n, std::size_t batch) {
-  const datasets::TensorDataset<double> whole = synthetic(n);
-  const dist::Range mine = dist::shard(n, world->rank(), world->size());
-  std::vector<std::size_t> rows(mine.size());
-  std::iota(rows.begin(), rows.end(), mine.begin);
-  const datasets::TensorDataset<double> part = datasets::subset(whole, rows);
+  const Sharded data(n);
+  const datasets::TensorDataset<double>& whole = data.whole;
+  const datasets::TensorDataset<double>& part = data.part;
+  const dist::Range mine = data.mine;
   const nn::SoftmaxCrossEntropy<double> loss;
   datasets::AccumulatorOptions one;
   one.batch_size = static_cast<std::ptrdiff_t>(batch);
@@ -195,11 +208,7 @@ TEST(ShardedModelObjective, MinibatchesAreOneProcesssMinibatches) {
   const std::size_t n = 53, batch = 8;  // the last minibatch is short; some lie on one shard only
   nn::Sequential<double> model = nn::models::article_cnn<double>();
   model.emplace<nn::Dropout<double>>("dropout", 0.3);
-  const datasets::TensorDataset<double> whole = synthetic(n);
-  const dist::Range mine = dist::shard(n, world->rank(), world->size());
-  std::vector<std::size_t> rows(mine.size());
-  std::iota(rows.begin(), rows.end(), mine.begin);
-  const datasets::TensorDataset<double> part = datasets::subset(whole, rows);
+  const Sharded data(n);
   const nn::SoftmaxCrossEntropy<double> loss;
   datasets::ModelObjectiveOptions one;
   one.batch_size = static_cast<std::ptrdiff_t>(batch);
@@ -207,9 +216,9 @@ TEST(ShardedModelObjective, MinibatchesAreOneProcesssMinibatches) {
   one.seed = 9;
   datasets::ModelObjectiveOptions sharded = one;
   sharded.reduce = world->reducer();
-  sharded.first_row = mine.begin;
-  datasets::ModelObjective<double> reference(model, loss, whole, one);
-  datasets::ModelObjective<double> obj(model, loss, part, sharded);
+  sharded.first_row = data.mine.begin;
+  datasets::ModelObjective<double> reference(model, loss, data.whole, one);
+  datasets::ModelObjective<double> obj(model, loss, data.part, sharded);
   ASSERT_EQ(obj.num_batches(), reference.num_batches());
 
   const Tensor<double> w = model.initialize(11);

@@ -38,6 +38,11 @@ struct Problem {
   Tensor<double> w, x;
 };
 
+// A module's parameters near its initialization and a random input of x_shape.
+inline Problem problem(const Module<double>& m, const Shape& x_shape, std::uint64_t seed) {
+  return {m.initialize(seed) + randn({m.num_parameters()}, seed + 1, 0.1), randn(x_shape, seed + 2)};
+}
+
 // z = [w; vec(x)], the point of the joint checks.
 inline Tensor<double> joined(const Problem& pr) { return curv::testing::detail::joined(pr.w, pr.x); }
 

@@ -22,10 +22,6 @@ using namespace curv;
 using namespace curv::nn;
 using namespace curv::nn::testing;
 
-Problem problem(const Module<double>& m, const Shape& x_shape, std::uint64_t seed) {
-  return {m.initialize(seed) + randn({m.num_parameters()}, seed + 1, 0.1), randn(x_shape, seed + 2)};
-}
-
 // The signed input position of output o's tap t along one axis.
 long tap(std::size_t o, std::size_t stride, std::size_t t, std::size_t dilation, std::size_t pad) {
   return static_cast<long>(o * stride + t * dilation) - static_cast<long>(pad);

@@ -15,10 +15,6 @@ using namespace curv;
 using namespace curv::nn;
 using namespace curv::nn::testing;
 
-Problem problem(const Module<double>& m, const Shape& x_shape, std::uint64_t seed) {
-  return {m.initialize(seed) + randn({m.num_parameters()}, seed + 1, 0.1), randn(x_shape, seed + 2)};
-}
-
 // y[n, o, i, j] = b[o] + Σ_{c, a, b} W[o, c, a, b] x[n, c, i·s − p + a, j·s − p + b].
 Tensor<double> reference_conv(const Tensor<double>& x, const Tensor<double>& w, const Tensor<double>& b,
                               std::size_t s, std::size_t p) {
