@@ -113,7 +113,9 @@ class ModelObjective {
 
   // Minibatches of the stochastic interface (of the whole dataset when this
   // one is a shard).
-  std::size_t num_batches() const { return shard_ ? shard_->batches : loader_.num_batches(); }
+  std::size_t num_batches() const {
+    return shard_ ? (shard_->whole + shard_->batch_size - 1) / shard_->batch_size : loader_.num_batches();
+  }
   // Fixes the minibatch order of epoch e (permutation from mix_seed(seed,
   // e)) and the epoch the full passes tell the model (a Dropout's mask).
   void begin_epoch(std::size_t epoch);
@@ -164,13 +166,12 @@ class ModelObjective {
   struct Shard {
     std::size_t first_row = 0;             // this shard is rows [first_row, first_row + size) of the whole
     std::size_t whole = 0;                 // the whole dataset's size
-    std::size_t batch_size = 0, batches = 0;
+    std::size_t batch_size = 0;
     std::uint64_t seed = 0;
     std::uint64_t epoch = 0;
     std::vector<std::size_t> order;        // the epoch's permutation of the whole's rows
-    std::vector<std::size_t> rows;         // scratch: this shard's rows of one minibatch
   };
-  mutable std::optional<Shard> shard_;
+  std::optional<Shard> shard_;
 };
 
 template <class T>
@@ -198,7 +199,6 @@ ModelObjective<T>::ModelObjective(const nn::Module<T>& model, const nn::Loss<T>&
     s.first_row = options.first_row;
     s.whole = static_cast<std::size_t>(size[0]);
     s.batch_size = resolve_batch_size("curv::datasets::ModelObjective", options.batch_size, s.whole);
-    s.batches = (s.whole + s.batch_size - 1) / s.batch_size;
     s.seed = options.seed;
     shard_ = std::move(s);
     begin_epoch(0);
@@ -219,16 +219,17 @@ void ModelObjective<T>::begin_epoch(std::size_t epoch) {
 template <class T>
 T ModelObjective<T>::batch_value_and_grad(std::size_t b, const Tensor<T>& w, Tensor<T>& g) const {
   if (!shard_) return static_cast<T>(accumulator_.batch_value_and_grad(loader_, b, w, &g));
-  Shard& s = *shard_;
-  if (b >= s.batches)
+  const Shard& s = *shard_;
+  const std::size_t batches = num_batches();
+  if (b >= batches)
     throw std::out_of_range("curv::datasets::ModelObjective::batch_value_and_grad: minibatch " + std::to_string(b) +
-                            ", expected one below " + std::to_string(s.batches));
+                            ", expected one below " + std::to_string(batches));
   const std::size_t begin = b * s.batch_size, end = std::min(begin + s.batch_size, s.whole);
   const std::size_t n = accumulator_.size();
-  s.rows.clear();
+  std::vector<std::size_t> rows;  // this shard's rows of the minibatch, in its order
   for (std::size_t i = begin; i < end; ++i)
-    if (const std::size_t r = s.order[i]; r >= s.first_row && r - s.first_row < n) s.rows.push_back(r - s.first_row);
-  return static_cast<T>(accumulator_.shard_batch_value_and_grad(s.rows, b, s.batches, s.epoch, w, &g));
+    if (const std::size_t r = s.order[i]; r >= s.first_row && r - s.first_row < n) rows.push_back(r - s.first_row);
+  return static_cast<T>(accumulator_.shard_batch_value_and_grad(rows, b, batches, s.epoch, w, &g));
 }
 
 template <class T>
