@@ -17,7 +17,8 @@
 #                new --passes / --epochs (curv-train resumes bit-identically)
 #
 # Runs (name: options): scg (exact H·p), scg-gn (Gauss–Newton), hf
-# (Gauss–Newton, curvature on a new 10 % each iteration), trust-ncg (exact
+# (Gauss–Newton, curvature on a new 10 % each iteration), hf-lambda-0.05
+# (the same from λ₁ = 0.05, near where hf's λ settles), trust-ncg (exact
 # H·v on 10 %), lbfgs, cg, adam-LR for LR in 3e-4 1e-3 3e-3, sgd-LR
 # (momentum 0.9) for LR in 0.01 0.03 0.1: the learning rates are a grid of
 # half-decades around each optimizer's usual default; the race reports them
@@ -77,6 +78,7 @@ full=(--max-passes "$passes" --epochs "$passes")
 for lr in 3e-4 1e-3 3e-3; do run "adam-$lr" --optimizer adam --lr "$lr" --epochs "$epochs" --max-passes "$passes"; done
 run scg --optimizer scg "${full[@]}"
 run hf --optimizer hf --curvature gauss-newton --curvature-fraction 0.1 "${full[@]}"
+run hf-lambda-0.05 --optimizer hf --curvature gauss-newton --curvature-fraction 0.1 --lambda-initial 0.05 "${full[@]}"
 run trust-ncg --optimizer trust-ncg --curvature-fraction 0.1 "${full[@]}"
 for lr in 0.01 0.03 0.1; do
   run "sgd-$lr" --optimizer sgd --lr "$lr" --momentum 0.9 --epochs "$epochs" --max-passes "$passes"

@@ -136,6 +136,14 @@ int main(int argc, char** argv) {
                  "finite-difference (Moller's original difference of gradients); hf: exact or gauss-newton "
                  "(Martens' choice)")
       ->capture_default_str();
+  std::string lambda_help = "the damping lambda of the first iteration:";
+  for (const OptimizerEntry& e : optimizer_table())
+    if (e.takes_lambda_initial)
+      lambda_help += std::string(lambda_help.back() == ':' ? " " : ", ") + e.name + " (default " +
+                     num(e.default_lambda_initial) + ")";
+  double lambda_initial = 0;
+  auto* lambda_opt = app.add_option("--lambda-initial", lambda_initial,
+                                    lambda_help + "; later iterations adapt it (docs/optimizers.md)");
   app.add_option("--curvature-fraction", c.curvature_fraction,
                  "hf, trust-ncg: the share of the training set, in (0, 1], that each iteration's curvature products "
                  "run on (a new subsample drawn from --seed every iteration; Martens' 2010 choice is about 0.1); the "
@@ -200,6 +208,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;  // --help, or a usage error like every other refused option
   }
   if (*lr_opt) c.lr = lr;
+  if (*lambda_opt) c.lambda_initial = lambda_initial;
   if (*clip_opt) c.clip_grad_norm = clip;
   if (*early_opt) c.early_stopping = patience;
   if (*max_passes_opt) c.max_passes = max_passes;

@@ -28,6 +28,8 @@ constexpr bool has_momentum = requires(Options o) { o.momentum; };
 template <class Options>
 constexpr bool has_curvature = requires(Options o) { o.curvature; };
 template <class Options>
+constexpr bool has_lambda_initial = requires(Options o) { o.lambda_initial; };
+template <class Options>
 constexpr bool has_schedule = requires(Options o) { o.schedule; };
 template <class Options>
 constexpr bool has_clipping = requires(Options o) { o.clip_grad_norm; };
@@ -55,6 +57,7 @@ Options options_of(const OptimizerEntry& e, const TrainConfig& c, std::size_t ba
   if constexpr (has_lr<Options>) o.learning_rate = c.lr.value_or(e.default_lr);
   if constexpr (has_momentum<Options>) o.momentum = c.momentum;
   if constexpr (has_curvature<Options>) o.curvature = parse_curvature(c.curvature);
+  if constexpr (has_lambda_initial<Options>) o.lambda_initial = c.lambda_initial.value_or(o.lambda_initial);
   if constexpr (has_schedule<Options>) {
     o.accumulate = c.accumulate;
     o.schedule = parse_lr_schedule(c.lr_schedule, c.epochs, (batches + c.accumulate - 1) / c.accumulate);
@@ -226,6 +229,12 @@ OptimizerEntry optimizer_entry(OptimizerEntry e, Stalled stalled = {}) {
   e.takes_lr = has_lr<Options>;
   e.takes_momentum = has_momentum<Options>;
   e.takes_curvature = has_curvature<Options>;
+  if constexpr (has_lambda_initial<Options>) {
+    e.takes_lambda_initial = true;
+    e.default_lambda_initial = Options{}.lambda_initial;
+    e.lambda_min = Options{}.lambda_min;
+    e.lambda_max = Options{}.lambda_max;
+  }
   assert(e.takes_lr == (e.default_lr > 0) && "an optimizer with a learning rate needs its --lr default");
   // The runner finds its entry by name: the table's own copy outlives every run.
   e.make_float = [stalled](const TrainConfig& c, const RunnerInputs<float>& in) -> std::unique_ptr<Runner<float>> {
@@ -304,6 +313,7 @@ std::string OptimizerEntry::describe(const TrainConfig& c) const {
   if (c.weight_decay != 0) s += " weight-decay " + num(c.weight_decay);
   if (c.clip_grad_norm) s += " clip-grad-norm " + num(*c.clip_grad_norm);
   if (takes_curvature) s += " curvature " + c.curvature;
+  if (c.lambda_initial) s += " lambda-initial " + num(*c.lambda_initial);
   if (c.curvature_fraction != 1) s += " curvature-fraction " + num(c.curvature_fraction);
   if (line_search) s += " (strong-Wolfe line search)";
   return s;

@@ -112,6 +112,9 @@ struct OptimizerEntry {
   bool takes_lr = false;     // --lr
   bool takes_momentum = false;   // --momentum
   bool takes_curvature = false;  // --curvature
+  bool takes_lambda_initial = false;  // --lambda-initial
+  double default_lambda_initial = 0;  // its Options' lambda_initial
+  double lambda_min = 0, lambda_max = 0;  // and the range λ is kept in
   MakeRunner<float> make_float = {};
   MakeRunner<double> make_double = {};
 

@@ -80,7 +80,7 @@ const char* option_of(const std::string& setting) {
       {"test_data_hash", "the test split: the contents of the test files changed"},
       {"train_size", "--train-size"}, {"val_size", "--val-size"}, {"test_size", "--test-size"}, {"model", "--model"},
       {"kernel_size", "--kernel-size"}, {"hidden", "--hidden"}, {"dropout", "--dropout"}, {"num_parameters", "--model"},
-      {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"}, {"curvature_fraction", "--curvature-fraction"},
+      {"optimizer", "--optimizer"}, {"lr", "--lr"}, {"momentum", "--momentum"}, {"curvature", "--curvature"}, {"lambda_initial", "--lambda-initial"}, {"curvature_fraction", "--curvature-fraction"},
       {"lr_schedule", "--lr-schedule"}, {"accumulate", "--accumulate"}, {"weight_decay", "--weight-decay"}, {"clip_grad_norm", "--clip-grad-norm"}, {"early_stopping", "--early-stopping"}, {"batch_size", "--batch-size"}, {"seed", "--seed"}, {"dtype", "--dtype"}, {"standardize", "--no-standardize"},
       {"ranks", "mpirun -np, the number of processes"}};
   const auto it = names.find(setting);
@@ -191,9 +191,14 @@ void check_settings(const fs::path& file, const std::map<std::string, std::strin
   for (const auto& kv : now)
     if (is_data_hash(kv.first)) order.push_back(kv);
   // Settings added since the first checkpoints, and the value those implied.
-  static const std::map<std::string, std::string> implied = {
+  std::map<std::string, std::string> implied = {
       {"lr_schedule", "constant"}, {"accumulate", "1"}, {"weight_decay", "0"}, {"clip_grad_norm", "-"},
       {"early_stopping", "-"}, {"curvature_fraction", "1"}, {"dropout", "0"}, {"ranks", "1"}};
+  // Before --lambda-initial, a run's first λ was its optimizer's default.
+  if (const auto it = now.find("optimizer"); it != now.end()) {
+    const OptimizerEntry& o = find_optimizer(it->second);
+    implied["lambda_initial"] = o.takes_lambda_initial ? num(o.default_lambda_initial) : "-";
+  }
   for (const auto& [k, v] : order) {
     const auto it = saved.find(k);
     if (it == saved.end() && implied.count(k) && implied.at(k) == v) continue;
@@ -256,6 +261,7 @@ std::map<std::string, std::string> settings_of(const TrainConfig& c, const Data<
   s["lr"] = o.takes_lr ? num(c.lr.value_or(o.default_lr)) : "-";
   s["momentum"] = o.takes_momentum ? num(c.momentum) : "-";
   s["curvature"] = o.takes_curvature ? c.curvature : "-";
+  s["lambda_initial"] = o.takes_lambda_initial ? num(c.lambda_initial.value_or(o.default_lambda_initial)) : "-";
   // The subsamples are drawn from --seed: the fraction is part of the trajectory
   // (1, the whole set, for the optimizers that take no --curvature-fraction).
   s["curvature_fraction"] = num(c.curvature_fraction);

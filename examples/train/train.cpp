@@ -469,6 +469,13 @@ void validate(const TrainConfig& c) {
   if (c.lr && !(*c.lr > 0 && std::isfinite(*c.lr))) bad_option("--lr", num(*c.lr), "expected a positive number");
   if (c.lr && !optimizer.takes_lr)
     bad_option("--lr", num(*c.lr), "--optimizer " + c.optimizer + " takes no learning rate (it sets its own step)");
+  if (c.lambda_initial && !optimizer.takes_lambda_initial)
+    bad_option("--lambda-initial", num(*c.lambda_initial),
+               "applies to --optimizer " + optimizers_that([](const OptimizerEntry& e) { return e.takes_lambda_initial; }) +
+                   " only (the optimizers damped by a lambda); --optimizer " + c.optimizer + " has none");
+  if (c.lambda_initial && !(*c.lambda_initial >= optimizer.lambda_min && *c.lambda_initial < optimizer.lambda_max))
+    bad_option("--lambda-initial", num(*c.lambda_initial),
+               "expected a damping in [" + num(optimizer.lambda_min) + ", " + num(optimizer.lambda_max) + ")");
   if (!(c.momentum >= 0 && c.momentum < 1)) bad_option("--momentum", num(c.momentum), "expected 0 <= momentum < 1");
   if (c.max_passes && !(*c.max_passes > 0 && std::isfinite(*c.max_passes)))
     bad_option("--max-passes", num(*c.max_passes), "expected a positive number of passes over the training data");

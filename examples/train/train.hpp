@@ -34,6 +34,9 @@ struct TrainConfig {
   std::string optimizer = "scg";  // scg | sgd | adam | lbfgs | cg
   std::optional<double> lr;       // sgd (default 0.01) and adam (default 0.001)
   double momentum = 0;            // sgd
+  // scg, hf: the damping λ of the first iteration (their Options'
+  // lambda_initial; unset = the optimizer's default, scg 1e-6, hf 1).
+  std::optional<double> lambda_initial;
   std::string lr_schedule;        // sgd, adam: --lr-schedule's spec ("" = constant; optimizers.hpp)
   std::size_t accumulate = 1;     // sgd, adam: minibatches per step
   double weight_decay = 0;        // every optimizer: the L2 penalty ½λ|w|² on the weights (not the biases)

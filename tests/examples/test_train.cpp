@@ -22,6 +22,8 @@
 #include <curv/datasets/idx.hpp>
 #include <curv/datasets/l2_groups.hpp>
 #include <curv/nn.hpp>
+#include <curv/optim/hessian_free.hpp>
+#include <curv/optim/scg.hpp>
 
 #include "curv_examples/csv.hpp"
 #include "curv_examples/signals.hpp"
@@ -29,6 +31,7 @@
 #include "train/messages.hpp"
 #include "train/model.hpp"
 #include "train/optimizers.hpp"
+#include "train/outputs.hpp"
 #include "train/train.hpp"
 #include "train_fixtures.hpp"
 
@@ -923,6 +926,73 @@ TEST(TrainOptions, CurvatureFractionIsAShareAndOnlyForHfAndTrustNcg) {
   EXPECT_EQ(what_is_thrown([&] { validate(c); }),
             "--curvature-fraction 0.25: applies to --optimizer hf or trust-ncg only (their curvature products may run "
             "on a subsample); --optimizer scg uses the whole set's");
+}
+
+// --lambda-initial sets the damping of the first iteration of the optimizers
+// that have one (scg, hf), within their λ range, and no other's.
+TEST(TrainOptions, LambdaInitialIsADampingAndOnlyForScgAndHf) {
+  TrainConfig c = tiny("hf", "lambda_initial_bad");
+  for (double l : {0.0, -1.0, 1e20, std::nan("")}) {
+    c.lambda_initial = l;
+    EXPECT_EQ(what_is_thrown([&] { validate(c); }),
+              "--lambda-initial " + num(l) + ": expected a damping in [" + num(1e-15) + ", " + num(1e20) + ")");
+  }
+  c.lambda_initial = 0.05;
+  EXPECT_EQ(what_is_thrown([&] { validate(c); }), "no exception");
+  EXPECT_EQ(find_optimizer("hf").describe(c), " curvature exact lambda-initial " + num(0.05));
+  c.optimizer = "scg";
+  EXPECT_EQ(what_is_thrown([&] { validate(c); }), "no exception");
+  EXPECT_EQ(find_optimizer("hf").default_lambda_initial, curv::optim::HessianFreeOptions{}.lambda_initial);
+  EXPECT_EQ(find_optimizer("scg").default_lambda_initial, curv::optim::ScgOptions{}.lambda_initial);
+  for (const char* other : {"sgd", "adam", "lbfgs", "cg", "trust-ncg"}) {
+    c.optimizer = other;
+    EXPECT_EQ(what_is_thrown([&] { validate(c); }),
+              "--lambda-initial " + num(0.05) +
+                  ": applies to --optimizer scg or hf only (the optimizers damped by a lambda); --optimizer " + other +
+                  " has none");
+  }
+}
+
+// The first iteration of hf damps with --lambda-initial (the logged λ of
+// iteration 1), the run differs from the default's, and the value is part of
+// the checkpoint's settings: a resume with another is refused by name, and a
+// checkpoint written before the option existed resumes with the default only.
+TEST(TrainResume, LambdaInitialIsTheFirstDampingAndPartOfTheSettings) {
+  TrainConfig c = tiny("hf", "lambda_initial");
+  c.epochs = 2;
+  c.lambda_initial = 0.05;
+  clear_stop_request();
+  const TrainResult damped = run_training(c);
+  const CsvContent log = read_csv(c.log);
+  const auto col = static_cast<std::size_t>(std::find(log.header.begin(), log.header.end(), "lambda") -
+                                            log.header.begin());
+  ASSERT_LT(col, log.header.size());
+  ASSERT_GE(log.rows.size(), 2U);
+  EXPECT_EQ(std::stod(log.rows[1][col]), 0.05);  // row 0 is epoch 0, before any iteration
+
+  TrainConfig d = tiny("hf", "lambda_initial_default");
+  d.epochs = 2;
+  d.checkpoint.clear();
+  const TrainResult plain = run_training(d);
+  EXPECT_EQ(std::stod(read_csv(d.log).rows[1][col]), curv::optim::HessianFreeOptions{}.lambda_initial);
+  EXPECT_NE(damped.parameters, plain.parameters);
+
+  c.resume = true;
+  c.epochs = 3;
+  c.lambda_initial = 0.1;
+  const std::string refused = checkpoint_refusal([&] { run_training(c); });
+  EXPECT_NE(refused.find("lambda_initial = " + num(0.05) + ", this run has lambda_initial = " + num(0.1) +
+                         " (--lambda-initial)"),
+            std::string::npos)
+      << refused;
+
+  const std::map<std::string, std::string> older = {{"optimizer", "hf"}};  // no lambda_initial recorded
+  EXPECT_EQ(checkpoint_refusal([&] { check_settings("older.curv", older, {{"optimizer", "hf"}, {"lambda_initial", "1"}}); }),
+            "accepted: no CheckpointError was thrown");
+  EXPECT_NE(checkpoint_refusal([&] {
+              check_settings("older.curv", older, {{"optimizer", "hf"}, {"lambda_initial", "0.05"}});
+            }).find("does not record 'lambda_initial'"),
+            std::string::npos);
 }
 
 // --log-test adds the test set's loss and accuracy after every epoch; the
