@@ -6,8 +6,8 @@ if (!exists("dir")) dir = "out/race"
 if (!exists("outfile")) outfile = dir."/race.png"
 # The runs drawn (scripts/race.sh's names) and their titles: by default the
 # second-order methods and the best Adam and SGD of the grids.
-if (!exists("runs")) runs = "scg hf trust-ncg adam-1e-3 sgd-0.1"
-if (!exists("names")) names = "SCG HF(10%) TR-NCG(10%) Adam-1e-3 SGD-0.1"
+if (!exists("runs")) runs = "scg hf-lambda-0.05 trust-ncg adam-1e-3 sgd-0.1"
+if (!exists("names")) names = "SCG HF(10%,λ₁=0.05) TR-NCG(10%) Adam-1e-3 SGD-0.1"
 colors = "#d62728 #1f77b4 #17becf #ff7f0e #2ca02c #9467bd #8c564b #7f7f7f #bcbd22 #e377c2"
 n = words(runs)
 f(i) = dir."/".word(runs, i).".csv"
