@@ -7,6 +7,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include <malloc.h>
@@ -34,6 +35,16 @@ void keep_freed_memory() {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum: blocks below it come from the heap
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   mallopt(M_TOP_PAD, 64 << 20);
+}
+
+// "sgd (default 0.01), adam (default 0.001)": the optimizers for which
+// `takes` holds, each with its default of an option (for --help: six
+// significant digits, 1e-06 rather than num's 9.9999999999999995e-07).
+std::string with_defaults(bool (*takes)(const OptimizerEntry&), double OptimizerEntry::*value) {
+  std::ostringstream s;
+  for (const OptimizerEntry& e : optimizer_table())
+    if (takes(e)) s << (s.tellp() > 0 ? ", " : "") << e.name << " (default " << e.*value << ")";
+  return s.str();
 }
 
 }  // namespace
@@ -91,10 +102,8 @@ int main(int argc, char** argv) {
                  "epoch for sgd/adam, one fixed mask for the full-dataset optimizers")
       ->capture_default_str();
   // The optimizers' names and --lr's defaults come from the table (optimizers.hpp).
-  std::string lr_help = "learning rate of";
-  for (const OptimizerEntry& e : optimizer_table())
-    if (e.takes_lr)
-      lr_help += std::string(lr_help.back() == 'f' ? " " : ", ") + e.name + " (default " + num(e.default_lr) + ")";
+  const std::string lr_help =
+      "learning rate of " + with_defaults([](const OptimizerEntry& e) { return e.takes_lr; }, &OptimizerEntry::default_lr);
   app.add_option("--optimizer", c.optimizer,
                  optimizers_that([](const OptimizerEntry&) { return true; }) +
                      " (scg, lbfgs, cg, hf, trust-ncg: one epoch = one iteration over the whole set, for lbfgs and "
@@ -136,14 +145,13 @@ int main(int argc, char** argv) {
                  "finite-difference (Moller's original difference of gradients); hf: exact or gauss-newton "
                  "(Martens' choice)")
       ->capture_default_str();
-  std::string lambda_help = "the damping lambda of the first iteration:";
-  for (const OptimizerEntry& e : optimizer_table())
-    if (e.takes_lambda_initial)
-      lambda_help += std::string(lambda_help.back() == ':' ? " " : ", ") + e.name + " (default " +
-                     num(e.default_lambda_initial) + ")";
   double lambda_initial = 0;
-  auto* lambda_opt = app.add_option("--lambda-initial", lambda_initial,
-                                    lambda_help + "; later iterations adapt it (docs/optimizers.md)");
+  auto* lambda_opt = app.add_option(
+      "--lambda-initial", lambda_initial,
+      "the damping lambda of the first iteration: " +
+          with_defaults([](const OptimizerEntry& e) { return e.takes_lambda_initial; },
+                        &OptimizerEntry::default_lambda_initial) +
+          "; later iterations adapt it (docs/optimizers.md)");
   app.add_option("--curvature-fraction", c.curvature_fraction,
                  "hf, trust-ncg: the share of the training set, in (0, 1], that each iteration's curvature products "
                  "run on (a new subsample drawn from --seed every iteration; Martens' 2010 choice is about 0.1); the "

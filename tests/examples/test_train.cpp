@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 #include <variant>
@@ -105,6 +106,13 @@ TrainConfig tiny(const std::string& optimizer, const std::string& name) {
   c.log = (dir / "log.csv").string();
   c.checkpoint = (dir / "ckpt").string();
   return c;
+}
+
+// The index of the log's column `name`; throws (failing the test) when it has none.
+std::size_t column(const CsvContent& log, const std::string& name) {
+  const auto it = std::find(log.header.begin(), log.header.end(), name);
+  if (it == log.header.end()) throw std::invalid_argument("the log has no column " + name);
+  return static_cast<std::size_t>(it - log.header.begin());
 }
 
 std::vector<std::vector<std::string>> rows_without_seconds(const std::string& log) {
@@ -846,9 +854,9 @@ TEST(TrainEarlyStopping, StopsPatienceEpochsAfterTheBestValidationLossAndTestsIt
   c.early_stopping = 2;
   const TrainResult r = run_training(c);
   const CsvContent log = read_csv(c.log);
-  const auto col = std::find(log.header.begin(), log.header.end(), "val_loss") - log.header.begin();
+  const std::size_t col = column(log, "val_loss");
   std::vector<double> val;
-  for (const auto& row : log.rows) val.push_back(std::stod(row[static_cast<std::size_t>(col)]));
+  for (const auto& row : log.rows) val.push_back(std::stod(row[col]));
   ASSERT_EQ(val.size(), r.epochs_done + 1) << "a row for epoch 0 and one per epoch";
   ASSERT_LT(r.epochs_done, c.epochs) << "this run is meant to stop early; the validation losses did not turn up";
   const std::size_t best = static_cast<std::size_t>(std::min_element(val.begin(), val.end()) - val.begin());
@@ -889,8 +897,7 @@ TEST(TrainResume, HessianFreeOnACurvatureSubsampleCostsLessAndResumesBitIdentica
   const auto passes = [](const std::string& log) { return std::stod(read_csv(log).rows.back()[1]); };
   const auto cg_iterations = [](const std::string& log) {
     const CsvContent content = read_csv(log);
-    const auto col = static_cast<std::size_t>(
-        std::find(content.header.begin(), content.header.end(), "cg_iterations") - content.header.begin());
+    const std::size_t col = column(content, "cg_iterations");
     double sum = 0;
     for (std::size_t r = 1; r < content.rows.size(); ++r) sum += std::stod(content.rows[r][col]);
     return sum;
@@ -964,9 +971,7 @@ TEST(TrainResume, LambdaInitialIsTheFirstDampingAndPartOfTheSettings) {
   clear_stop_request();
   const TrainResult damped = run_training(c);
   const CsvContent log = read_csv(c.log);
-  const auto col = static_cast<std::size_t>(std::find(log.header.begin(), log.header.end(), "lambda") -
-                                            log.header.begin());
-  ASSERT_LT(col, log.header.size());
+  const std::size_t col = column(log, "lambda");
   ASSERT_GE(log.rows.size(), 2U);
   EXPECT_EQ(std::stod(log.rows[1][col]), 0.05);  // row 0 is epoch 0, before any iteration
 
